@@ -1,0 +1,19 @@
+// Compile-only: the ESM entry's types, as a consumer sees them.
+import http from 'node:http';
+import WebSocket, { CloseEvent, type ServerOptions } from 'isosocket';
+
+const options: ServerOptions = { ping: 30, maxLength: 1024, binaryType: 'arraybuffer' };
+const server = http.createServer();
+server.on('upgrade', (request, socket, head) => {
+  if (!WebSocket.isWebSocket(request)) return socket.destroy();
+  const ws = new WebSocket(request, socket, head, ['chat'], options);
+  ws.onmessage = (event: MessageEvent) => ws.send(event.data);
+  ws.addEventListener('close', (event) => {
+    const closeEvent: CloseEvent = event;
+    const code: number = closeEvent.code;
+    return code;
+  });
+  ws.on('message', (event) => ws.send(event.data));
+  const state: 0 | 1 | 2 | 3 = ws.readyState;
+  return state;
+});

@@ -1,0 +1,773 @@
+// The shared WebSocket core: driver <-> socket wiring, the ready-state
+// machine, timers, events, and faye-websocket's stream and emitter aliases.
+// The server socket and the client differ only in how they obtain
+// `{ driver, socket }`; everything after that lives here.
+//
+// References:
+// - WHATWG WebSockets: https://websockets.spec.whatwg.org/
+// - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
+// - HTML, event handler attributes: https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes
+// - RFC 6455, The WebSocket Protocol: https://www.rfc-editor.org/rfc/rfc6455
+// - faye/websocket-driver-node lib/websocket/streams.js (the io contract used here)
+//
+// Closing, as this module runs it:
+//
+//   close() / ping timeout        peer's close frame          protocol error
+//            |                           |                          |
+//   driver.close(): close frame   driver answers, 'close'    driver sends 1002/1007/1009,
+//            |                           |                    'error' then 'close'
+//            v                           v                          v
+//   CLOSING, closeTimeout armed -> socket.end() ------------> socket 'close'
+//                                                                   |
+//                          CLOSED; error event if not clean; close event (1006 if not clean)
+
+import type { Duplex } from 'node:stream';
+import type { Driver } from 'websocket-driver';
+import {
+  type AddEventListenerOptions,
+  CloseEvent,
+  ErrorEvent,
+  type EventListenerOptions,
+  type EventListenerOrEventListenerObject,
+  type Listener,
+  type WebSocketEventMap,
+} from '../events.js';
+import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.js';
+import { ABNORMAL_CLOSURE, GOING_AWAY, validateCloseArguments } from './close.js';
+import { type BinaryType, type Payload, toMessageData, toPayload } from './data.js';
+import { readHeader } from './headers.js';
+
+/** The four ready states, as numbers, shared by class and instance. */
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
+
+/** Events of faye's stream interface; they are emitted, not dispatched. */
+const STREAM_EVENTS = new Set(['data', 'drain', 'end', 'pipe', 'unpipe', 'finish']);
+
+// biome-ignore lint/suspicious/noExplicitAny: emitter listeners take anything
+type EmitterListener = (...args: any[]) => void;
+type OnceWrapper = EmitterListener & { listener?: EmitterListener };
+
+/** @internal How a subclass configures the shared core. */
+export interface CoreConfig {
+  role: 'server' | 'client';
+  url: string;
+  origin: string;
+  options: ResolvedOptions;
+}
+
+interface CloseInfo {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+/**
+ * What the server-side `WebSocket` and `WebSocket.Client` share: the browser
+ * `WebSocket` interface, faye-websocket's `on`/`off`/`once` and stream methods.
+ * Not constructed directly.
+ */
+export class WebSocketBase extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+
+  readonly #role: 'server' | 'client';
+  readonly #url: string;
+  readonly #origin: string;
+  readonly #options: ResolvedOptions;
+
+  #readyState: ReadyStateValue = ReadyState.CONNECTING;
+  #protocol = '';
+  #extensions = '';
+  #bufferedAmount = 0;
+  #binaryType: BinaryType;
+
+  #driver: Driver | undefined;
+  #socket: Duplex | undefined;
+
+  /** Sizes of data frames handed to the driver and not yet seen on io, in order. */
+  #pendingSizes: number[] = [];
+  /** Messages waiting behind a Blob that is still being read. */
+  #sendQueue: Payload[] = [];
+  #pumping = false;
+  #closeAfterQueue: { code: number | undefined; reason: string } | undefined;
+  #pendingClose: { code: number | undefined; reason: string } | undefined;
+
+  #closeInfo: CloseInfo | undefined;
+  #failure: { message: string; error: unknown } | undefined;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #pingId = 0;
+  #awaitingPong = false;
+  #corked = false;
+
+  #handlers = new Map<string, { value: unknown; wrapper: (event: Event) => void }>();
+  #emitter = new Map<string, EmitterListener[]>();
+
+  /** faye's stream flags. */
+  readable = true;
+  writable = true;
+
+  /** @internal */
+  protected constructor(config: CoreConfig) {
+    super();
+    this.#role = config.role;
+    this.#url = config.url;
+    this.#origin = config.origin;
+    this.#options = config.options;
+    this.#binaryType = config.options.binaryType;
+  }
+
+  get CONNECTING(): 0 {
+    return 0;
+  }
+  get OPEN(): 1 {
+    return 1;
+  }
+  get CLOSING(): 2 {
+    return 2;
+  }
+  get CLOSED(): 3 {
+    return 3;
+  }
+
+  /** The URL of the connection: `ws:` or `wss:`. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  get readyState(): ReadyStateValue {
+    return this.#readyState;
+  }
+
+  /** The subprotocol selected in the handshake, or `''`. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The negotiated `Sec-WebSocket-Extensions` value, or `''`. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** Bytes of application data accepted by send() and not yet handed to the OS. */
+  get bufferedAmount(): number {
+    return this.#bufferedAmount;
+  }
+
+  /** The protocol version the driver speaks, `'hybi-13'`. */
+  get version(): string {
+    return this.#driver?.version ?? 'hybi-13';
+  }
+
+  /** How binary messages arrive: `'blob'`, `'arraybuffer'` or `'nodebuffer'`. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    // WebIDL enum attribute: an unknown value is ignored, not thrown.
+    try {
+      this.#binaryType = checkBinaryType(value);
+    } catch {
+      // ignored, as browsers do
+    }
+  }
+
+  get onopen(): ((event: Event) => void) | null {
+    return this.#getHandler('open');
+  }
+  set onopen(value: ((event: Event) => void) | null) {
+    this.#setHandler('open', value);
+  }
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return this.#getHandler('message');
+  }
+  set onmessage(value: ((event: MessageEvent) => void) | null) {
+    this.#setHandler('message', value);
+  }
+  get onerror(): ((event: ErrorEvent) => void) | null {
+    return this.#getHandler('error');
+  }
+  set onerror(value: ((event: ErrorEvent) => void) | null) {
+    this.#setHandler('error', value);
+  }
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return this.#getHandler('close');
+  }
+  set onclose(value: ((event: CloseEvent) => void) | null) {
+    this.#setHandler('close', value);
+  }
+
+  override addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: Listener<WebSocketEventMap[K]> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener) super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: Listener<WebSocketEventMap[K]> | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (listener) super.removeEventListener(type, listener, options);
+  }
+
+  /**
+   * Sends a message: a string as text; a Buffer, ArrayBuffer, ArrayBufferView
+   * or Blob as binary (Blobs keep their place in the order of messages).
+   *
+   * @returns false when the socket's buffer is over its high-water mark (wait
+   * for `'drain'`) or the socket is closing; true otherwise.
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-send
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): boolean {
+    const payload = toPayload(data);
+    // 1. If this's ready state is CONNECTING, throw an "InvalidStateError" DOMException.
+    //    Note: extension, not in the spec: the server socket queues instead, as faye does.
+    if (this.#readyState === ReadyState.CONNECTING && this.#role === 'client') {
+      throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
+    }
+    // 2. ... If the data cannot be sent (the closing handshake has started),
+    //    increase the bufferedAmount attribute by the length of data.
+    if (this.#readyState >= ReadyState.CLOSING) {
+      if (this.#role === 'client') this.#bufferedAmount += payload.size;
+      return false;
+    }
+    this.#bufferedAmount += payload.size;
+    if (payload.kind === 'blob' || this.#sendQueue.length > 0) {
+      this.#sendQueue.push(payload);
+      this.#pumpSendQueue();
+    } else {
+      this.#frame(payload);
+    }
+    return this.#socket ? !this.#socket.writableNeedDrain : true;
+  }
+
+  /**
+   * Sends a ping; `callback` runs when the matching pong arrives.
+   * @returns false when the connection is not open.
+   */
+  ping(data?: string | Buffer, callback?: () => void): boolean {
+    if (this.#readyState !== ReadyState.OPEN || !this.#driver) return false;
+    return this.#driver.ping(data === undefined ? '' : data, callback);
+  }
+
+  /**
+   * Starts the closing handshake.
+   *
+   * @param code 1000 or 3000-4999, else an `InvalidAccessError` DOMException.
+   * @param reason At most 123 UTF-8 bytes, else a `SyntaxError` DOMException.
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-close
+   */
+  close(code?: number, reason?: string): void {
+    // 1-2. Validate code and reason (throws).
+    const args = validateCloseArguments(code, reason);
+    // 3. Run the first matching steps:
+    //    If this's ready state is CLOSING (2) or CLOSED (3): do nothing.
+    if (this.#readyState >= ReadyState.CLOSING) return;
+    //    If the WebSocket connection is not yet established: fail the
+    //    WebSocket connection and set this's ready state to CLOSING.
+    if (this.#readyState === ReadyState.CONNECTING) {
+      if (this.#role === 'server') {
+        // Note: extension, not in the spec: the server socket completes the
+        // opening handshake it already owes the client, then closes at once.
+        this.#pendingClose = args;
+        this.#readyState = ReadyState.CLOSING;
+        return;
+      }
+      this._failTheConnection('WebSocket was closed before the connection was established');
+      return;
+    }
+    //    If the closing handshake has not yet been started: start the
+    //    WebSocket closing handshake and set this's ready state to CLOSING.
+    this.#readyState = ReadyState.CLOSING;
+    if (this.#sendQueue.length > 0) {
+      this.#closeAfterQueue = args;
+    } else {
+      this.#startTheClosingHandshake(args.code, args.reason);
+    }
+  }
+
+  // ---- faye's stream interface -------------------------------------------
+
+  /** faye: same as send(). */
+  write(data: string | ArrayBufferLike | ArrayBufferView | Blob): boolean {
+    return this.send(data);
+  }
+
+  /** faye: sends `data` if given, then closes. */
+  end(data?: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (data !== undefined) this.send(data);
+    this.close();
+  }
+
+  /** Stops reading from the socket until resume(). */
+  pause(): void {
+    this.#socket?.pause();
+  }
+
+  /** Starts reading from the socket again. */
+  resume(): void {
+    this.#socket?.resume();
+  }
+
+  /**
+   * Pipes incoming messages into a writable (another socket, or this one for
+   * an echo), pausing this socket while the destination is full.
+   */
+  pipe<T extends NodeJS.WritableStream | WebSocketBase>(destination: T, options?: { end?: boolean }): T {
+    const dest = destination as unknown as {
+      write(chunk: unknown): boolean;
+      end(): void;
+      on?(event: string, listener: EmitterListener): unknown;
+      removeListener?(event: string, listener: EmitterListener): unknown;
+    };
+    const ondata = (chunk: unknown): void => {
+      if (dest.write(chunk) === false) this.pause();
+    };
+    const ondrain = (): void => this.resume();
+    const onend = (): void => {
+      dest.removeListener?.('drain', ondrain);
+      if (options?.end !== false) dest.end();
+    };
+    this.on('data', ondata);
+    this.once('end', onend);
+    dest.on?.('drain', ondrain);
+    return destination;
+  }
+
+  // ---- faye's EventEmitter aliases ----------------------------------------
+
+  /**
+   * faye: `on('message', fn)` adds a listener for the W3C event; stream events
+   * (`data`, `drain`, `end`) are emitted to these listeners with their value.
+   */
+  on<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
+  on(type: string, listener: EmitterListener): this;
+  on(type: string, listener: EmitterListener): this {
+    if (STREAM_EVENTS.has(type)) {
+      const list = this.#emitter.get(type);
+      if (list) list.push(listener);
+      else this.#emitter.set(type, [listener]);
+    } else {
+      this.addEventListener(type, listener);
+    }
+    return this;
+  }
+
+  /** Alias of on(). */
+  addListener(type: string, listener: EmitterListener): this {
+    return this.on(type, listener);
+  }
+
+  /** Alias of on(), for Node streams that pipe into this socket. */
+  prependListener(type: string, listener: EmitterListener): this {
+    return this.on(type, listener);
+  }
+
+  /** faye: a listener that runs once. */
+  once<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
+  once(type: string, listener: EmitterListener): this;
+  once(type: string, listener: EmitterListener): this {
+    if (STREAM_EVENTS.has(type)) {
+      const wrapper: OnceWrapper = (...args) => {
+        this.off(type, wrapper);
+        listener(...args);
+      };
+      wrapper.listener = listener;
+      return this.on(type, wrapper);
+    }
+    this.addEventListener(type, listener, { once: true });
+    return this;
+  }
+
+  /** faye: removes a listener added with on() or once(). */
+  off(type: string, listener: EmitterListener): this {
+    const list = this.#emitter.get(type);
+    if (list) {
+      const index = list.findIndex((l) => l === listener || (l as OnceWrapper).listener === listener);
+      if (index >= 0) list.splice(index, 1);
+    } else if (!STREAM_EVENTS.has(type)) {
+      this.removeEventListener(type, listener);
+    }
+    return this;
+  }
+
+  /** Alias of off(). */
+  removeListener(type: string, listener: EmitterListener): this {
+    return this.off(type, listener);
+  }
+
+  /** Number of emitter listeners for a stream event. */
+  listenerCount(type: string): number {
+    return this.#emitter.get(type)?.length ?? 0;
+  }
+
+  /**
+   * Emits a stream event (`data`, `drain`, `end`, `pipe`...) to on() listeners.
+   * W3C events are dispatched with dispatchEvent(), not emitted.
+   */
+  emit(type: string, ...args: unknown[]): boolean {
+    const list = this.#emitter.get(type);
+    if (!list || list.length === 0) return false;
+    for (const listener of [...list]) listener(...args);
+    return true;
+  }
+
+  // ---- what subclasses call ------------------------------------------------
+
+  /**
+   * @internal Adds the configured headers and extensions to a driver that
+   * has not started yet.
+   */
+  protected _configureDriver(driver: Driver): void {
+    for (const [name, value] of this.#options.headers) driver.setHeader(name, value);
+    for (const extension of this.#options.extensions) {
+      driver.addExtension(extension as Parameters<Driver['addExtension']>[0]);
+    }
+  }
+
+  /**
+   * @internal Wires a driver to its socket. The subclass starts the driver
+   * afterwards. A socket that is already closed fails the connection.
+   */
+  protected _attach(driver: Driver, socket: Duplex): void {
+    this.#driver = driver;
+    this.#socket = socket;
+
+    driver.io.on('data', this.#writeOut);
+    driver.on('open', () => this.#announceTheConnection());
+    driver.on('message', (event) => this.#receiveMessage(event.data));
+    driver.on('error', (error) => {
+      this.#failure ??= { message: error.message, error };
+    });
+    driver.on('close', (event) => this.#onDriverClose(event.code, event.reason));
+    driver.on('pong', () => {
+      this.#awaitingPong = false;
+    });
+
+    socket.on('data', (chunk: Buffer) => driver.parse(chunk));
+    socket.on('end', () => {
+      // The peer sent FIN: finish our half too, so 'close' follows.
+      if (!socket.writableEnded) socket.end();
+    });
+    socket.on('error', (error: Error) => {
+      this.#failure ??= { message: `Network error: ${this.#url}: ${error.message}`, error };
+    });
+    socket.on('close', () => this.#finalize());
+    socket.on('drain', () => this.emit('drain'));
+
+    const tcp = socket as Duplex & { setNoDelay?(on: boolean): void; setTimeout?(ms: number): void };
+    tcp.setNoDelay?.(true);
+    tcp.setTimeout?.(0);
+
+    if (socket.destroyed || !socket.writable || socket.readableEnded) {
+      this._failTheConnection('The socket was already closed when the WebSocket was created');
+    }
+  }
+
+  /** @internal Whether this object still expects its handshake to run. */
+  protected get _isConnecting(): boolean {
+    return this.#readyState === ReadyState.CONNECTING || this.#pendingClose !== undefined;
+  }
+
+  /**
+   * @internal Fails the WebSocket connection: records why, drops the TCP
+   * connection, and (once it is gone) dispatches error then close 1006.
+   * @see https://websockets.spec.whatwg.org/#fail-the-websocket-connection
+   */
+  protected _failTheConnection(message: string, error?: unknown): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    this.#failure ??= { message, error: error ?? new Error(message) };
+    if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
+    if (this.#socket && !this.#socket.destroyed) {
+      this.#socket.destroy();
+    } else if (this.#socket === undefined) {
+      this._abortConnecting?.();
+      setImmediate(() => this.#finalize());
+    }
+  }
+
+  /** @internal Set by a subclass that can cancel a connection in progress. */
+  protected _abortConnecting?: () => void;
+
+  // ---- the algorithms -----------------------------------------------------
+
+  /** The driver emits bytes to write: handshake, frames. */
+  #writeOut = (chunk: Buffer): void => {
+    const socket = this.#socket;
+    const driver = this.#driver;
+    if (!socket || !driver || socket.destroyed) return;
+    if (driver.readyState < 1) {
+      // Handshake bytes. The server learns the negotiated extensions here.
+      if (this.#role === 'server' && chunk.subarray(0, 12).toString('latin1') === 'HTTP/1.1 101') {
+        this.#extensions = readHeader(chunk.toString('latin1'), 'Sec-WebSocket-Extensions') ?? '';
+      }
+      socket.write(chunk);
+      return;
+    }
+    if (!this.#corked) {
+      // Coalesce every frame produced in this tick into one write.
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    const opcode = (chunk[0] ?? 0) & 0x0f;
+    const size = opcode <= 2 ? this.#pendingSizes.shift() : undefined;
+    if (size) {
+      socket.write(chunk, () => {
+        this.#bufferedAmount -= size;
+      });
+    } else {
+      socket.write(chunk);
+    }
+  };
+
+  #frame(payload: Payload): void {
+    const driver = this.#driver;
+    if (!driver) return;
+    this.#pendingSizes.push(payload.size);
+    if (payload.kind === 'text') {
+      driver.text(payload.data);
+    } else if (payload.kind === 'binary') {
+      // An extension may read the bytes after send() returns: copy views then.
+      const data =
+        this.#extensions !== '' && payload.data.buffer.byteLength !== payload.data.length
+          ? Buffer.from(payload.data)
+          : payload.data;
+      driver.binary(data);
+    }
+  }
+
+  #pumpSendQueue(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    const step = (): void => {
+      while (this.#sendQueue.length > 0) {
+        const head = this.#sendQueue[0] as Payload;
+        if (head.kind === 'blob') {
+          head.data.arrayBuffer().then(
+            (buffer) => {
+              this.#sendQueue[0] = { kind: 'binary', data: Buffer.from(buffer), size: head.size };
+              step();
+            },
+            (error: unknown) => {
+              this.#sendQueue = [];
+              this.#pumping = false;
+              this._failTheConnection(`Could not read a Blob passed to send(): ${String(error)}`, error);
+            },
+          );
+          return;
+        }
+        this.#sendQueue.shift();
+        if (this.#readyState <= ReadyState.CLOSING) this.#frame(head);
+      }
+      this.#pumping = false;
+      const close = this.#closeAfterQueue;
+      if (close) {
+        this.#closeAfterQueue = undefined;
+        this.#startTheClosingHandshake(close.code, close.reason);
+      }
+    };
+    step();
+  }
+
+  /** @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol */
+  #announceTheConnection(): void {
+    const driver = this.#driver as Driver;
+    // 2. Change the ready state to OPEN (1). (Steps 3-5 set extensions and protocol.)
+    if (this.#role === 'client') {
+      this.#extensions = driver.headers?.['sec-websocket-extensions'] ?? '';
+    }
+    this.#protocol = driver.protocol ?? '';
+    const pending = this.#pendingClose;
+    if (pending) {
+      // close() was called while CONNECTING on the server: close at once.
+      this.#pendingClose = undefined;
+      this.#startTheClosingHandshake(pending.code, pending.reason);
+      return;
+    }
+    if (this.#readyState !== ReadyState.CONNECTING) return;
+    this.#readyState = ReadyState.OPEN;
+    this.#startPinging();
+    // 6. Fire an event named open at the WebSocket object.
+    this.dispatchEvent(new Event('open'));
+  }
+
+  /** @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol */
+  #receiveMessage(data: string | Buffer): void {
+    // 1. If ready state is not OPEN (1), then return.
+    if (this.#readyState !== ReadyState.OPEN) return;
+    if (this.readable) this.emit('data', data);
+    // 2-3. Let dataForEvent be the data, typed by binaryType.
+    const value = typeof data === 'string' ? data : toMessageData(data, this.#binaryType);
+    // 4. Fire an event named message, using MessageEvent, with the origin
+    //    attribute initialized to the serialization of the URL's origin.
+    this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
+  }
+
+  #startTheClosingHandshake(code: number | undefined, reason: string): void {
+    const driver = this.#driver;
+    this.#armCloseTimer();
+    if (!driver) return;
+    // RFC 6455 §7.4.1: 1005 MUST NOT be sent; the driver sends 1000 when no code is given.
+    driver.close(reason, code);
+  }
+
+  #onDriverClose(code: number, reason: string): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    if (!this.#failure && !this.#closeInfo) {
+      // The closing handshake is complete: both close frames have been exchanged.
+      this.#closeInfo = { code, reason, wasClean: true };
+    }
+    if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
+    this.#stopPinging();
+    // RFC 6455 §7.1.1: the server closes TCP first; the client may too after a timeout.
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) {
+      if (this.#failure) socket.end(() => socket.destroy());
+      else socket.end();
+      this.#armCloseTimer();
+    }
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer || this.#readyState === ReadyState.CLOSED) return;
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      if (!this.#closeInfo) {
+        this.#failure ??= {
+          message: `The closing handshake did not complete within ${this.#options.closeTimeout} ms`,
+          error: undefined,
+        };
+      }
+      this.#socket?.destroy();
+    }, this.#options.closeTimeout);
+    this.#closeTimer.unref?.();
+  }
+
+  #startPinging(): void {
+    const seconds = this.#options.ping;
+    if (!seconds) return;
+    this.#pingTimer = setInterval(() => {
+      if (this.#awaitingPong) {
+        this.#terminate(`No pong received within ${seconds} s of a ping`);
+        return;
+      }
+      this.#awaitingPong = true;
+      this.#pingId += 1;
+      this.#driver?.ping(String(this.#pingId));
+    }, seconds * 1000);
+  }
+
+  #stopPinging(): void {
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+  }
+
+  /** Closes an unresponsive peer: 1001 sent, TCP dropped once it is flushed. */
+  #terminate(message: string): void {
+    this.#stopPinging();
+    this.#failure ??= { message, error: new Error(message) };
+    this.#readyState = ReadyState.CLOSING;
+    this.#driver?.close(message.slice(0, 123), GOING_AWAY);
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) socket.end(() => socket.destroy());
+    this.#armCloseTimer();
+  }
+
+  /** @see https://websockets.spec.whatwg.org/#closeWebSocket */
+  #finalize(): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    // 1. Change the ready state to CLOSED (3).
+    this.#readyState = ReadyState.CLOSED;
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    this.#stopPinging();
+    this.#sendQueue = [];
+    this.#pendingClose = undefined;
+
+    const clean = this.#closeInfo?.wasClean === true;
+    const info: CloseInfo = clean
+      ? (this.#closeInfo as CloseInfo)
+      : { code: ABNORMAL_CLOSURE, reason: '', wasClean: false };
+
+    if (this.readable) this.emit('end');
+    this.readable = this.writable = false;
+
+    // 2. If the user agent was required to fail the WebSocket connection, or
+    //    if the WebSocket connection was closed after being flagged as full,
+    //    fire an event named error at the WebSocket object.
+    //    Note: as Chromium does, any closure without a completed closing
+    //    handshake counts as failed here, so it gets an error event too.
+    if (!clean) {
+      const failure = this.#failure ?? {
+        message: `The connection to ${this.#url} closed before a close frame was received`,
+        error: undefined,
+      };
+      this.dispatchEvent(new ErrorEvent('error', { message: failure.message, error: failure.error }));
+    }
+    // 3. Fire an event named close at the WebSocket object, using CloseEvent.
+    this.dispatchEvent(new CloseEvent('close', info));
+  }
+
+  #getHandler<T>(type: string): T | null {
+    return (this.#handlers.get(type)?.value as T | undefined) ?? null;
+  }
+
+  /** @see https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes */
+  #setHandler(type: string, value: unknown): void {
+    const current = this.#handlers.get(type);
+    const callable = typeof value === 'function' || (typeof value === 'object' && value !== null);
+    if (!callable) {
+      if (current) {
+        this.removeEventListener(type, current.wrapper);
+        this.#handlers.delete(type);
+      }
+      return;
+    }
+    if (current) {
+      // The listener keeps its place; only the callback changes.
+      current.value = value;
+      return;
+    }
+    const entry = {
+      value,
+      wrapper: (event: Event): void => {
+        const handler = entry.value;
+        if (typeof handler === 'function') handler.call(this, event);
+      },
+    };
+    this.#handlers.set(type, entry);
+    this.addEventListener(type, entry.wrapper);
+  }
+}

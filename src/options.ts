@@ -1,0 +1,140 @@
+// Public option types and their validation.
+//
+// References:
+// - faye-websocket README, "Initialization options" (the option names kept here)
+// - WHATWG WebSockets, binaryType: https://websockets.spec.whatwg.org/#dom-websocket-binarytype
+
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { BINARY_TYPES, type BinaryType } from './internal/data.js';
+import { validateHeaders } from './internal/headers.js';
+
+export type { BinaryType } from './internal/data.js';
+
+/**
+ * A websocket-extensions plugin, such as the default export of
+ * `permessage-deflate`.
+ */
+export interface WebSocketExtension {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Options both the server socket and the client accept (faye-websocket's names). */
+export interface WebSocketOptions {
+  /** Extensions to offer or accept, e.g. `[deflate]` from `permessage-deflate`. */
+  extensions?: readonly WebSocketExtension[];
+  /** Extra headers for the handshake (response on the server, request on the client). */
+  headers?: Readonly<Record<string, string | number>>;
+  /** Largest message accepted, in bytes; bigger ones close with 1009. Default 2^26 - 1. */
+  maxLength?: number;
+  /** Seconds between pings; a missing pong by the next ping closes the connection. */
+  ping?: number;
+  /** Milliseconds to wait for the closing handshake before dropping TCP. Default 30000. */
+  closeTimeout?: number;
+  /** How binary messages are delivered; see {@link BinaryType}. */
+  binaryType?: BinaryType;
+}
+
+/** Options of the server-side `WebSocket`. */
+export type ServerOptions = WebSocketOptions;
+
+/** An HTTP proxy to tunnel through with CONNECT. */
+export interface ProxyOptions {
+  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy). */
+  origin: string;
+  /** Extra headers for the CONNECT request. */
+  headers?: Readonly<Record<string, string | number>>;
+  /** Options for `tls.connect` to an `https:` proxy. */
+  tls?: TlsConnectionOptions;
+}
+
+/** Options of `WebSocket.Client` and `EventSource.Client` transport. */
+export interface TransportOptions {
+  /** Passed to `tls.connect` for `wss:`/`https:` targets; verification stays on unless turned off. */
+  tls?: TlsConnectionOptions;
+  /** Passed to `net.connect`, e.g. `localAddress` or `family`. */
+  net?: { localAddress?: string; family?: number; lookup?: unknown; [key: string]: unknown };
+  /** Shorthand for `tls.ca`. */
+  ca?: TlsConnectionOptions['ca'];
+  /** An explicit proxy, or `'env'` to use HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  proxy?: ProxyOptions | 'env';
+}
+
+/** Options of `WebSocket.Client`. */
+export interface ClientOptions extends WebSocketOptions, TransportOptions {}
+
+/** The default of `maxLength`, as faye-websocket: 2^26 - 1 bytes. */
+export const DEFAULT_MAX_LENGTH = 0x3ffffff;
+
+/** The default of `closeTimeout`, in milliseconds. */
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+
+export const SERVER_OPTION_KEYS = ['extensions', 'headers', 'maxLength', 'ping', 'closeTimeout', 'binaryType'] as const;
+
+export const CLIENT_OPTION_KEYS = [...SERVER_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy'] as const;
+
+/**
+ * Throws a TypeError when `options` has a key not in `validKeys`
+ * (faye-websocket's `validateOptions`, with a TypeError).
+ */
+export function validateOptionKeys(options: unknown, validKeys: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object') {
+    throw new TypeError('Options must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!validKeys.includes(key)) {
+      throw new TypeError(`Unrecognized option: ${JSON.stringify(key)}. Valid options are: ${validKeys.join(', ')}`);
+    }
+  }
+}
+
+/** WebSocket options with every default filled in and every value checked. */
+export interface ResolvedOptions {
+  extensions: readonly WebSocketExtension[];
+  headers: Array<[string, string]>;
+  maxLength: number;
+  ping: number;
+  closeTimeout: number;
+  binaryType: BinaryType;
+}
+
+/** Checks the options both sockets share; throws a TypeError naming the bad one. */
+export function resolveOptions(
+  options: WebSocketOptions | undefined,
+  validKeys: readonly string[],
+  defaultBinaryType: BinaryType,
+): ResolvedOptions {
+  validateOptionKeys(options, validKeys);
+  const given = options ?? {};
+  const extensions = given.extensions ?? [];
+  if (!Array.isArray(extensions) || extensions.some((e) => e === null || typeof e !== 'object')) {
+    throw new TypeError('extensions must be an array of websocket-extensions plugins');
+  }
+  return {
+    extensions,
+    headers: validateHeaders(given.headers, 'headers'),
+    maxLength: positive(given.maxLength, 'maxLength', DEFAULT_MAX_LENGTH, true),
+    ping: positive(given.ping, 'ping', 0, false),
+    closeTimeout: positive(given.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT, false),
+    binaryType: binaryType(given.binaryType ?? defaultBinaryType),
+  };
+}
+
+/** Checks a binaryType value; throws a TypeError for anything else. */
+export function binaryType(value: unknown): BinaryType {
+  if (!BINARY_TYPES.includes(value as BinaryType)) {
+    throw new TypeError(
+      `binaryType must be one of ${BINARY_TYPES.map((t) => `'${t}'`).join(', ')}, not ${String(value)}`,
+    );
+  }
+  return value as BinaryType;
+}
+
+function positive(value: unknown, name: string, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new TypeError(`${name} must be a non-negative ${integer ? 'integer' : 'number'}`);
+  }
+  return value;
+}
