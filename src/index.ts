@@ -7,11 +7,27 @@
 
 import { WebSocket } from './websocket.js';
 
+export { Client } from './client.js';
+export {
+  EventSource,
+  type EventSourceOptions,
+  type EventSourceServerEventMap,
+  type SendOptions,
+} from './event-source.js';
+export {
+  EventSourceClient,
+  type EventSourceClientInit,
+  type EventSourceEventMap,
+} from './event-source-client.js';
+
 export { CloseEvent, type CloseEventInit, ErrorEvent, type ErrorEventInit, type WebSocketEventMap } from './events.js';
 export { WebSocketBase } from './internal/core.js';
 export type {
   BinaryType,
+  ClientOptions,
+  ProxyOptions,
   ServerOptions,
+  TransportOptions,
   WebSocketExtension,
   WebSocketOptions,
 } from './options.js';

@@ -10,6 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import websocketDriver from 'websocket-driver';
+import { Client } from './client.js';
+import { EventSource } from './event-source.js';
 import { WebSocketBase } from './internal/core.js';
 import { resolveOptions, SERVER_OPTION_KEYS, type ServerOptions, validateOptionKeys } from './options.js';
 
@@ -26,6 +28,12 @@ import { resolveOptions, SERVER_OPTION_KEYS, type ServerOptions, validateOptionK
  * });
  */
 export class WebSocket extends WebSocketBase {
+  /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
+  static readonly Client = Client;
+
+  /** The server-sent events endpoint (faye: `WebSocket.EventSource`); its client is `EventSource.Client`. */
+  static readonly EventSource = EventSource;
+
   /**
    * Whether the request asks for a WebSocket upgrade (a GET with
    * `Connection: upgrade` and `Upgrade: websocket`).

@@ -1,6 +1,6 @@
 // Compile-only: the ESM entry's types, as a consumer sees them.
 import http from 'node:http';
-import WebSocket, { CloseEvent, type ServerOptions } from 'isosocket';
+import WebSocket, { type CloseEvent, type ServerOptions } from 'isosocket';
 
 const options: ServerOptions = { ping: 30, maxLength: 1024, binaryType: 'arraybuffer' };
 const server = http.createServer();

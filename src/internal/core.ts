@@ -36,17 +36,11 @@ import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.
 import { ABNORMAL_CLOSURE, GOING_AWAY, validateCloseArguments } from './close.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from './data.js';
 import { readHeader } from './headers.js';
+import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from './listeners.js';
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
-
-/** Events of faye's stream interface; they are emitted, not dispatched. */
-const STREAM_EVENTS = new Set(['data', 'drain', 'end', 'pipe', 'unpipe', 'finish']);
-
-// biome-ignore lint/suspicious/noExplicitAny: emitter listeners take anything
-type EmitterListener = (...args: any[]) => void;
-type OnceWrapper = EmitterListener & { listener?: EmitterListener };
 
 /** @internal How a subclass configures the shared core. */
 export interface CoreConfig {
@@ -103,8 +97,8 @@ export class WebSocketBase extends EventTarget {
   #awaitingPong = false;
   #corked = false;
 
-  #handlers = new Map<string, { value: unknown; wrapper: (event: Event) => void }>();
-  #emitter = new Map<string, EmitterListener[]>();
+  readonly #handlers = new EventHandlers(this);
+  readonly #stream = new StreamEvents();
 
   /** faye's stream flags. */
   readable = true;
@@ -178,28 +172,28 @@ export class WebSocketBase extends EventTarget {
   }
 
   get onopen(): ((event: Event) => void) | null {
-    return this.#getHandler('open');
+    return this.#handlers.get('open');
   }
   set onopen(value: ((event: Event) => void) | null) {
-    this.#setHandler('open', value);
+    this.#handlers.set('open', value);
   }
   get onmessage(): ((event: MessageEvent) => void) | null {
-    return this.#getHandler('message');
+    return this.#handlers.get('message');
   }
   set onmessage(value: ((event: MessageEvent) => void) | null) {
-    this.#setHandler('message', value);
+    this.#handlers.set('message', value);
   }
   get onerror(): ((event: ErrorEvent) => void) | null {
-    return this.#getHandler('error');
+    return this.#handlers.get('error');
   }
   set onerror(value: ((event: ErrorEvent) => void) | null) {
-    this.#setHandler('error', value);
+    this.#handlers.set('error', value);
   }
   get onclose(): ((event: CloseEvent) => void) | null {
-    return this.#getHandler('close');
+    return this.#handlers.get('close');
   }
   set onclose(value: ((event: CloseEvent) => void) | null) {
-    this.#setHandler('close', value);
+    this.#handlers.set('close', value);
   }
 
   override addEventListener<K extends keyof WebSocketEventMap>(
@@ -371,13 +365,7 @@ export class WebSocketBase extends EventTarget {
   on<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
   on(type: string, listener: EmitterListener): this;
   on(type: string, listener: EmitterListener): this {
-    if (STREAM_EVENTS.has(type)) {
-      const list = this.#emitter.get(type);
-      if (list) list.push(listener);
-      else this.#emitter.set(type, [listener]);
-    } else {
-      this.addEventListener(type, listener);
-    }
+    addListener(this, this.#stream, type, listener, false);
     return this;
   }
 
@@ -395,27 +383,13 @@ export class WebSocketBase extends EventTarget {
   once<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
   once(type: string, listener: EmitterListener): this;
   once(type: string, listener: EmitterListener): this {
-    if (STREAM_EVENTS.has(type)) {
-      const wrapper: OnceWrapper = (...args) => {
-        this.off(type, wrapper);
-        listener(...args);
-      };
-      wrapper.listener = listener;
-      return this.on(type, wrapper);
-    }
-    this.addEventListener(type, listener, { once: true });
+    addListener(this, this.#stream, type, listener, true);
     return this;
   }
 
   /** faye: removes a listener added with on() or once(). */
   off(type: string, listener: EmitterListener): this {
-    const list = this.#emitter.get(type);
-    if (list) {
-      const index = list.findIndex((l) => l === listener || (l as OnceWrapper).listener === listener);
-      if (index >= 0) list.splice(index, 1);
-    } else if (!STREAM_EVENTS.has(type)) {
-      this.removeEventListener(type, listener);
-    }
+    removeListener(this, this.#stream, type, listener);
     return this;
   }
 
@@ -426,7 +400,7 @@ export class WebSocketBase extends EventTarget {
 
   /** Number of emitter listeners for a stream event. */
   listenerCount(type: string): number {
-    return this.#emitter.get(type)?.length ?? 0;
+    return this.#stream.count(type);
   }
 
   /**
@@ -434,10 +408,7 @@ export class WebSocketBase extends EventTarget {
    * W3C events are dispatched with dispatchEvent(), not emitted.
    */
   emit(type: string, ...args: unknown[]): boolean {
-    const list = this.#emitter.get(type);
-    if (!list || list.length === 0) return false;
-    for (const listener of [...list]) listener(...args);
-    return true;
+    return this.#stream.emit(type, ...args);
   }
 
   // ---- what subclasses call ------------------------------------------------
@@ -487,6 +458,8 @@ export class WebSocketBase extends EventTarget {
     tcp.setNoDelay?.(true);
     tcp.setTimeout?.(0);
 
+    socket.resume();
+
     if (socket.destroyed || !socket.writable || socket.readableEnded) {
       this._failTheConnection('The socket was already closed when the WebSocket was created');
     }
@@ -515,7 +488,7 @@ export class WebSocketBase extends EventTarget {
   }
 
   /** @internal Set by a subclass that can cancel a connection in progress. */
-  protected _abortConnecting?: () => void;
+  protected _abortConnecting: (() => void) | undefined;
 
   // ---- the algorithms -----------------------------------------------------
 
@@ -738,36 +711,5 @@ export class WebSocketBase extends EventTarget {
     }
     // 3. Fire an event named close at the WebSocket object, using CloseEvent.
     this.dispatchEvent(new CloseEvent('close', info));
-  }
-
-  #getHandler<T>(type: string): T | null {
-    return (this.#handlers.get(type)?.value as T | undefined) ?? null;
-  }
-
-  /** @see https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes */
-  #setHandler(type: string, value: unknown): void {
-    const current = this.#handlers.get(type);
-    const callable = typeof value === 'function' || (typeof value === 'object' && value !== null);
-    if (!callable) {
-      if (current) {
-        this.removeEventListener(type, current.wrapper);
-        this.#handlers.delete(type);
-      }
-      return;
-    }
-    if (current) {
-      // The listener keeps its place; only the callback changes.
-      current.value = value;
-      return;
-    }
-    const entry = {
-      value,
-      wrapper: (event: Event): void => {
-        const handler = entry.value;
-        if (typeof handler === 'function') handler.call(this, event);
-      },
-    };
-    this.#handlers.set(type, entry);
-    this.addEventListener(type, entry.wrapper);
   }
 }

@@ -1,0 +1,267 @@
+// The server-sent events endpoint: new EventSource(request, response),
+// faye-websocket's API, writing through the ServerResponse and made safe
+// against field injection.
+//
+// References:
+// - HTML, server-sent events: https://html.spec.whatwg.org/multipage/server-sent-events.html
+// - faye-websocket README, "Handling EventSource connections in Node"
+// - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { EventSourceClient } from './event-source-client.js';
+import type { Listener } from './events.js';
+import { validateHeaders } from './internal/headers.js';
+import {
+  addListener,
+  type EmitterListener,
+  EventHandlers,
+  removeListener,
+  StreamEvents,
+} from './internal/listeners.js';
+import { acceptsEventStream, formatEvent, formatRetry, PING_COMMENT, type SendOptions } from './internal/sse.js';
+import { validateOptionKeys } from './options.js';
+
+export type { SendOptions } from './internal/sse.js';
+
+/** Options of the server-side {@link EventSource}. */
+export interface EventSourceOptions {
+  /** Extra response headers, e.g. CORS. Values with CR or LF are a TypeError. */
+  headers?: Readonly<Record<string, string | number>>;
+  /** Reconnection time for the client, in seconds (sent as `retry:` in ms). Default 5. */
+  retry?: number;
+  /** Seconds between comment lines that keep proxies from timing out. Default 10; 0 turns it off. */
+  ping?: number;
+}
+
+/** The events a server-side EventSource dispatches. */
+export interface EventSourceServerEventMap {
+  open: Event;
+  close: Event;
+}
+
+const OPTION_KEYS = ['headers', 'retry', 'ping'] as const;
+const DEFAULT_RETRY = 5;
+const DEFAULT_PING = 10;
+
+/**
+ * A server-sent events stream to one client, made from an HTTP request and
+ * its response (faye-websocket's API).
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
+ * @example
+ * http.createServer((req, res) => {
+ *   if (!EventSource.isEventSource(req)) return res.end();
+ *   const es = new EventSource(req, res, { ping: 15, retry: 5 });
+ *   es.send('hello', { event: 'greeting', id: '1' });
+ * });
+ */
+export class EventSource extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 2;
+
+  /** The WHATWG EventSource client for Node. */
+  static readonly Client = EventSourceClient;
+
+  /** Whether the request asks for an event stream (a GET accepting text/event-stream). */
+  static isEventSource(request: IncomingMessage): boolean {
+    return acceptsEventStream(request.method, request.headers.accept);
+  }
+
+  readonly #response: ServerResponse;
+  readonly #url: string;
+  readonly #lastEventId: string;
+  #readyState: 0 | 1 | 2 = 0;
+  #pingTimer: NodeJS.Timeout | undefined;
+  readonly #handlers = new EventHandlers(this);
+  readonly #stream = new StreamEvents();
+
+  /** faye's stream flag. */
+  writable = true;
+
+  /**
+   * Answers the request with 200 and `text/event-stream` at once; `open`
+   * follows in a later task.
+   */
+  constructor(request: IncomingMessage, response: ServerResponse, options?: EventSourceOptions) {
+    super();
+    validateOptionKeys(options, OPTION_KEYS);
+    const headers = validateHeaders(options?.headers, 'headers');
+    const retry = formatRetry(options?.retry ?? DEFAULT_RETRY);
+    const ping = options?.ping ?? DEFAULT_PING;
+    if (typeof ping !== 'number' || !Number.isFinite(ping) || ping < 0) {
+      throw new TypeError('ping must be a non-negative number of seconds');
+    }
+
+    this.#response = response;
+    const secure = (request.socket as Partial<TLSSocket>).encrypted === true;
+    this.#url = `${secure ? 'https:' : 'http:'}//${request.headers.host ?? 'localhost'}${request.url ?? '/'}`;
+    const lastEventId = request.headers['last-event-id'];
+    this.#lastEventId = (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId) ?? '';
+
+    if (response.writableEnded || response.destroyed) {
+      this.writable = false;
+      this.#readyState = 2;
+      return;
+    }
+
+    response.on('close', () => this.close());
+    response.on('drain', () => this.#stream.emit('drain'));
+    request.socket.setTimeout?.(0);
+    request.socket.setNoDelay?.(true);
+
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+      ...Object.fromEntries(headers),
+    });
+    this.#write(retry);
+
+    if (ping > 0) {
+      this.#pingTimer = setInterval(() => this.ping(), ping * 1000);
+    }
+    setImmediate(() => {
+      if (this.#readyState !== 0) return;
+      this.#readyState = 1;
+      this.dispatchEvent(new Event('open'));
+    });
+  }
+
+  get CONNECTING(): 0 {
+    return 0;
+  }
+  get OPEN(): 1 {
+    return 1;
+  }
+  get CLOSED(): 2 {
+    return 2;
+  }
+
+  /** The URL the client requested: `http:` or `https:`, host and path. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The `Last-Event-ID` the client sent on (re)connection, or `''`. */
+  get lastEventId(): string {
+    return this.#lastEventId;
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSED. */
+  get readyState(): 0 | 1 | 2 {
+    return this.#readyState;
+  }
+
+  get onopen(): ((event: Event) => void) | null {
+    return this.#handlers.get('open');
+  }
+  set onopen(value: ((event: Event) => void) | null) {
+    this.#handlers.set('open', value);
+  }
+  get onclose(): ((event: Event) => void) | null {
+    return this.#handlers.get('close');
+  }
+  set onclose(value: ((event: Event) => void) | null) {
+    this.#handlers.set('close', value);
+  }
+
+  override addEventListener<K extends keyof EventSourceServerEventMap>(
+    type: K,
+    listener: Listener<EventSourceServerEventMap[K]> | null,
+    options?: boolean | { once?: boolean; signal?: AbortSignal; capture?: boolean },
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener<Event> | null,
+    options?: boolean | { once?: boolean; signal?: AbortSignal; capture?: boolean },
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener<Event> | null,
+    options?: boolean | { once?: boolean; signal?: AbortSignal; capture?: boolean },
+  ): void {
+    if (listener) super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Sends one event. Multi-line data becomes one `data:` line per line; CR or
+   * LF in `event` or `id`, or NUL in `id`, is a TypeError (it could inject a field).
+   *
+   * @returns false when closed or when the response is over its high-water mark
+   * (wait for `'drain'`).
+   */
+  send(data: unknown, options?: SendOptions): boolean {
+    const block = formatEvent(data, options);
+    if (this.#readyState === 2) return false;
+    return this.#write(block);
+  }
+
+  /** Sends a comment line, which keeps intermediaries from timing out. */
+  ping(): boolean {
+    if (this.#readyState === 2) return false;
+    return this.#write(PING_COMMENT);
+  }
+
+  /** Ends the response; dispatches close once. */
+  close(): boolean {
+    if (this.#readyState === 2) return false;
+    this.#readyState = 2;
+    this.writable = false;
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+    if (!this.#response.writableEnded) this.#response.end();
+    this.dispatchEvent(new Event('close'));
+    return true;
+  }
+
+  /** faye: same as send(data). */
+  write(data: unknown): boolean {
+    return this.send(data);
+  }
+
+  /** faye: sends `data` if given, then closes. */
+  end(data?: unknown): void {
+    if (data !== undefined) this.send(data);
+    this.close();
+  }
+
+  /** faye: `on('close', fn)`, and `on('drain', fn)` for streams. */
+  on(type: string, listener: EmitterListener): this {
+    addListener(this, this.#stream, type, listener, false);
+    return this;
+  }
+
+  /** faye: a listener that runs once. */
+  once(type: string, listener: EmitterListener): this {
+    addListener(this, this.#stream, type, listener, true);
+    return this;
+  }
+
+  /** faye: removes a listener added with on() or once(). */
+  off(type: string, listener: EmitterListener): this {
+    removeListener(this, this.#stream, type, listener);
+    return this;
+  }
+
+  /** Alias of off(). */
+  removeListener(type: string, listener: EmitterListener): this {
+    return this.off(type, listener);
+  }
+
+  /** Emits a stream event to on() listeners (lets Node streams pipe in). */
+  emit(type: string, ...args: unknown[]): boolean {
+    return this.#stream.emit(type, ...args);
+  }
+
+  #write(text: string): boolean {
+    const response = this.#response;
+    if (response.writableEnded || response.destroyed) return false;
+    const ok = response.write(text);
+    // Compression middleware buffers until flushed; flush each event.
+    const flushable = response as ServerResponse & { flush?: () => void };
+    if (typeof flushable.flush === 'function') flushable.flush();
+    return ok;
+  }
+}

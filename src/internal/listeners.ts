@@ -1,0 +1,125 @@
+// Listener bookkeeping shared by every isosocket EventTarget: HTML event
+// handler attributes (onopen, onmessage...) and faye's EventEmitter-style
+// stream events ('data', 'drain', 'end'), which are emitted, not dispatched.
+//
+// References:
+// - HTML, event handler attributes: https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes
+// - faye-websocket lib/faye/websocket/api.js (on/off/once and the stream events)
+
+// biome-ignore lint/suspicious/noExplicitAny: emitter listeners take anything
+export type EmitterListener = (...args: any[]) => void;
+type OnceWrapper = EmitterListener & { listener?: EmitterListener };
+
+/** faye's stream events; every other name is a W3C event on the EventTarget. */
+export const STREAM_EVENTS: ReadonlySet<string> = new Set(['data', 'drain', 'end', 'pipe', 'unpipe', 'finish']);
+
+/**
+ * The `on<type>` attributes of one EventTarget. A handler is added as a
+ * listener when first set, keeps its place when replaced, and is removed
+ * when set to null.
+ */
+export class EventHandlers {
+  readonly #target: EventTarget;
+  readonly #handlers = new Map<string, { value: unknown; wrapper: (event: Event) => void }>();
+
+  constructor(target: EventTarget) {
+    this.#target = target;
+  }
+
+  get<T>(type: string): T | null {
+    return (this.#handlers.get(type)?.value as T | undefined) ?? null;
+  }
+
+  set(type: string, value: unknown): void {
+    const current = this.#handlers.get(type);
+    if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) {
+      if (current) {
+        this.#target.removeEventListener(type, current.wrapper);
+        this.#handlers.delete(type);
+      }
+      return;
+    }
+    if (current) {
+      current.value = value;
+      return;
+    }
+    const target = this.#target;
+    const entry = {
+      value,
+      wrapper: (event: Event): void => {
+        const handler = entry.value;
+        if (typeof handler === 'function') handler.call(target, event);
+      },
+    };
+    this.#handlers.set(type, entry);
+    target.addEventListener(type, entry.wrapper);
+  }
+}
+
+/** A minimal emitter for faye's stream events. */
+export class StreamEvents {
+  readonly #listeners = new Map<string, EmitterListener[]>();
+
+  on(type: string, listener: EmitterListener): void {
+    const list = this.#listeners.get(type);
+    if (list) list.push(listener);
+    else this.#listeners.set(type, [listener]);
+  }
+
+  once(type: string, listener: EmitterListener): void {
+    const wrapper: OnceWrapper = (...args) => {
+      this.off(type, wrapper);
+      listener(...args);
+    };
+    wrapper.listener = listener;
+    this.on(type, wrapper);
+  }
+
+  off(type: string, listener: EmitterListener): void {
+    const list = this.#listeners.get(type);
+    if (!list) return;
+    const index = list.findIndex((l) => l === listener || (l as OnceWrapper).listener === listener);
+    if (index >= 0) list.splice(index, 1);
+  }
+
+  count(type: string): number {
+    return this.#listeners.get(type)?.length ?? 0;
+  }
+
+  emit(type: string, ...args: unknown[]): boolean {
+    const list = this.#listeners.get(type);
+    if (!list || list.length === 0) return false;
+    for (const listener of [...list]) listener(...args);
+    return true;
+  }
+}
+
+/**
+ * faye's `on`/`once`/`off` on an EventTarget: stream event names go to the
+ * emitter, the rest become DOM listeners receiving the Event object.
+ */
+export function addListener(
+  target: EventTarget,
+  stream: StreamEvents,
+  type: string,
+  listener: EmitterListener,
+  once: boolean,
+): void {
+  if (STREAM_EVENTS.has(type)) {
+    if (once) stream.once(type, listener);
+    else stream.on(type, listener);
+  } else {
+    target.addEventListener(type, listener, { once });
+  }
+}
+
+/** The inverse of {@link addListener}. */
+export function removeListener(
+  target: EventTarget,
+  stream: StreamEvents,
+  type: string,
+  listener: EmitterListener,
+): void {
+  if (STREAM_EVENTS.has(type)) stream.off(type, listener);
+  else target.removeEventListener(type, listener);
+}
