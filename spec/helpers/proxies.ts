@@ -1,0 +1,126 @@
+// Real HTTP proxies for the client specs: Debian's tinyproxy, started on a
+// free port with a generated config, and a small CONNECT proxy written here
+// for authentication and refusals.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts tinyproxy on loopback; resolves with its origin once it accepts connections. */
+export async function startTinyproxy(t: Test): Promise<{ origin: string; log: () => string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'isosocket-tinyproxy-'));
+  const port = await freePort();
+  const config = join(dir, 'tinyproxy.conf');
+  writeFileSync(
+    config,
+    [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 60', 'MaxClients 100', 'Allow 127.0.0.1', 'LogLevel Info', ''].join(
+      '\n',
+    ),
+  );
+  let output = '';
+  const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  t.teardown(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() - started > 10_000) throw new Error(`tinyproxy did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { origin: `http://127.0.0.1:${port}`, log: () => output };
+}
+
+export interface ConnectProxy {
+  origin: string;
+  /** Every CONNECT request head the proxy received. */
+  requests: string[];
+}
+
+/**
+ * A CONNECT proxy: with `credentials` set, it answers 407 unless the request
+ * carries them; `refuse` makes it answer that status line (or close the
+ * connection, for 'close') to every CONNECT.
+ */
+export async function startConnectProxy(
+  t: Test,
+  options: { credentials?: string; refuse?: string } = {},
+): Promise<ConnectProxy> {
+  const requests: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    let head = Buffer.alloc(0);
+    const ondata = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      client.off('data', ondata);
+      const text = head.subarray(0, end).toString('latin1');
+      requests.push(text);
+      const [method, authority] = text.split(' ');
+      if (options.refuse === 'close') return void client.destroy();
+      if (options.refuse) return void client.end(`HTTP/1.1 ${options.refuse}\r\nContent-Length: 0\r\n\r\n`);
+      if (method !== 'CONNECT' || !authority) return void client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n');
+      if (options.credentials) {
+        const expected = `Basic ${Buffer.from(options.credentials).toString('base64')}`;
+        const given = /\r\nProxy-Authorization: ([^\r]*)/i.exec(text)?.[1];
+        if (given !== expected) {
+          return void client.end(
+            'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+          );
+        }
+      }
+      const colon = authority.lastIndexOf(':');
+      const upstream = net.connect(
+        Number(authority.slice(colon + 1)),
+        authority.slice(0, colon).replace(/^\[|\]$/g, ''),
+      );
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      upstream.on('close', () => sockets.delete(upstream));
+      upstream.on('connect', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        const rest = head.subarray(end + 4);
+        if (rest.length > 0) upstream.write(rest);
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+    };
+    client.on('data', ondata);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, requests };
+}

@@ -1,0 +1,23 @@
+// Event traces: what a WebSocket or EventSource dispatched, in order, with the
+// readyState at dispatch. Used to compare behaviour exactly.
+
+export interface Traced {
+  readonly readyState: number;
+}
+
+/** Records `type[:code]@readyState` for each event of the given types. */
+export function trace(target: EventTarget & Traced, types = ['open', 'message', 'error', 'close']): string[] {
+  const events: string[] = [];
+  for (const type of types) {
+    target.addEventListener(type, (event) => {
+      const code = 'code' in event ? `:${(event as { code: number }).code}` : '';
+      events.push(`${type}${code}@${target.readyState}`);
+    });
+  }
+  return events;
+}
+
+/** Resolves with the next event of the type. */
+export function next<E extends Event = Event>(target: EventTarget, type: string): Promise<E> {
+  return new Promise((resolve) => target.addEventListener(type, (event) => resolve(event as E), { once: true }));
+}

@@ -1,0 +1,338 @@
+// WebSocket.Client against real servers over loopback: a `ws` server and an
+// isosocket server for every behaviour, and hand-written servers for failures.
+
+import deflate from 'permessage-deflate';
+import t from 'tap';
+import { Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
+import { freePort } from '../helpers/proxies.js';
+import { acceptFor, PEERS, rawServer } from '../helpers/servers.js';
+import { next, trace } from '../helpers/trace.js';
+
+const FAILED = ['error@3', 'close:1006@3'];
+
+t.test('WebSocket.Client', async (t) => {
+  for (const makePeer of PEERS) {
+    t.test(`against a ${makePeer === PEERS[0] ? 'ws' : 'isosocket'} server`, async (t) => {
+      t.test('echoes text, with origin set to the URL origin', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url);
+        t.teardown(() => ws.close());
+        await next(ws, 'open');
+        ws.send('hello ☃');
+        const event = await next<MessageEvent>(ws, 'message');
+        t.equal(event.data, 'hello ☃');
+        t.equal(event.origin, `ws://127.0.0.1:${peer.port}`);
+        t.equal(ws.url, peer.url);
+      });
+
+      t.test('delivers binary as Blob by default', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url);
+        t.teardown(() => ws.close());
+        t.equal(ws.binaryType, 'blob');
+        await next(ws, 'open');
+        ws.send(Uint8Array.of(1, 2, 3));
+        const event = await next<MessageEvent>(ws, 'message');
+        t.ok(event.data instanceof Blob);
+        t.same([...new Uint8Array(await (event.data as Blob).arrayBuffer())], [1, 2, 3]);
+      });
+
+      t.test('delivers binary as ArrayBuffer and as Buffer when asked', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url, [], { binaryType: 'arraybuffer' });
+        t.teardown(() => ws.close());
+        await next(ws, 'open');
+        ws.send(new Blob([Uint8Array.of(4, 5)]));
+        const first = await next<MessageEvent>(ws, 'message');
+        t.ok(first.data instanceof ArrayBuffer);
+        t.same([...new Uint8Array(first.data)], [4, 5]);
+        ws.binaryType = 'nodebuffer';
+        ws.send(Uint8Array.of(6).buffer);
+        const second = await next<MessageEvent>(ws, 'message');
+        t.ok(Buffer.isBuffer(second.data));
+        t.same([...second.data], [6]);
+      });
+
+      t.test('negotiates a subprotocol', async (t) => {
+        const peer = await makePeer(t, { protocols: ['b'] });
+        const ws = new Client(peer.url, ['a', 'b']);
+        t.teardown(() => ws.close());
+        await next(ws, 'open');
+        t.equal(ws.protocol, 'b');
+      });
+
+      t.test('negotiates and uses permessage-deflate', async (t) => {
+        const peer = await makePeer(t, { deflate: true });
+        const ws = new Client(peer.url, [], { extensions: [deflate] });
+        t.teardown(() => ws.close());
+        await next(ws, 'open');
+        t.match(ws.extensions, /^permessage-deflate/);
+        const text = 'squeeze me '.repeat(2000);
+        ws.send(text);
+        t.equal((await next<MessageEvent>(ws, 'message')).data, text);
+      });
+
+      t.test('ping() calls back on the pong, and the client answers pings', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url);
+        t.teardown(() => ws.close());
+        const connection = await peer.next();
+        await next(ws, 'open');
+        await new Promise<void>((resolve) => t.ok(ws.ping('x', resolve)));
+        await connection.ping();
+        t.pass('both pongs arrived');
+      });
+
+      t.test('a client close is clean, and the server sees its code', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url);
+        const events = trace(ws);
+        const connection = await peer.next();
+        await next(ws, 'open');
+        ws.close(4001, 'leaving');
+        t.equal(ws.readyState, ws.CLOSING);
+        const event = await next<CloseEvent>(ws, 'close');
+        t.same([event.code, event.reason, event.wasClean], [4001, 'leaving', true]);
+        t.equal(await connection.closed, 4001);
+        t.same(events, ['open@1', 'close:4001@3']);
+      });
+
+      t.test('a server close gives its code and reason, cleanly', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url);
+        const events = trace(ws);
+        const connection = await peer.next();
+        await next(ws, 'open');
+        connection.close(4002, 'server says bye');
+        const event = await next<CloseEvent>(ws, 'close');
+        t.same([event.code, event.reason, event.wasClean], [4002, 'server says bye', true]);
+        t.same(events, ['open@1', 'close:4002@3']);
+      });
+
+      t.test('an abrupt server reset gives error then close 1006', async (t) => {
+        const peer = await makePeer(t);
+        const ws = new Client(peer.url);
+        const events = trace(ws);
+        const connection = await peer.next();
+        await next(ws, 'open');
+        connection.terminate();
+        const event = await next<CloseEvent>(ws, 'close');
+        t.same([event.code, event.wasClean], [1006, false]);
+        t.same(events, ['open@1', ...FAILED]);
+      });
+
+      t.test('a message over maxLength fails the connection and sends 1009', async (t) => {
+        const peer = await makePeer(t, { echo: false });
+        const ws = new Client(peer.url, [], { maxLength: 100 });
+        const events = trace(ws);
+        const connection = await peer.next();
+        await next(ws, 'open');
+        connection.send('x'.repeat(101));
+        await next(ws, 'close');
+        t.equal(await connection.closed, 1009);
+        t.same(events, ['open@1', ...FAILED]);
+      });
+    });
+  }
+
+  t.test('the constructor', async (t) => {
+    t.test('maps http: and https: to ws: and wss:', async (t) => {
+      const port = await freePort();
+      const a = new Client(`http://127.0.0.1:${port}/a?b`);
+      const b = new Client('https://127.0.0.1:1/');
+      a.onerror = b.onerror = () => {};
+      t.equal(a.url, `ws://127.0.0.1:${port}/a?b`);
+      t.equal(b.url, 'wss://127.0.0.1:1/');
+      await Promise.all([next(a, 'close'), next(b, 'close')]);
+    });
+
+    t.test('throws SyntaxError for another scheme, a fragment or an unparsable URL', async (t) => {
+      for (const url of [
+        'ftp://example.com/',
+        'ws://example.com/#frag',
+        'ws://example.com/#',
+        'not a url',
+        '/relative',
+      ]) {
+        t.throws(() => new Client(url), { name: 'SyntaxError' }, url);
+      }
+    });
+
+    t.test('throws SyntaxError for duplicate or invalid protocols', async (t) => {
+      t.throws(() => new Client('ws://127.0.0.1:1/', ['a', 'a']), { name: 'SyntaxError' });
+      t.throws(() => new Client('ws://127.0.0.1:1/', 'with space'), { name: 'SyntaxError' });
+      t.throws(() => new Client('ws://127.0.0.1:1/', ['']), { name: 'SyntaxError' });
+      t.throws(() => new Client('ws://127.0.0.1:1/', ['a,b']), { name: 'SyntaxError' });
+    });
+
+    t.test('throws TypeError for an unknown option or a bad proxy', async (t) => {
+      t.throws(() => new Client('ws://127.0.0.1:1/', [], { pingInterval: 1 } as never), TypeError);
+      t.throws(() => new Client('ws://127.0.0.1:1/', [], { proxy: { origin: 'socks5://x' } }), TypeError);
+      t.throws(() => new Client('ws://127.0.0.1:1/', [], { headers: { A: 'b\nc' } }), TypeError);
+    });
+  });
+
+  t.test('while CONNECTING', async (t) => {
+    t.test('send() throws InvalidStateError', async (t) => {
+      const port = await freePort();
+      const ws = new Client(`ws://127.0.0.1:${port}/`);
+      ws.onerror = () => {};
+      t.throws(() => ws.send('too early'), { name: 'InvalidStateError' });
+      await next(ws, 'close');
+    });
+
+    t.test('close() fails the connection: CLOSING at once, then error and close 1006', async (t) => {
+      const server = await rawServer(t, () => undefined);
+      const ws = new Client(server.url);
+      const events = trace(ws);
+      ws.close();
+      t.equal(ws.readyState, ws.CLOSING);
+      const event = await next<CloseEvent>(ws, 'close');
+      t.equal(event.wasClean, false);
+      t.same(events, FAILED);
+    });
+
+    t.test('close() after the TCP connection, before the handshake answer, also fails it', async (t) => {
+      let requested: () => void = () => {};
+      const gotRequest = new Promise<void>((resolve) => (requested = resolve));
+      const server = await rawServer(t, () => {
+        requested();
+        return undefined;
+      });
+      const ws = new Client(server.url);
+      const events = trace(ws);
+      await gotRequest;
+      ws.close(1000);
+      await next(ws, 'close');
+      t.same(events, FAILED);
+    });
+  });
+
+  t.test('after close', async (t) => {
+    t.test('send() raises bufferedAmount by the data size and sends nothing', async (t) => {
+      const peer = await PEERS[0](t);
+      const ws = new Client(peer.url);
+      await next(ws, 'open');
+      ws.close();
+      ws.send('four');
+      ws.send(new Uint8Array(6));
+      t.equal(ws.bufferedAmount, 10);
+      await next(ws, 'close');
+      t.equal(ws.readyState, ws.CLOSED);
+    });
+  });
+
+  t.test('a failed connection dispatches error then close 1006, with no open', async (t) => {
+    t.test('connection refused', async (t) => {
+      const ws = new Client(`ws://127.0.0.1:${await freePort()}/`);
+      const events = trace(ws);
+      const error = next<ErrorEvent>(ws, 'error');
+      await next(ws, 'close');
+      t.same(events, FAILED);
+      t.match((await error).message, /ECONNREFUSED/);
+    });
+
+    t.test('a name that does not resolve', async (t) => {
+      const ws = new Client('ws://nonexistent.invalid/');
+      const events = trace(ws);
+      const error = next<ErrorEvent>(ws, 'error');
+      await next(ws, 'close');
+      t.same(events, FAILED);
+      t.match((await error).message, /nonexistent\.invalid/);
+    });
+
+    t.test('a non-101 response, with statusCode and headers exposed', async (t) => {
+      const server = await rawServer(
+        t,
+        () => 'HTTP/1.1 403 Forbidden\r\nX-Reason: no entry\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      );
+      const ws = new Client(server.url);
+      const events = trace(ws);
+      const error = next<ErrorEvent>(ws, 'error');
+      await next(ws, 'close');
+      t.same(events, FAILED);
+      t.equal(ws.statusCode, 403);
+      t.equal(ws.headers?.['x-reason'], 'no entry');
+      t.match((await error).message, /403/);
+    });
+
+    t.test('a wrong Sec-WebSocket-Accept', async (t) => {
+      const server = await rawServer(
+        t,
+        () =>
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBrZXk=\r\n\r\n',
+      );
+      const ws = new Client(server.url);
+      const events = trace(ws);
+      const error = next<ErrorEvent>(ws, 'error');
+      await next(ws, 'close');
+      t.same(events, FAILED);
+      t.match((await error).message, /Sec-WebSocket-Accept/);
+      t.equal(ws.statusCode, 101);
+    });
+
+    t.test('a subprotocol the client did not offer', async (t) => {
+      const server = await rawServer(
+        t,
+        (_head, key) =>
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\nSec-WebSocket-Protocol: other\r\n\r\n`,
+      );
+      const ws = new Client(server.url, ['mine']);
+      const events = trace(ws);
+      await next(ws, 'close');
+      t.same(events, FAILED);
+    });
+
+    t.test('an extension the client did not offer', async (t) => {
+      const server = await rawServer(
+        t,
+        (_head, key) =>
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`,
+      );
+      const ws = new Client(server.url);
+      const events = trace(ws);
+      await next(ws, 'close');
+      t.same(events, FAILED);
+    });
+
+    t.test('the server closes the connection during the handshake', async (t) => {
+      const server = await rawServer(t, (_head, _key, socket) => {
+        socket.destroy();
+        return undefined;
+      });
+      const ws = new Client(server.url);
+      const events = trace(ws);
+      await next(ws, 'close');
+      t.same(events, FAILED);
+    });
+  });
+
+  t.test('the close timeout drops a server that never answers the close frame', async (t) => {
+    const server = await rawServer(
+      t,
+      (_head, key) =>
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+    );
+    const ws = new Client(server.url, [], { closeTimeout: 100 });
+    const events = trace(ws);
+    await next(ws, 'open');
+    ws.close(1000);
+    const event = await next<CloseEvent>(ws, 'close');
+    t.same([event.code, event.wasClean], [1006, false]);
+    t.same(events, ['open@1', ...FAILED]);
+  });
+
+  t.test('sends custom headers on the handshake request', async (t) => {
+    let head = '';
+    const server = await rawServer(t, (request) => {
+      head = request;
+      return undefined;
+    });
+    const ws = new Client(server.url, [], { headers: { 'X-Token': 'abc' } });
+    ws.onerror = () => {};
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ws.close();
+    t.match(head, /\r\nX-Token: abc\r\n/);
+    t.match(head, /^GET \/ HTTP\/1\.1\r\n/);
+  });
+});
