@@ -223,6 +223,8 @@ export class EventSourceClient extends EventTarget {
       if (this.#request === request) this.#reestablishTheConnection(`Network error: ${url.href}: ${error.message}`);
     });
     request.end();
+    // A tunnelled socket arrives paused; nothing can arrive before the request is sent.
+    socket.resume();
     return request;
   }
 

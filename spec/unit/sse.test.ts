@@ -1,0 +1,45 @@
+import t from 'tap';
+import { acceptsEventStream, formatEvent, formatRetry } from '../../src/internal/sse.js';
+
+t.test('formatEvent', async (t) => {
+  t.test('writes event, id and data fields then a blank line', async (t) => {
+    t.equal(formatEvent('hi', { event: 'greeting', id: '7' }), 'event: greeting\nid: 7\ndata: hi\n\n');
+    t.equal(formatEvent(42), 'data: 42\n\n');
+    t.equal(formatEvent('', {}), 'data: \n\n');
+  });
+
+  t.test('splits data on CRLF, CR and LF into several data lines', async (t) => {
+    t.equal(formatEvent('a\r\nb\rc\nd'), 'data: a\ndata: b\ndata: c\ndata: d\n\n');
+    t.equal(formatEvent('end\n'), 'data: end\ndata: \n\n');
+  });
+
+  t.test('data cannot inject a field: every line stays a data line', async (t) => {
+    const block = formatEvent('x\nevent: evil\nid: 9\n\ndata: y');
+    for (const line of block.split('\n').filter((l) => l !== '')) t.match(line, /^data: /);
+    t.notMatch(block, /\n\n(?!$)/, 'no blank line inside the block');
+  });
+
+  t.test('refuses CR or LF in event and id, and NUL in id', async (t) => {
+    t.throws(() => formatEvent('d', { event: 'x\r\ndata: y' }), TypeError);
+    t.throws(() => formatEvent('d', { event: 'x\ry' }), TypeError);
+    t.throws(() => formatEvent('d', { id: 'a\nevent: x' }), TypeError);
+    t.throws(() => formatEvent('d', { id: 'a\0b' }), TypeError);
+  });
+
+  t.test('writes retry in milliseconds from seconds', async (t) => {
+    t.equal(formatEvent('d', { retry: 2.5 }), 'retry: 2500\ndata: d\n\n');
+    t.equal(formatRetry(0), 'retry: 0\n');
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5']) {
+      t.throws(() => formatRetry(bad), TypeError, String(bad));
+    }
+  });
+});
+
+t.test('acceptsEventStream', async (t) => {
+  t.equal(acceptsEventStream('GET', 'text/event-stream'), true);
+  t.equal(acceptsEventStream('GET', 'text/html, text/event-stream;q=0.9'), true);
+  t.equal(acceptsEventStream('GET', 'TEXT/EVENT-STREAM'), true);
+  t.equal(acceptsEventStream('POST', 'text/event-stream'), false);
+  t.equal(acceptsEventStream('GET', 'text/html'), false);
+  t.equal(acceptsEventStream('GET', undefined), false);
+});
