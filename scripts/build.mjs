@@ -1,7 +1,7 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), and the CommonJS entry
 // whose module.exports is the WebSocket class itself, as faye-websocket's is.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const tsc = (project) =>
@@ -38,13 +38,35 @@ const types = [...readFileSync('dist/cjs/index.d.ts', 'utf8').matchAll(/export (
       .trim(),
   )
   .filter((n) => n && n !== 'default' && !values.includes(n));
+// A type alias that keeps the declaration's type parameters.
+const declarations = readdirSync('dist/cjs', { recursive: true })
+  .filter((file) => String(file).endsWith('.d.ts'))
+  .map((file) => readFileSync(`dist/cjs/${file}`, 'utf8'))
+  .join('\n');
+function typeAlias(name) {
+  const start = new RegExp(`(?:interface|type|class) ${name}<`).exec(declarations);
+  if (!start) return `  export type ${name} = api.${name};`;
+  let depth = 0;
+  let end = start.index + start[0].length - 1;
+  do {
+    const c = declarations[end++];
+    if (c === '<') depth++;
+    if (c === '>' && declarations[end - 2] !== '=') depth--;
+  } while (depth > 0);
+  const params = declarations.slice(start.index + start[0].length - 1, end);
+  const names = params
+    .slice(1, -1)
+    .split(/,(?![^<]*>)/)
+    .map((param) => param.trim().split(/\s/)[0]);
+  return `  export type ${name}${params} = api.${name}<${names.join(', ')}>;`;
+}
 writeFileSync(
   'dist/cjs/main.d.cts',
   `import * as api from './index.js';
 declare class WebSocket extends api.WebSocket {}
 declare namespace WebSocket {
 ${values.map((n) => `  export import ${n} = api.${n};`).join('\n')}
-${[...new Set(types)].map((n) => `  export type ${n} = api.${n};`).join('\n')}
+${[...new Set(types)].map(typeAlias).join('\n')}
 }
 export = WebSocket;
 `,

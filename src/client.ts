@@ -10,11 +10,21 @@ import websocketDriver from 'websocket-driver';
 import { WebSocketBase } from './internal/core.js';
 import { connect, resolveTransport } from './internal/transport.js';
 import { parseWebSocketUrl, validateProtocols } from './internal/url.js';
-import { CLIENT_OPTION_KEYS, type ClientOptions, resolveOptions } from './options.js';
+import {
+  type BinaryType,
+  CLIENT_OPTION_KEYS,
+  type ClientOptions,
+  resolveOptions,
+  type WebBinaryType,
+} from './options.js';
 
 /**
  * A WebSocket client with the browser's interface, step for step: browser code
  * runs unchanged with `WebSocket.Client` in place of `WebSocket`.
+ *
+ * `binaryType` is typed as the browser's (`'blob' | 'arraybuffer'`) so the
+ * class fits where lib.dom's `WebSocket` is expected; to use Node's
+ * `'nodebuffer'`, pass it in the options or write `Client<BinaryType>`.
  *
  * @see https://websockets.spec.whatwg.org/#the-websocket-interface
  * @example
@@ -22,7 +32,7 @@ import { CLIENT_OPTION_KEYS, type ClientOptions, resolveOptions } from './option
  * ws.onopen = () => ws.send('hello');
  * ws.onmessage = (event) => console.log(event.data);
  */
-export class Client extends WebSocketBase {
+export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<B> {
   #statusCode: number | undefined;
   #headers: Record<string, string> | undefined;
 
@@ -32,7 +42,7 @@ export class Client extends WebSocketBase {
    * @param protocols Subprotocols to offer; a duplicate or non-token is a `SyntaxError`.
    * @param options See {@link ClientOptions}; an unknown key is a TypeError.
    */
-  constructor(url: string | URL, protocols?: string | readonly string[] | null, options?: ClientOptions) {
+  constructor(url: string | URL, protocols?: string | readonly string[] | null, options?: ClientOptions<B>) {
     // Constructor steps 1-9: the URL and the protocols.
     const record = parseWebSocketUrl(url);
     const protocolList = validateProtocols(protocols);

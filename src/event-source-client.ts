@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import { ErrorEvent, type Listener } from './events.js';
+import { ErrorEvent, type ErrorEventLike, type EventHandler, type Listener } from './events.js';
 import { validateHeaders } from './internal/headers.js';
 import { EventHandlers } from './internal/listeners.js';
 import { connect, type ResolvedTransport, resolveTransport } from './internal/transport.js';
@@ -120,22 +120,22 @@ export class EventSourceClient extends EventTarget {
     return this.#lastEventId;
   }
 
-  get onopen(): ((event: Event) => void) | null {
+  get onopen(): EventHandler<Event> {
     return this.#handlers.get('open');
   }
-  set onopen(value: ((event: Event) => void) | null) {
+  set onopen(value: EventHandler<Event>) {
     this.#handlers.set('open', value);
   }
-  get onmessage(): ((event: MessageEvent) => void) | null {
+  get onmessage(): EventHandler<MessageEvent> {
     return this.#handlers.get('message');
   }
-  set onmessage(value: ((event: MessageEvent) => void) | null) {
+  set onmessage(value: EventHandler<MessageEvent>) {
     this.#handlers.set('message', value);
   }
-  get onerror(): ((event: ErrorEvent) => void) | null {
+  get onerror(): EventHandler<ErrorEventLike> {
     return this.#handlers.get('error');
   }
-  set onerror(value: ((event: ErrorEvent) => void) | null) {
+  set onerror(value: EventHandler<ErrorEventLike>) {
     this.#handlers.set('error', value);
   }
 

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { EventSourceClient } from './event-source-client.js';
-import type { Listener } from './events.js';
+import type { EventHandler, Listener } from './events.js';
 import { validateHeaders } from './internal/headers.js';
 import {
   addListener,
@@ -154,16 +154,16 @@ export class EventSource extends EventTarget {
     return this.#readyState;
   }
 
-  get onopen(): ((event: Event) => void) | null {
+  get onopen(): EventHandler<Event> {
     return this.#handlers.get('open');
   }
-  set onopen(value: ((event: Event) => void) | null) {
+  set onopen(value: EventHandler<Event>) {
     this.#handlers.set('open', value);
   }
-  get onclose(): ((event: Event) => void) | null {
+  get onclose(): EventHandler<Event> {
     return this.#handlers.get('close');
   }
-  set onclose(value: ((event: Event) => void) | null) {
+  set onclose(value: EventHandler<Event>) {
     this.#handlers.set('close', value);
   }
 

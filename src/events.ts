@@ -44,32 +44,34 @@ export interface CloseEventInit extends EventInit {
  * ws.addEventListener('close', (event) => console.log(event.code, event.reason, event.wasClean));
  */
 export class CloseEvent extends Event {
-  readonly #code: number;
-  readonly #reason: string;
-  readonly #wasClean: boolean;
-
   constructor(type: string, init: CloseEventInit = {}) {
     super(type, init);
-    this.#code = init.code ?? 0;
-    this.#reason = init.reason ?? '';
-    this.#wasClean = init.wasClean ?? false;
+    closeState.set(this, { code: init.code ?? 0, reason: init.reason ?? '', wasClean: init.wasClean ?? false });
   }
 
   /** The close code the peer sent, or 1006 when no close frame arrived. */
   get code(): number {
-    return this.#code;
+    return closeState.get(this)?.code ?? 0;
   }
 
   /** The close reason the peer sent (UTF-8 decoded), or `''`. */
   get reason(): string {
-    return this.#reason;
+    return closeState.get(this)?.reason ?? '';
   }
 
   /** Whether the closing handshake completed. */
   get wasClean(): boolean {
-    return this.#wasClean;
+    return closeState.get(this)?.wasClean ?? false;
   }
 }
+
+// Attribute values live outside the instances, so the classes stay
+// structurally identical to lib.dom's (no private fields in their types).
+const closeState = new WeakMap<CloseEvent, { code: number; reason: string; wasClean: boolean }>();
+const errorState = new WeakMap<
+  ErrorEvent,
+  { message: string; error: unknown; filename: string; lineno: number; colno: number }
+>();
 
 /** Initialiser for {@link ErrorEvent}, as in HTML. */
 export interface ErrorEventInit extends EventInit {
@@ -89,41 +91,43 @@ export interface ErrorEventInit extends EventInit {
  * ws.onerror = (event) => console.error(event.message);
  */
 export class ErrorEvent extends Event {
-  readonly #message: string;
-  readonly #error: unknown;
-  readonly #filename: string;
-  readonly #lineno: number;
-  readonly #colno: number;
-
   constructor(type: string, init: ErrorEventInit = {}) {
     super(type, init);
-    this.#message = init.message ?? '';
-    this.#error = init.error;
-    this.#filename = init.filename ?? '';
-    this.#lineno = init.lineno ?? 0;
-    this.#colno = init.colno ?? 0;
+    errorState.set(this, {
+      message: init.message ?? '',
+      error: init.error,
+      filename: init.filename ?? '',
+      lineno: init.lineno ?? 0,
+      colno: init.colno ?? 0,
+    });
   }
 
   get message(): string {
-    return this.#message;
+    return errorState.get(this)?.message ?? '';
   }
 
   get error(): unknown {
-    return this.#error;
+    return errorState.get(this)?.error;
   }
 
   get filename(): string {
-    return this.#filename;
+    return errorState.get(this)?.filename ?? '';
   }
 
   get lineno(): number {
-    return this.#lineno;
+    return errorState.get(this)?.lineno ?? 0;
   }
 
   get colno(): number {
-    return this.#colno;
+    return errorState.get(this)?.colno ?? 0;
   }
 }
+
+/**
+ * What `onerror` receives, typed so that lib.dom's `Event` fits: isosocket
+ * always dispatches an {@link ErrorEvent}, so `message` and `error` are set.
+ */
+export type ErrorEventLike = Event & { readonly message?: string; readonly error?: unknown };
 
 /** The events a WebSocket dispatches, for typed `addEventListener`. */
 export interface WebSocketEventMap {
@@ -132,6 +136,9 @@ export interface WebSocketEventMap {
   error: ErrorEvent;
   close: CloseEvent;
 }
+
+/** An event handler attribute's value (`onopen`, `onmessage`...). */
+export type EventHandler<E extends Event> = ((event: E) => void) | null;
 
 /** A listener in either of the DOM's two forms. */
 export type Listener<E extends Event> = ((event: E) => void) | { handleEvent(event: E): void };

@@ -20,7 +20,15 @@ export {
   type EventSourceEventMap,
 } from './event-source-client.js';
 
-export { CloseEvent, type CloseEventInit, ErrorEvent, type ErrorEventInit, type WebSocketEventMap } from './events.js';
+export {
+  CloseEvent,
+  type CloseEventInit,
+  ErrorEvent,
+  type ErrorEventInit,
+  type ErrorEventLike,
+  type EventHandler,
+  type WebSocketEventMap,
+} from './events.js';
 export { WebSocketBase } from './internal/core.js';
 export type {
   BinaryType,
@@ -28,6 +36,7 @@ export type {
   ProxyOptions,
   ServerOptions,
   TransportOptions,
+  WebBinaryType,
   WebSocketExtension,
   WebSocketOptions,
 } from './options.js';

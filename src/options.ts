@@ -8,7 +8,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { BINARY_TYPES, type BinaryType } from './internal/data.js';
 import { validateHeaders } from './internal/headers.js';
 
-export type { BinaryType } from './internal/data.js';
+export type { BinaryType, WebBinaryType } from './internal/data.js';
 
 /**
  * A websocket-extensions plugin, such as the default export of
@@ -20,7 +20,7 @@ export interface WebSocketExtension {
 }
 
 /** Options both the server socket and the client accept (faye-websocket's names). */
-export interface WebSocketOptions {
+export interface WebSocketOptions<B extends BinaryType = BinaryType> {
   /** Extensions to offer or accept, e.g. `[deflate]` from `permessage-deflate`. */
   extensions?: readonly WebSocketExtension[];
   /** Extra headers for the handshake (response on the server, request on the client). */
@@ -32,7 +32,7 @@ export interface WebSocketOptions {
   /** Milliseconds to wait for the closing handshake before dropping TCP. Default 30000. */
   closeTimeout?: number;
   /** How binary messages are delivered; see {@link BinaryType}. */
-  binaryType?: BinaryType;
+  binaryType?: B;
 }
 
 /** Options of the server-side `WebSocket`. */
@@ -61,7 +61,7 @@ export interface TransportOptions {
 }
 
 /** Options of `WebSocket.Client`. */
-export interface ClientOptions extends WebSocketOptions, TransportOptions {}
+export interface ClientOptions<B extends BinaryType = BinaryType> extends WebSocketOptions<B>, TransportOptions {}
 
 /** The default of `maxLength`, as faye-websocket: 2^26 - 1 bytes. */
 export const DEFAULT_MAX_LENGTH = 0x3ffffff;
@@ -101,7 +101,7 @@ export interface ResolvedOptions {
 
 /** Checks the options both sockets share; throws a TypeError naming the bad one. */
 export function resolveOptions(
-  options: WebSocketOptions | undefined,
+  options: WebSocketOptions<BinaryType> | undefined,
   validKeys: readonly string[],
   defaultBinaryType: BinaryType,
 ): ResolvedOptions {

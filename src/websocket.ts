@@ -13,7 +13,13 @@ import websocketDriver from 'websocket-driver';
 import { Client } from './client.js';
 import { EventSource } from './event-source.js';
 import { WebSocketBase } from './internal/core.js';
-import { resolveOptions, SERVER_OPTION_KEYS, type ServerOptions, validateOptionKeys } from './options.js';
+import {
+  type BinaryType,
+  resolveOptions,
+  SERVER_OPTION_KEYS,
+  type ServerOptions,
+  validateOptionKeys,
+} from './options.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser
@@ -27,7 +33,7 @@ import { resolveOptions, SERVER_OPTION_KEYS, type ServerOptions, validateOptionK
  *   ws.onmessage = (event) => ws.send(event.data);
  * });
  */
-export class WebSocket extends WebSocketBase {
+export class WebSocket extends WebSocketBase<BinaryType> {
   /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
   static readonly Client = Client;
 

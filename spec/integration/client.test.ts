@@ -3,7 +3,7 @@
 
 import deflate from 'permessage-deflate';
 import t from 'tap';
-import { Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
+import { type BinaryType, Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
 import { freePort } from '../helpers/proxies.js';
 import { acceptFor, PEERS, rawServer } from '../helpers/servers.js';
 import { next, trace } from '../helpers/trace.js';
@@ -39,7 +39,7 @@ t.test('WebSocket.Client', async (t) => {
 
       t.test('delivers binary as ArrayBuffer and as Buffer when asked', async (t) => {
         const peer = await makePeer(t);
-        const ws = new Client(peer.url, [], { binaryType: 'arraybuffer' });
+        const ws = new Client<BinaryType>(peer.url, [], { binaryType: 'arraybuffer' });
         t.teardown(() => ws.close());
         await next(ws, 'open');
         ws.send(new Blob([Uint8Array.of(4, 5)]));

@@ -27,6 +27,8 @@ import {
   type AddEventListenerOptions,
   CloseEvent,
   ErrorEvent,
+  type ErrorEventLike,
+  type EventHandler,
   type EventListenerOptions,
   type EventListenerOrEventListenerObject,
   type Listener,
@@ -61,7 +63,7 @@ interface CloseInfo {
  * `WebSocket` interface, faye-websocket's `on`/`off`/`once` and stream methods.
  * Not constructed directly.
  */
-export class WebSocketBase extends EventTarget {
+export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
@@ -158,11 +160,11 @@ export class WebSocketBase extends EventTarget {
   }
 
   /** How binary messages arrive: `'blob'`, `'arraybuffer'` or `'nodebuffer'`. */
-  get binaryType(): BinaryType {
-    return this.#binaryType;
+  get binaryType(): B {
+    return this.#binaryType as B;
   }
 
-  set binaryType(value: BinaryType) {
+  set binaryType(value: B) {
     // WebIDL enum attribute: an unknown value is ignored, not thrown.
     try {
       this.#binaryType = checkBinaryType(value);
@@ -171,28 +173,28 @@ export class WebSocketBase extends EventTarget {
     }
   }
 
-  get onopen(): ((event: Event) => void) | null {
+  get onopen(): EventHandler<Event> {
     return this.#handlers.get('open');
   }
-  set onopen(value: ((event: Event) => void) | null) {
+  set onopen(value: EventHandler<Event>) {
     this.#handlers.set('open', value);
   }
-  get onmessage(): ((event: MessageEvent) => void) | null {
+  get onmessage(): EventHandler<MessageEvent> {
     return this.#handlers.get('message');
   }
-  set onmessage(value: ((event: MessageEvent) => void) | null) {
+  set onmessage(value: EventHandler<MessageEvent>) {
     this.#handlers.set('message', value);
   }
-  get onerror(): ((event: ErrorEvent) => void) | null {
+  get onerror(): EventHandler<ErrorEventLike> {
     return this.#handlers.get('error');
   }
-  set onerror(value: ((event: ErrorEvent) => void) | null) {
+  set onerror(value: EventHandler<ErrorEventLike>) {
     this.#handlers.set('error', value);
   }
-  get onclose(): ((event: CloseEvent) => void) | null {
+  get onclose(): EventHandler<CloseEvent> {
     return this.#handlers.get('close');
   }
-  set onclose(value: ((event: CloseEvent) => void) | null) {
+  set onclose(value: EventHandler<CloseEvent>) {
     this.#handlers.set('close', value);
   }
 
@@ -265,10 +267,14 @@ export class WebSocketBase extends EventTarget {
 
   /**
    * Sends a ping; `callback` runs when the matching pong arrives.
-   * @returns false when the connection is not open.
+   * @returns false when the connection is not open (the server socket queues
+   * a ping made while CONNECTING).
    */
   ping(data?: string | Buffer, callback?: () => void): boolean {
-    if (this.#readyState !== ReadyState.OPEN || !this.#driver) return false;
+    // Note: extension, not in the spec. While CONNECTING the server socket
+    // queues the ping until the handshake is done, as faye does.
+    const queued = this.#readyState === ReadyState.CONNECTING && this.#role === 'server';
+    if ((this.#readyState !== ReadyState.OPEN && !queued) || !this.#driver) return false;
     return this.#driver.ping(data === undefined ? '' : data, callback);
   }
 

@@ -9,6 +9,9 @@
 /** The three ways binary message data can be delivered. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
 
+/** The two binaryType values browsers know. */
+export type WebBinaryType = 'blob' | 'arraybuffer';
+
 export const BINARY_TYPES: readonly BinaryType[] = ['blob', 'arraybuffer', 'nodebuffer'];
 
 /** Anything send() accepts. Other values are converted with String(), as WebIDL does. */

@@ -1,0 +1,67 @@
+// Every example the README names runs with one command and does what it says,
+// so that none of them rots. Each runs as its own process against the built
+// package, imported by name.
+
+import { once } from 'node:events';
+import t from 'tap';
+import WS from 'ws';
+import { run } from '../helpers/spawn.js';
+
+async function echo(url: string, message: string): Promise<string> {
+  const client = new WS(url);
+  await once(client, 'open');
+  client.send(message);
+  const [data] = await once(client, 'message');
+  client.close();
+  return String(data);
+}
+
+t.test('examples', async (t) => {
+  t.test('echo-server.mjs echoes over WebSocket, ticks over SSE and serves a page', async (t) => {
+    const server = run(t, 'examples/echo-server.mjs', [], { PORT: '0' });
+    const [, port] = await server.waitFor(/localhost:(\d+)/);
+    t.equal(await echo(`ws://127.0.0.1:${port}/echo`, 'hi'), 'hi');
+    const page = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+    t.match(page, /new WebSocket\(/);
+    t.match(page, /new EventSource\(/);
+  });
+
+  t.test('browser-client.mjs runs browser code unchanged against the echo server', async (t) => {
+    const server = run(t, 'examples/echo-server.mjs', [], { PORT: '0' });
+    const [, port] = await server.waitFor(/localhost:(\d+)/);
+    const client = run(t, 'examples/browser-client.mjs', [
+      `ws://127.0.0.1:${port}/echo`,
+      `http://127.0.0.1:${port}/clock`,
+    ]);
+    t.equal(await client.exited, 0, client.output());
+    t.match(client.output(), /message Hello, world!\nmessage 3 bytes\nclose 1000 done true\ntick \d{4}-/);
+  });
+
+  t.test("faye-migration.cjs: faye's README server examples run unchanged against isosocket", async (t) => {
+    const server = run(t, 'examples/faye-migration.cjs', [], { PORT: '0' });
+    const [, port] = await server.waitFor(/listening on (\d+)/);
+    t.equal(await echo(`ws://127.0.0.1:${port}/`, 'faye'), 'faye');
+    await server.waitFor(/close 1000/);
+    t.equal(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()), 'Hello');
+    const response = await fetch(`http://127.0.0.1:${port}/`, { headers: { Accept: 'text/event-stream' } });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('data: Hello')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    t.match(text, /data: Hello\n\n/);
+    await server.waitFor(/open http:\/\/127\.0\.0\.1:\d+\/ /);
+  });
+
+  t.test("faye-pipe.cjs: ws.pipe(ws) echoes and ping's callback fires", async (t) => {
+    const server = run(t, 'examples/faye-pipe.cjs', [], { PORT: '0' });
+    const [, port] = await server.waitFor(/listening on (\d+)/);
+    t.equal(await echo(`ws://127.0.0.1:${port}/`, 'piped'), 'piped');
+    await server.waitFor(/pong/);
+  });
+
+  t.test('sse-endpoint.mjs serves updates that its own client reads, then exits', async (t) => {
+    const example = run(t, 'examples/sse-endpoint.mjs', [], { PORT: '0' });
+    t.equal(await example.exited, 0, example.output());
+    t.match(example.output(), /update "update 1\\nsecond line" id 1\nupdate "update 2\\nsecond line" id 2/);
+  });
+});
