@@ -98,6 +98,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #pingId = 0;
   #awaitingPong = false;
   #corked = false;
+  /** Whether the opening handshake completed. */
+  #opened = false;
 
   readonly #handlers = new EventHandlers(this);
   readonly #stream = new StreamEvents();
@@ -455,7 +457,11 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       if (!socket.writableEnded) socket.end();
     });
     socket.on('error', (error: Error) => {
-      this.#failure ??= { message: `Network error: ${this.#url}: ${error.message}`, error };
+      // A network error before the handshake completes fails the connection;
+      // after it, the connection just closes (1006), as in browsers.
+      if (this.#readyState === ReadyState.CONNECTING) {
+        this.#failure ??= { message: `Network error: ${this.#url}: ${error.message}`, error };
+      }
     });
     socket.on('close', () => this.#finalize());
     socket.on('drain', () => this.emit('drain'));
@@ -588,6 +594,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       this.#extensions = driver.headers?.['sec-websocket-extensions'] ?? '';
     }
     this.#protocol = driver.protocol ?? '';
+    this.#opened = true;
     const pending = this.#pendingClose;
     if (pending) {
       // close() was called while CONNECTING on the server: close at once.
@@ -642,13 +649,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #armCloseTimer(): void {
     if (this.#closeTimer || this.#readyState === ReadyState.CLOSED) return;
     this.#closeTimer = setTimeout(() => {
+      // The peer never finished the closing handshake: drop TCP (close 1006).
       this.#closeTimer = undefined;
-      if (!this.#closeInfo) {
-        this.#failure ??= {
-          message: `The closing handshake did not complete within ${this.#options.closeTimeout} ms`,
-          error: undefined,
-        };
-      }
       this.#socket?.destroy();
     }, this.#options.closeTimeout);
     this.#closeTimer.unref?.();
@@ -706,13 +708,18 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     // 2. If the user agent was required to fail the WebSocket connection, or
     //    if the WebSocket connection was closed after being flagged as full,
     //    fire an event named error at the WebSocket object.
-    //    Note: as Chromium does, any closure without a completed closing
-    //    handshake counts as failed here, so it gets an error event too.
-    if (!clean) {
-      const failure = this.#failure ?? {
-        message: `The connection to ${this.#url} closed before a close frame was received`,
-        error: undefined,
-      };
+    //    A connection that closes before its opening handshake completed has
+    //    failed; one that drops after it (a reset, a lost peer) has not, and
+    //    gets only close 1006, as Chromium does.
+    const failure =
+      this.#failure ??
+      (this.#opened || clean
+        ? undefined
+        : {
+            message: `The connection to ${this.#url} closed before the WebSocket handshake completed`,
+            error: undefined,
+          });
+    if (!clean && failure) {
       this.dispatchEvent(new ErrorEvent('error', { message: failure.message, error: failure.error }));
     }
     // 3. Fire an event named close at the WebSocket object, using CloseEvent.
