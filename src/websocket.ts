@@ -13,6 +13,7 @@ import websocketDriver from 'websocket-driver';
 import { Client } from './client.js';
 import { EventSource } from './event-source.js';
 import { WebSocketBase } from './internal/core.js';
+import { checkHandshake, refusalResponse } from './internal/handshake.js';
 import {
   type BinaryType,
   resolveOptions,
@@ -89,6 +90,11 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     // listeners added after an await still see open.
     setImmediate(() => {
       if (!this._isConnecting || socket.destroyed) return;
+      const refusal = checkHandshake(request.method, request.headers);
+      if (refusal) {
+        this._refuseTheHandshake(refusalResponse(refusal), refusal.message);
+        return;
+      }
       driver.start();
       if (head && head.length > 0) driver.parse(head);
     });

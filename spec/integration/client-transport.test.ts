@@ -3,9 +3,10 @@
 
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { Client, type CloseEvent, type ErrorEvent, WebSocket } from '../../src/index.js';
+import { Client, type CloseEvent, type ErrorEvent, EventSourceClient, WebSocket } from '../../src/index.js';
 import { freePort, startConnectProxy, startTinyproxy } from '../helpers/proxies.js';
 import { isoPeer, wsPeer } from '../helpers/servers.js';
 import { certificates } from '../helpers/tls.js';
@@ -51,6 +52,25 @@ t.test('WebSocket.Client transport', async (t) => {
       const events = trace(ws);
       await next(ws, 'close');
       t.same(events, FAILED);
+    });
+
+    t.test('EventSource.Client verifies certificates by default too, and connects with ca', async (t) => {
+      const server = https.createServer({ key, cert }, (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        response.write('data: secure\n\n');
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      t.teardown(() => server.closeAllConnections());
+      t.teardown(() => server.close());
+      const url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+      const unverified = new EventSourceClient(url);
+      const error = await next<ErrorEvent>(unverified, 'error');
+      unverified.close();
+      t.match(error.message, /certificate/i);
+      const verified = new EventSourceClient(url, { ca });
+      t.teardown(() => verified.close());
+      t.equal((await next<MessageEvent>(verified, 'message')).data, 'secure');
     });
 
     t.test('rejectUnauthorized: false turns verification off when asked', async (t) => {

@@ -37,6 +37,7 @@ import {
 import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.js';
 import { ABNORMAL_CLOSURE, GOING_AWAY, validateCloseArguments } from './close.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from './data.js';
+import { limitExtension } from './deflate-limit.js';
 import { readHeader } from './headers.js';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from './listeners.js';
 
@@ -428,7 +429,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   protected _configureDriver(driver: Driver): void {
     for (const [name, value] of this.#options.headers) driver.setHeader(name, value);
     for (const extension of this.#options.extensions) {
-      driver.addExtension(extension as Parameters<Driver['addExtension']>[0]);
+      driver.addExtension(limitExtension(extension, this.#options.maxLength) as Parameters<Driver['addExtension']>[0]);
     }
   }
 
@@ -496,6 +497,20 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     } else if (this.#socket === undefined) {
       this._abortConnecting?.();
       setImmediate(() => this.#finalize());
+    }
+  }
+
+  /**
+   * @internal Refuses the opening handshake: writes the HTTP response, ends
+   * the socket, and (once it is gone) dispatches error then close 1006.
+   */
+  protected _refuseTheHandshake(response: string, message: string): void {
+    this.#failure ??= { message, error: new Error(message) };
+    this.#readyState = ReadyState.CLOSING;
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) {
+      socket.end(response, () => socket.destroy());
+      this.#armCloseTimer();
     }
   }
 

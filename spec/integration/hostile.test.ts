@@ -1,0 +1,318 @@
+// Hostile input against the server socket and the client: each bad
+// handshake gets a clear HTTP refusal, each bad frame the close code RFC 6455
+// asks for, and the process neither crashes nor keeps the connection.
+
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+import deflate from 'permessage-deflate';
+import t from 'tap';
+import { Client, type CloseEvent, type WebSocket } from '../../src/index.js';
+import { frame, recordEvents, startServer, until } from '../helpers/peers.js';
+import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
+import { acceptFor, rawServer } from '../helpers/servers.js';
+import { next, trace } from '../helpers/trace.js';
+
+const u16 = (n: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
+
+t.test('hostile input to the server socket', async (t) => {
+  t.test('handshakes', async (t) => {
+    const refusals: Array<[string, (port: number) => string, RegExp]> = [
+      [
+        'a missing Sec-WebSocket-Key',
+        (port) => handshake(port, {}, { 'Sec-WebSocket-Key': undefined }),
+        /^HTTP\/1\.1 400 [\s\S]*Sec-WebSocket-Key/,
+      ],
+      [
+        'a malformed Sec-WebSocket-Key',
+        (port) => handshake(port, {}, { 'Sec-WebSocket-Key': 'c2hvcnQ=' }),
+        /^HTTP\/1\.1 400 [\s\S]*Sec-WebSocket-Key/,
+      ],
+      [
+        'a wrong version',
+        (port) => handshake(port, {}, { 'Sec-WebSocket-Version': '8' }),
+        /^HTTP\/1\.1 426 Upgrade Required\r\n[\s\S]*Sec-WebSocket-Version: 13\r\n/,
+      ],
+      ['not a GET', (port) => handshake(port).replace(/^GET/, 'POST'), /^HTTP\/1\.1 400 [\s\S]*GET request/],
+    ];
+    for (const [name, request, pattern] of refusals) {
+      t.test(`${name} is refused with a clear HTTP answer, then error and close 1006`, async (t) => {
+        const events: string[] = [];
+        const server = await startServer(t, { setup: (ws) => recordEvents(ws, events) });
+        const raw = await connectRaw(t, server.port, request(server.port));
+        await raw.closed;
+        t.match(raw.received().toString('latin1'), pattern);
+        await until(() => events.length === 2);
+        t.same(events, ['error@3', 'close:1006@3']);
+      });
+    }
+
+    t.test('a huge header is refused by Node with 431 before any upgrade', async (t) => {
+      let upgrades = 0;
+      const server = await startServer(t, { setup: () => upgrades++ });
+      const raw = await connectRaw(t, server.port, handshake(server.port, { 'X-Huge': 'x'.repeat(64 * 1024) }));
+      await raw.closed;
+      t.match(raw.received().toString('latin1'), /^HTTP\/1\.1 431/);
+      t.equal(upgrades, 0);
+    });
+
+    t.test('many headers (Node keeps at most 2000) still give a normal handshake', async (t) => {
+      const server = await startServer(t);
+      const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`X-H${i}`, 'v']));
+      const raw = await connectRaw(t, server.port, handshake(server.port, many));
+      await until(() => raw.received().includes('\r\n\r\n'));
+      t.match(raw.received().toString('latin1'), /^HTTP\/1\.1 (101|431)/);
+    });
+
+    t.test('a Sec-WebSocket-Extensions header shaped for the 2020 ReDoS parses quickly', async (t) => {
+      const server = await startServer(t, { options: { extensions: [deflate] } });
+      const evil = `a;b=${'"\\\\'.repeat(4000)}`;
+      const started = process.hrtime.bigint();
+      const raw = await connectRaw(t, server.port, handshake(server.port, { 'Sec-WebSocket-Extensions': evil }));
+      await until(() => raw.received().includes('\r\n\r\n'), 10_000);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      t.match(raw.received().toString('latin1'), /^HTTP\/1\.1 (101|400)/);
+      t.ok(ms < 5000, `answered in ${ms.toFixed(0)} ms, not stuck in a backtracking regex`);
+    });
+
+    t.test('garbage after the upgrade closes with 1002', async (t) => {
+      const server = await startServer(t);
+      const raw = await connectRaw(t, server.port);
+      raw.socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+      await raw.closed;
+      t.equal(closeCodeOf(raw.received()), 1002);
+    });
+  });
+
+  t.test('frames', async (t) => {
+    const cases: Array<[string, Buffer[], number]> = [
+      ['reserved bits set without an extension', [frame(1, 'x', { rsv: 4 })], 1002],
+      ['an unknown opcode', [frame(3, 'x')], 1002],
+      // RFC 6455 §5.1 lets the server pick the code; websocket-driver sends 1003.
+      ['an unmasked client frame', [frame(1, 'x', { masked: false })], 1003],
+      ['a fragmented control frame', [frame(9, 'x', { fin: false })], 1002],
+      ['a control frame over 125 bytes', [frame(9, Buffer.alloc(126))], 1002],
+      ['a continuation without a start', [frame(0, 'x')], 1002],
+      ['a new data frame inside a fragmented message', [frame(1, 'a', { fin: false }), frame(1, 'b')], 1002],
+      ['invalid UTF-8 in a text message', [frame(1, Buffer.from([0xff, 0xfe]))], 1007],
+      [
+        'invalid UTF-8 split across fragments',
+        [frame(1, Buffer.from([0xe2, 0x82]), { fin: false }), frame(0, Buffer.from([0x28]))],
+        1007,
+      ],
+      ['invalid UTF-8 in a close reason', [frame(8, Buffer.concat([u16(1000), Buffer.from([0xc3, 0x28])]))], 1002],
+      ['a close frame with a 1-byte payload', [frame(8, Buffer.from([3]))], 1002],
+      ...[0, 999, 1004, 1005, 1006, 1015, 5000].map((code): [string, Buffer[], number] => [
+        `close code ${code}`,
+        [frame(8, u16(code))],
+        1002,
+      ]),
+      ['a message over maxLength', [frame(2, Buffer.alloc(2048))], 1009],
+      [
+        'fragments adding up past maxLength',
+        [frame(2, Buffer.alloc(600), { fin: false }), frame(0, Buffer.alloc(600))],
+        1009,
+      ],
+    ];
+    for (const [name, frames, code] of cases) {
+      t.test(`${name}: close ${code}, and the connection ends`, async (t) => {
+        const events: string[] = [];
+        let ws: WebSocket | undefined;
+        const server = await startServer(t, {
+          options: { maxLength: 1024 },
+          setup: (socket) => {
+            ws = socket;
+            recordEvents(socket, events);
+          },
+        });
+        const raw = await connectRaw(t, server.port);
+        await until(() => events.includes('open@1'));
+        for (const bytes of frames) raw.socket.write(bytes);
+        await raw.closed;
+        t.equal(closeCodeOf(raw.received()), code);
+        await until(() => ws?.readyState === 3);
+        t.equal(events.filter((e) => e.startsWith('close')).length, 1, 'exactly one close event');
+        t.ok(events.filter((e) => e.startsWith('error')).length <= 1, 'at most one error event');
+      });
+    }
+  });
+
+  t.test('a permessage-deflate zip bomb stops at maxLength with memory near it', async (t) => {
+    const maxLength = 1024 * 1024;
+    const events: string[] = [];
+    const server = await startServer(t, {
+      options: { extensions: [deflate], maxLength },
+      setup: (ws) => recordEvents(ws, events),
+    });
+    // 1 MiB on the wire that inflates to 1 GiB: sync-flushed blocks of zeros, repeated.
+    const block = zlib.deflateRawSync(Buffer.alloc(1 << 20), { level: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const bomb = Buffer.concat(Array(1024).fill(block));
+    const raw = await connectRaw(
+      t,
+      server.port,
+      handshake(server.port, { 'Sec-WebSocket-Extensions': 'permessage-deflate' }),
+    );
+    await until(() => events.includes('open@1'));
+    t.match(raw.received().toString('latin1'), /Sec-WebSocket-Extensions: permessage-deflate/i);
+    const before = process.memoryUsage();
+    let peak = 0;
+    const sampler = setInterval(() => {
+      const now = process.memoryUsage();
+      peak = Math.max(peak, now.arrayBuffers - before.arrayBuffers, now.rss - before.rss);
+    }, 2);
+    raw.socket.write(frame(2, bomb, { rsv: 4 }));
+    await raw.closed;
+    clearInterval(sampler);
+    t.equal(closeCodeOf(raw.received()), 1009);
+    t.same(events, ['open@1', 'error@3', 'close:1006@3']);
+    t.ok(peak < 64 * 1024 * 1024, `peak growth ${(peak / 1048576).toFixed(1)} MiB stays far below the 1024 MiB bomb`);
+  });
+
+  t.test('faults', async (t) => {
+    t.test('a peer that vanishes mid-frame gives close 1006', async (t) => {
+      const events: string[] = [];
+      const server = await startServer(t, { setup: (ws) => recordEvents(ws, events) });
+      const raw = await connectRaw(t, server.port);
+      await until(() => events.includes('open@1'));
+      raw.socket.write(frame(1, 'x'.repeat(200)).subarray(0, 50));
+      raw.socket.destroy();
+      await until(() => events.length === 2);
+      t.same(events, ['open@1', 'close:1006@3']);
+    });
+
+    t.test('a peer that vanishes mid-handshake never reaches the upgrade handler, and the server lives', async (t) => {
+      let upgrades = 0;
+      const server = await startServer(t, { setup: () => upgrades++ });
+      const raw = await connectRaw(t, server.port, handshake(server.port).slice(0, 40));
+      raw.socket.destroy();
+      await raw.closed;
+      const again = await connectRaw(t, server.port);
+      await until(() => again.received().includes('\r\n\r\n'));
+      t.equal(upgrades, 1);
+    });
+
+    t.test('a peer that resets right after its close frame gives one close event', async (t) => {
+      const events: string[] = [];
+      const server = await startServer(t, { setup: (ws) => recordEvents(ws, events) });
+      const raw = await connectRaw(t, server.port);
+      await until(() => events.includes('open@1'));
+      raw.socket.write(frame(8, u16(1000)));
+      raw.socket.resetAndDestroy();
+      await until(() => events.length === 2);
+      t.equal(events[1]?.startsWith('close:'), true);
+    });
+
+    t.test('a reset while the server is closing gives close 1006, once', async (t) => {
+      const events: string[] = [];
+      let ws: WebSocket | undefined;
+      const server = await startServer(t, {
+        setup: (socket) => {
+          ws = socket;
+          recordEvents(socket, events);
+        },
+      });
+      const raw = await connectRaw(t, server.port);
+      await until(() => events.includes('open@1'));
+      ws?.close(1000);
+      await until(() => framesOf(raw.received()).length > 0);
+      raw.socket.resetAndDestroy();
+      await until(() => events.length === 2);
+      t.same(events, ['open@1', 'close:1006@3']);
+    });
+  });
+
+  t.test('backpressure: a fast sender to a slow reader is told to wait, and nothing is lost', async (t) => {
+    const server = await startServer(t);
+    const ws = new Client(server.url);
+    const peer = await server.next();
+    await next(ws, 'open');
+    peer.pause();
+    const chunk = 'y'.repeat(32 * 1024);
+    let sent = 0;
+    while (ws.send(chunk)) sent++;
+    sent++;
+    t.ok(ws.bufferedAmount > 0, `bufferedAmount ${ws.bufferedAmount} tells the app to wait`);
+    let received = 0;
+    peer.on('message', () => received++);
+    const drained = new Promise<void>((resolve) => ws.once('drain', () => resolve()));
+    peer.resume();
+    await drained;
+    for (let i = 0; i < 10; i++) ws.send(chunk);
+    await until(() => received === sent + 10);
+    await until(() => ws.bufferedAmount === 0);
+    t.pass(`all ${sent + 10} messages arrived and bufferedAmount went back to 0`);
+    ws.close();
+  });
+});
+
+t.test('hostile input to the client', async (t) => {
+  const open101 = (key: string): string =>
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`;
+
+  const cases: Array<[string, Buffer, number]> = [
+    ['invalid UTF-8 from the server', frame(1, Buffer.from([0xff]), { masked: false }), 1007],
+    ['an unknown opcode from the server', frame(4, 'x', { masked: false }), 1002],
+    ['reserved bits from the server', frame(1, 'x', { masked: false, rsv: 2 }), 1002],
+    ['a message over maxLength from the server', frame(2, Buffer.alloc(200), { masked: false }), 1009],
+  ];
+  for (const [name, bytes, code] of cases) {
+    t.test(`${name}: error, close 1006, and ${code} sent`, async (t) => {
+      let sent = Buffer.alloc(0);
+      const server = await rawServer(t, (_head, key, socket) => {
+        socket.on('data', (chunk: Buffer) => {
+          sent = Buffer.concat([sent, chunk]);
+        });
+        socket.write(open101(key));
+        socket.write(bytes);
+        return undefined;
+      });
+      const ws = new Client(server.url, [], { maxLength: 100 });
+      const events = trace(ws);
+      const close = await next<CloseEvent>(ws, 'close');
+      t.same(events, ['open@1', 'error@3', 'close:1006@3']);
+      t.equal(close.wasClean, false);
+      await until(() => sent.length >= 8);
+      const masked = sent;
+      t.equal((masked[0] as number) & 0x0f, 8, 'a close frame was sent');
+      const key = masked.subarray(2, 6);
+      const payload = Buffer.from(masked.subarray(6, 8).map((b, i) => b ^ (key[i] as number)));
+      t.equal(payload.readUInt16BE(0), code);
+    });
+  }
+
+  t.test('a handshake response that never ends is cut off by the close timeout after close()', async (t) => {
+    const server = await rawServer(t, (_head, _key, socket) => {
+      const drip = setInterval(() => socket.write('X-Slow: drip\r\n'), 10);
+      socket.on('close', () => clearInterval(drip));
+      return 'HTTP/1.1 101 Switching Protocols\r\n';
+    });
+    const ws = new Client(server.url);
+    const events = trace(ws);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ws.close();
+    await next(ws, 'close');
+    t.same(events, ['error@3', 'close:1006@3']);
+  });
+
+  t.test('a server that answers with garbage fails the connection', async (t) => {
+    const server = await rawServer(t, () => 'SSH-2.0-OpenSSH\r\n\r\n');
+    const ws = new Client(server.url);
+    const events = trace(ws);
+    await next(ws, 'close');
+    t.same(events, ['error@3', 'close:1006@3']);
+  });
+
+  t.test('the http server keeps serving after all of the above', async (t) => {
+    const server = http.createServer((_req, res) => res.end('alive'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.teardown(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    t.equal(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()), 'alive');
+  });
+});
