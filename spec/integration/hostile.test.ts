@@ -157,7 +157,7 @@ t.test('hostile input to the server socket', async (t) => {
       server.port,
       handshake(server.port, { 'Sec-WebSocket-Extensions': 'permessage-deflate' }),
     );
-    await until(() => events.includes('open@1'));
+    await until(() => events.includes('open@1') && raw.received().includes('\r\n\r\n'));
     t.match(raw.received().toString('latin1'), /Sec-WebSocket-Extensions: permessage-deflate/i);
     const before = process.memoryUsage();
     let peak = 0;

@@ -1,0 +1,31 @@
+// Joins the demo chat from a terminal, with the page's own code (chat.mjs)
+// running on isosocket's WebSocket.Client and EventSource.Client.
+//
+//   npm run demo:client -- [url] [name]        (type lines to chat; Ctrl-D leaves)
+//   echo hello | node examples/demo/client.mjs http://localhost:8080 robot
+import { createInterface } from 'node:readline';
+import isosocket from 'isosocket';
+import { joinChat } from './chat.mjs';
+
+const [base = `http://localhost:${process.env.PORT ?? 8080}`, name = `terminal-${process.pid}`] = process.argv.slice(2);
+
+const chat = joinChat({
+  WebSocket: isosocket.Client,
+  EventSource: isosocket.EventSource.Client,
+  base,
+  name,
+  show: (kind, text) => {
+    if (kind !== 'clock' || process.env.SHOW_CLOCK) console.log(`[${kind}] ${text}`);
+  },
+});
+
+const lines = createInterface({ input: process.stdin });
+const pending = [];
+lines.on('line', (line) => {
+  if (chat.socket.readyState === chat.socket.OPEN) chat.say(line);
+  else pending.push(line);
+});
+chat.socket.addEventListener('open', () => {
+  for (const line of pending.splice(0)) chat.say(line);
+});
+lines.on('close', () => setTimeout(() => chat.leave(), Number(process.env.LINGER_MS ?? 500)));

@@ -1,0 +1,86 @@
+// The demo server: a chat over WebSocket (every message to every open page),
+// a live feed over server-sent events (the server clock, joins and leaves),
+// and the page. `npm start` runs it; PORT picks the port (default 8080).
+// With REDIS_URL set, chat and feed go through Redis pub/sub, so several
+// processes behind nginx serve one chat.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import WebSocket, { EventSource } from 'isosocket';
+import { createBus } from './bus.mjs';
+
+const files = {
+  '/': ['text/html; charset=utf-8', readFileSync(new URL('./index.html', import.meta.url))],
+  '/chat.mjs': ['text/javascript; charset=utf-8', readFileSync(new URL('./chat.mjs', import.meta.url))],
+};
+
+const bus = await createBus();
+const sockets = new Set();
+const feeds = new Set();
+let eventId = 0;
+
+await bus.subscribe('chat', (message) => {
+  for (const ws of sockets) ws.send(message);
+});
+await bus.subscribe('feed', (message) => {
+  const { event, data } = JSON.parse(message);
+  eventId += 1;
+  for (const es of feeds) es.send(data, { event, id: String(eventId) });
+});
+
+const server = http.createServer((request, response) => {
+  if (EventSource.isEventSource(request)) {
+    const es = new EventSource(request, response, { ping: 15, retry: 2 });
+    feeds.add(es);
+    es.on('close', () => feeds.delete(es));
+    return;
+  }
+  const file = files[new URL(request.url, 'http://x').pathname];
+  if (!file) return response.writeHead(404).end('not found');
+  response.writeHead(200, { 'Content-Type': file[0] });
+  response.end(file[1]);
+});
+
+server.on('upgrade', (request, socket, head) => {
+  const url = new URL(request.url, 'http://x');
+  if (!WebSocket.isWebSocket(request) || url.pathname !== '/chat') return socket.destroy();
+  const name = (url.searchParams.get('name') || 'anonymous').slice(0, 32);
+  const ws = new WebSocket(request, socket, head, [], { ping: 30, maxLength: 4096 });
+  ws.onopen = () => {
+    sockets.add(ws);
+    bus.publish('feed', JSON.stringify({ event: 'join', data: name }));
+  };
+  ws.onmessage = (event) => {
+    let text;
+    try {
+      text = String(JSON.parse(event.data).text ?? '').slice(0, 500);
+    } catch {
+      return ws.close(4000, 'messages are JSON: {"text": "..."}');
+    }
+    if (text) bus.publish('chat', JSON.stringify({ name, text, at: Date.now() }));
+  };
+  ws.onclose = () => {
+    if (sockets.delete(ws)) bus.publish('feed', JSON.stringify({ event: 'leave', data: name }));
+  };
+});
+
+const clock = setInterval(() => {
+  const time = new Date().toISOString().slice(11, 19);
+  for (const es of feeds) es.send(time, { event: 'clock' });
+}, 1000);
+
+const shutdown = async () => {
+  clearInterval(clock);
+  for (const ws of sockets) ws.close(1001, 'server shutting down');
+  for (const es of feeds) es.close();
+  server.close();
+  await bus.close();
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
+
+server.listen(Number(process.env.PORT ?? 8080), () => {
+  const port = server.address().port;
+  console.log(
+    `isosocket demo on http://localhost:${port}/ (pid ${process.pid}${process.env.REDIS_URL ? ', via Redis' : ''})`,
+  );
+});

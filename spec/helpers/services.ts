@@ -1,0 +1,103 @@
+// Real services from Debian for the deployment specs: nginx (generated
+// config around examples/nginx/isosocket.conf, on free ports) and
+// redis-server. Both are started by the test and killed with it.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { freePort } from './proxies.js';
+import { ROOT } from './spawn.js';
+
+async function waitForPort(port: number, what: string, output: () => string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - started > 10_000) throw new Error(`${what} did not start: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function launch(t: Test, command: string, args: string[]): { child: ChildProcess; output: () => string } {
+  let output = '';
+  // A process group of its own: nginx's workers die with their master.
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  child.on('error', (error) => (output += String(error)));
+  t.teardown(() => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return { child, output: () => output };
+}
+
+/** The nginx site config the README shows, with its placeholders filled in. */
+export function siteConfig(listenPort: number, upstreamPorts: number[]): string {
+  return readFileSync(join(ROOT, 'examples/nginx/isosocket.conf'), 'utf8')
+    .replace('__LISTEN__', `127.0.0.1:${listenPort}`)
+    .replace('__UPSTREAM_SERVERS__', upstreamPorts.map((port) => `server 127.0.0.1:${port};`).join('\n    '));
+}
+
+/** Starts nginx in front of the given app ports; resolves with its port. */
+export async function startNginx(t: Test, upstreamPorts: number[]): Promise<{ port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'isosocket-nginx-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const config = `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path ${dir}/body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+${siteConfig(port, upstreamPorts)}
+}
+`;
+  writeFileSync(join(dir, 'nginx.conf'), config);
+  const nginx = launch(t, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')]);
+  await waitForPort(port, 'nginx', () => `${nginx.output()}\n${safeRead(join(dir, 'error.log'))}`);
+  return { port };
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Starts redis-server on a free port, without persistence. */
+export async function startRedis(t: Test): Promise<{ url: string }> {
+  const port = await freePort();
+  const redis = launch(t, 'redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  await waitForPort(port, 'redis-server', redis.output);
+  return { url: `redis://127.0.0.1:${port}` };
+}
