@@ -40,6 +40,13 @@ import { type BinaryType, type Payload, toMessageData, toPayload } from './data.
 import { limitExtension } from './deflate-limit.js';
 import { readHeader } from './headers.js';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from './listeners.js';
+import { installMask } from './mask.js';
+
+/**
+ * Whether websocket-driver now masks with our word-at-a-time function (see
+ * mask.ts): true for the driver versions we checked, false otherwise.
+ */
+export const FAST_MASK = installMask();
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;

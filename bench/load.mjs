@@ -1,0 +1,164 @@
+// The load generator, in its own process: raw TCP, frames masked once up
+// front and written pipelined, echoes counted by frame headers only. It is
+// the same fixed, cheap client for every server.
+//
+//   node bench/load.mjs echo <port> <size> <connections> <window> <ms>
+//   node bench/load.mjs latency <port> <count>
+//   node bench/load.mjs idle <port> <connections>      (opens and holds; prints when ready)
+//   node bench/load.mjs sse <port> <clients>           (counts events until killed)
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+
+const [mode, portText, ...rest] = process.argv.slice(2);
+const port = Number(portText);
+
+function maskedFrame(size) {
+  const payload = Buffer.alloc(size, 0x61);
+  const lengthBytes = size < 126 ? 0 : size < 65536 ? 2 : 8;
+  const frame = Buffer.alloc(2 + lengthBytes + 4 + size);
+  frame[0] = 0x82;
+  frame[1] = 0x80 | (lengthBytes === 0 ? size : lengthBytes === 2 ? 126 : 127);
+  if (lengthBytes === 2) frame.writeUInt16BE(size, 2);
+  if (lengthBytes === 8) frame.writeBigUInt64BE(BigInt(size), 2);
+  const mask = randomBytes(4);
+  mask.copy(frame, 2 + lengthBytes);
+  for (let i = 0; i < size; i++) frame[6 + lengthBytes + i] = payload[i] ^ mask[i & 3];
+  return frame;
+}
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    let head = Buffer.alloc(0);
+    const ondata = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', ondata);
+      resolve({ socket, rest: head.subarray(end + 4) });
+    };
+    socket.on('data', ondata);
+  });
+}
+
+/** Counts complete frames in a byte stream, keeping only header state. */
+export function frameCounter(onFrame) {
+  let need = 0; // payload bytes still to skip
+  let have = 0; // header bytes collected
+  const header = Buffer.alloc(14);
+  return (chunk) => {
+    let i = 0;
+    while (i < chunk.length) {
+      if (need > 0) {
+        const take = Math.min(need, chunk.length - i);
+        need -= take;
+        i += take;
+        if (need === 0) onFrame();
+        continue;
+      }
+      header[have++] = chunk[i++];
+      if (have < 2) continue;
+      const length7 = header[1] & 0x7f;
+      const headerLength = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (header[1] & 0x80 ? 4 : 0);
+      if (have < headerLength) continue;
+      need = length7 === 126 ? header.readUInt16BE(2) : length7 === 127 ? Number(header.readBigUInt64BE(2)) : length7;
+      have = 0;
+      if (need === 0) onFrame();
+    }
+  };
+}
+
+if (mode === 'echo') {
+  const [size, connections, window, ms] = rest.map(Number);
+  const frame = maskedFrame(size);
+  const batch = Buffer.concat(Array(window).fill(frame));
+  let received = 0;
+  let measuring = false;
+  const sockets = [];
+  for (let c = 0; c < connections; c++) {
+    const { socket, rest: early } = await open();
+    sockets.push(socket);
+    let inFlight = window;
+    const count = frameCounter(() => {
+      if (measuring) received++;
+      inFlight--;
+      if (inFlight === 0) {
+        inFlight = window;
+        socket.write(batch);
+      }
+    });
+    socket.on('data', count);
+    if (early.length) count(early);
+    socket.write(batch);
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.min(500, ms / 4))); // warm up
+  measuring = true;
+  const started = process.hrtime.bigint();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  measuring = false;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ messages: received / seconds, bytes: (received * size) / seconds }));
+  for (const socket of sockets) socket.destroy();
+  process.exit(0);
+} else if (mode === 'latency') {
+  const [count] = rest.map(Number);
+  const frame = maskedFrame(16);
+  const { socket } = await open();
+  const samples = [];
+  let sent = 0n;
+  let done = 0;
+  await new Promise((resolve) => {
+    const count_ = frameCounter(() => {
+      samples.push(Number(process.hrtime.bigint() - sent) / 1e3);
+      if (++done === count) return resolve();
+      sent = process.hrtime.bigint();
+      socket.write(frame);
+    });
+    socket.on('data', count_);
+    sent = process.hrtime.bigint();
+    socket.write(frame);
+  });
+  samples.sort((a, b) => a - b);
+  const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+  console.log(JSON.stringify({ p50: at(0.5), p99: at(0.99) }));
+  process.exit(0);
+} else if (mode === 'idle') {
+  const [connections] = rest.map(Number);
+  const sockets = [];
+  for (let i = 0; i < connections; i += 200) {
+    const opened = await Promise.all(Array.from({ length: Math.min(200, connections - i) }, open));
+    sockets.push(...opened);
+  }
+  console.log(JSON.stringify({ open: sockets.length }));
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+} else if (mode === 'sse') {
+  const [clients] = rest.map(Number);
+  let events = 0;
+  let ready = 0;
+  for (let i = 0; i < clients; i++) {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
+    });
+    let tail = '';
+    socket.on('data', (chunk) => {
+      const text = tail + chunk.toString('latin1');
+      let index = -1;
+      while ((index = text.indexOf('\ndata: ', index + 1)) >= 0) events++;
+      tail = text.slice(-6);
+      if (socket.counted !== true) {
+        socket.counted = true;
+        if (++ready === clients) console.log(JSON.stringify({ ready }));
+      }
+    });
+  }
+  process.on('message', () => process.send({ events }));
+  process.stdin.resume();
+}
