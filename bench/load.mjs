@@ -150,8 +150,11 @@ if (mode === 'echo') {
     let tail = '';
     socket.on('data', (chunk) => {
       const text = tail + chunk.toString('latin1');
-      let index = -1;
-      while ((index = text.indexOf('\ndata: ', index + 1)) >= 0) events++;
+      let index = text.indexOf('\ndata: ');
+      while (index >= 0) {
+        events++;
+        index = text.indexOf('\ndata: ', index + 1);
+      }
       tail = text.slice(-6);
       if (socket.counted !== true) {
         socket.counted = true;

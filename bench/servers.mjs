@@ -41,6 +41,7 @@ if (kind === 'iso') {
   throw new Error(`unknown server kind ${kind}`);
 }
 
+process.on('SIGINT', () => process.exit(0));
 process.on('message', async (message) => {
   if (message.type === 'memory') {
     for (let i = 0; i < 4; i++) {

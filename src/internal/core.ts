@@ -38,15 +38,16 @@ import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.
 import { ABNORMAL_CLOSURE, GOING_AWAY, validateCloseArguments } from './close.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from './data.js';
 import { limitExtension } from './deflate-limit.js';
+import { installDriverPatches } from './driver-patches.js';
+import { encodeMessage } from './frame.js';
 import { readHeader } from './headers.js';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from './listeners.js';
-import { installMask } from './mask.js';
 
 /**
- * Whether websocket-driver now masks with our word-at-a-time function (see
- * mask.ts): true for the driver versions we checked, false otherwise.
+ * Whether websocket-driver runs our faster mask and message read (see
+ * driver-patches.ts): true for the driver versions we checked.
  */
-export const FAST_MASK = installMask();
+export const DRIVER_PATCHED = installDriverPatches();
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -539,15 +540,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       socket.write(chunk);
       return;
     }
-    if (!this.#corked) {
-      // Coalesce every frame produced in this tick into one write.
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
-    }
+    this.#corkForThisTick(socket);
     const opcode = (chunk[0] ?? 0) & 0x0f;
     const size = opcode <= 2 ? this.#pendingSizes.shift() : undefined;
     if (size) {
@@ -559,9 +552,34 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     }
   };
 
+  /** Coalesces every frame written in this tick into one write to the OS. */
+  #corkForThisTick(socket: Duplex): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
+  }
+
   #frame(payload: Payload): void {
     const driver = this.#driver;
     if (!driver) return;
+    const socket = this.#socket;
+    if (this.#extensions === '' && driver.readyState === 1 && socket && !socket.destroyed && payload.kind !== 'blob') {
+      // Fast path: no extension to run, so frame the message here and write it
+      // without the driver's copy (see frame.ts). Order is kept: everything
+      // reaches the socket synchronously.
+      this.#corkForThisTick(socket);
+      const buffers = encodeMessage(payload.data, this.#role === 'client');
+      const size = payload.size;
+      for (let i = 0; i < buffers.length - 1; i++) socket.write(buffers[i] as Buffer);
+      socket.write(buffers[buffers.length - 1] as Buffer, () => {
+        this.#bufferedAmount -= size;
+      });
+      return;
+    }
     this.#pendingSizes.push(payload.size);
     if (payload.kind === 'text') {
       driver.text(payload.data);

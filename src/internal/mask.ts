@@ -1,12 +1,5 @@
-// A word-at-a-time WebSocket masking function, and the one place where it
-// replaces websocket-driver's byte-at-a-time `Hybi.mask`.
-//
-// Profiling a 1 MiB echo showed about 57% of the time in the driver's mask
-// loop. The driver calls its mask through the `Hybi` constructor
-// (`Hybi.mask(...)` in `_emitFrame` and `_sendFrame`), so the only way in is
-// to replace that static function. We do it once, only for a driver whose
-// version we have checked, and spec/unit/mask.test.ts proves that ours is the
-// one running and that it produces the same bytes.
+// A word-at-a-time WebSocket masking function, a pure module. It replaces
+// websocket-driver's byte-at-a-time `Hybi.mask` (see driver-patches.ts).
 //
 // References:
 // - RFC 6455 §5.3, client-to-server masking:
@@ -14,10 +7,6 @@
 // - faye/websocket-driver-node lib/websocket/driver/hybi.js (Hybi.mask)
 
 import os from 'node:os';
-import requireFromPackage from './require.cjs';
-
-/** The driver versions whose Hybi.mask we know and replace. */
-export const PATCHED_DRIVER_VERSIONS = /^0\.8\.\d+$/;
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -48,28 +37,4 @@ export function mask(payload: Buffer, key: Buffer | undefined | null, offset = 0
   }
   for (; i < length; i++) payload[offset + i] = (payload[offset + i] as number) ^ (key[i & 3] as number);
   return payload;
-}
-
-type MaskFunction = (payload: Buffer, key: Buffer | undefined | null, offset?: number) => Buffer;
-
-/**
- * Replaces websocket-driver's Hybi.mask with {@link mask}, once, when the
- * installed driver is a version we checked. Returns whether ours is in place.
- */
-export function installMask(): boolean {
-  const require = requireFromPackage;
-  let hybi: { mask?: MaskFunction };
-  let version: string;
-  try {
-    version = (require('websocket-driver/package.json') as { version: string }).version;
-    hybi = require('websocket-driver/lib/websocket/driver/hybi') as { mask?: MaskFunction };
-  } catch {
-    return false;
-  }
-  if (hybi.mask === mask) return true;
-  if (!PATCHED_DRIVER_VERSIONS.test(version) || typeof hybi.mask !== 'function' || hybi.mask.length !== 3) {
-    return false;
-  }
-  hybi.mask = mask;
-  return true;
 }

@@ -1,0 +1,66 @@
+// The one place where isosocket replaces parts of websocket-driver, for
+// speed, measured with `npm run bench` and profiled with `node --cpu-prof`:
+//
+// - `Hybi.mask`, the driver's byte-at-a-time masking loop (about 57% of a
+//   1 MiB echo), becomes the word-at-a-time `mask` of mask.ts. The driver
+//   calls it as `Hybi.mask(...)`, so replacing that static function is the
+//   only way in.
+// - `Message.prototype.read` copied every message with Buffer.concat even
+//   when it had a single frame; it now returns that frame's payload as it is.
+//
+// Both happen once, only for a driver version we have read and checked;
+// spec/unit/driver-patches.test.ts proves that ours are the ones running and
+// that they produce the same bytes as the originals.
+//
+// References:
+// - faye/websocket-driver-node 0.8.0 lib/websocket/driver/hybi.js and
+//   lib/websocket/driver/hybi/message.js
+
+import { mask } from './mask.js';
+import requireFromPackage from './require.cjs';
+
+/** The driver versions whose internals we read and replace. */
+export const PATCHED_DRIVER_VERSIONS = /^0\.8\.\d+$/;
+
+type MaskFunction = (payload: Buffer, key: Buffer | undefined | null, offset?: number) => Buffer;
+
+interface MessagePrototype {
+  read(this: { data?: Buffer; _chunks: Buffer[]; length: number }): Buffer;
+}
+
+/** A single-frame message's payload as it is; several frames joined once. */
+function readMessage(this: { data?: Buffer; _chunks: Buffer[]; length: number }): Buffer {
+  if (this.data === undefined) {
+    const chunks = this._chunks;
+    this.data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.length);
+  }
+  return this.data;
+}
+
+/** Whether the patches are in place (false when the driver is not a version we checked). */
+export function installDriverPatches(): boolean {
+  let version: string;
+  let hybi: { mask?: MaskFunction };
+  let message: { prototype: MessagePrototype };
+  try {
+    version = (requireFromPackage('websocket-driver/package.json') as { version: string }).version;
+    hybi = requireFromPackage('websocket-driver/lib/websocket/driver/hybi') as { mask?: MaskFunction };
+    message = requireFromPackage('websocket-driver/lib/websocket/driver/hybi/message') as {
+      prototype: MessagePrototype;
+    };
+  } catch {
+    return false;
+  }
+  if (hybi.mask === mask) return true;
+  if (
+    !PATCHED_DRIVER_VERSIONS.test(version) ||
+    typeof hybi.mask !== 'function' ||
+    hybi.mask.length !== 3 ||
+    typeof message.prototype.read !== 'function'
+  ) {
+    return false;
+  }
+  hybi.mask = mask;
+  message.prototype.read = readMessage;
+  return true;
+}
