@@ -4,12 +4,12 @@
 // (type, readyState at dispatch, data, code, reason, wasClean, lastEventId)
 // must be identical.
 
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { Client, EventSource, EventSourceClient, WebSocket } from '../../src/index.js';
 import { openPage } from '../helpers/browser.js';
+import { listen } from '../helpers/listen.js';
 import { freePort } from '../helpers/proxies.js';
 
 interface Env {
@@ -270,18 +270,7 @@ async function startServer(t: Test) {
     if (path === '/server-close') ws.onopen = () => ws.close(4002, 'server bye');
     if (path === '/reset') ws.onmessage = () => (socket as Socket).resetAndDestroy();
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(t, server);
   return { port };
 }
 

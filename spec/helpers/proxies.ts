@@ -9,6 +9,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import { listen } from './listen.js';
 
 /** A port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -18,6 +19,23 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** Resolves once something accepts connections on the port; fails after 10 s. */
+export async function waitForPort(port: number, what: string, output: () => string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - started > 10_000) throw new Error(`${what} did not start: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Starts tinyproxy on loopback; resolves with its origin once it accepts connections. */
@@ -39,19 +57,7 @@ export async function startTinyproxy(t: Test): Promise<{ origin: string; log: ()
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
-  const started = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() - started > 10_000) throw new Error(`tinyproxy did not start: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitForPort(port, 'tinyproxy', () => output);
   return { origin: `http://127.0.0.1:${port}`, log: () => output };
 }
 
@@ -115,12 +121,9 @@ export async function startConnectProxy(
     };
     client.on('data', ondata);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
+  t.teardown(() => {
     for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
   });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(t, server);
   return { origin: `http://127.0.0.1:${port}`, requests };
 }

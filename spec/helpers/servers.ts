@@ -3,14 +3,14 @@
 // raw TCP server that answers the handshake however a test tells it to.
 
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import deflate from 'permessage-deflate';
 import type { Test } from 'tap';
 import { WebSocketServer } from 'ws';
 import { WebSocket } from '../../src/index.js';
+import { listen } from './listen.js';
 
 /** One server-side connection, whichever library serves it. */
 export interface PeerConnection {
@@ -55,21 +55,6 @@ function queue<T>(): { push(value: T): void; next(): Promise<T> } {
       });
     },
   };
-}
-
-async function listen(t: Test, server: http.Server | https.Server): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 /** A `ws` server. */
@@ -162,12 +147,6 @@ export async function rawServer(
     };
     socket.on('data', ondata);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(t, server);
   return { url: `ws://127.0.0.1:${port}/`, port, sockets };
 }

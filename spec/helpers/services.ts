@@ -4,28 +4,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { freePort } from './proxies.js';
+import { freePort, waitForPort } from './proxies.js';
 import { ROOT } from './spawn.js';
-
-async function waitForPort(port: number, what: string, output: () => string): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - started > 10_000) throw new Error(`${what} did not start: ${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function launch(t: Test, command: string, args: string[]): { child: ChildProcess; output: () => string } {
   let output = '';

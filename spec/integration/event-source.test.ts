@@ -4,11 +4,12 @@
 
 import { once } from 'node:events';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import compression from 'compression';
 import { EventSource as PackageEventSource } from 'eventsource';
 import t, { type Test } from 'tap';
 import { type ErrorEvent, EventSource, EventSourceClient } from '../../src/index.js';
+import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { startConnectProxy } from '../helpers/proxies.js';
 import { next, trace } from '../helpers/trace.js';
@@ -17,18 +18,7 @@ type Handler = (request: http.IncomingMessage, response: http.ServerResponse) =>
 
 async function serve(t: Test, handler: Handler): Promise<{ origin: string; port: number; server: http.Server }> {
   const server = http.createServer(handler);
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(t, server);
   return { origin: `http://127.0.0.1:${port}`, port, server };
 }
 
