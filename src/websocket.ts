@@ -13,6 +13,7 @@ import websocketDriver from 'websocket-driver';
 import { Client } from './client.js';
 import { EventSource } from './event-source.js';
 import { WebSocketBase } from './internal/core.js';
+import { releaseHandshakeRequest } from './internal/driver-patches.js';
 import { checkHandshake, refusalResponse } from './internal/handshake.js';
 import {
   type BinaryType,
@@ -96,6 +97,7 @@ export class WebSocket extends WebSocketBase<BinaryType> {
         return;
       }
       driver.start();
+      releaseHandshakeRequest(driver);
       if (head && head.length > 0) driver.parse(head);
     });
   }

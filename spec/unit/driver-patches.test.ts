@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import t from 'tap';
 import { DRIVER_PATCHED } from '../../src/internal/core.js';
-import { installDriverPatches } from '../../src/internal/driver-patches.js';
+import { installDriverPatches, releaseHandshakeRequest } from '../../src/internal/driver-patches.js';
 import { encodeMessage } from '../../src/internal/frame.js';
 import { mask } from '../../src/internal/mask.js';
 
@@ -106,4 +106,23 @@ t.test('mask produces the same bytes as the driver, at every length, offset and 
   const twice = randomBytes(100);
   const key = randomBytes(4);
   t.same(mask(mask(Buffer.from(twice), key), key), twice, 'masking twice restores the payload');
+});
+
+t.test('releaseHandshakeRequest lets a started server driver drop the request', async (t) => {
+  const request = {
+    method: 'GET',
+    url: '/',
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+      host: 'x',
+    },
+  };
+  const driver = websocketDriver.http(request as never) as unknown as { _request: unknown; start(): boolean };
+  t.equal(driver._request, request, 'the driver holds the request until released');
+  t.ok(driver.start());
+  releaseHandshakeRequest(driver);
+  t.equal(driver._request, null);
 });

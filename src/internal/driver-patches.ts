@@ -8,7 +8,11 @@
 // - `Message.prototype.read` copied every message with Buffer.concat even
 //   when it had a single frame; it now returns that frame's payload as it is.
 //
-// Both happen once, only for a driver version we have read and checked;
+// - After the opening handshake, the server driver still holds the request
+//   (`_request`, with its headers and stream state, about 1.5 KiB); the
+//   driver reads it only to answer the handshake, so we let it go.
+//
+// All happen only for a driver version we have read and checked;
 // spec/unit/driver-patches.test.ts proves that ours are the ones running and
 // that they produce the same bytes as the originals.
 //
@@ -37,6 +41,18 @@ function readMessage(this: { data?: Buffer; _chunks: Buffer[]; length: number })
   return this.data;
 }
 
+/**
+ * Lets a started server driver drop the handshake request it no longer
+ * reads (websocket-driver 0.8 uses `_request` only in start()).
+ */
+export function releaseHandshakeRequest(driver: object): void {
+  if (!installed) return;
+  const fields = driver as { _request?: unknown };
+  if ('_request' in fields) fields._request = null;
+}
+
+let installed = false;
+
 /** Whether the patches are in place (false when the driver is not a version we checked). */
 export function installDriverPatches(): boolean {
   let version: string;
@@ -51,7 +67,10 @@ export function installDriverPatches(): boolean {
   } catch {
     return false;
   }
-  if (hybi.mask === mask) return true;
+  if (hybi.mask === mask) {
+    installed = true;
+    return true;
+  }
   if (
     !PATCHED_DRIVER_VERSIONS.test(version) ||
     typeof hybi.mask !== 'function' ||
@@ -62,5 +81,6 @@ export function installDriverPatches(): boolean {
   }
   hybi.mask = mask;
   message.prototype.read = readMessage;
+  installed = true;
   return true;
 }
