@@ -126,3 +126,58 @@ t.test('releaseHandshakeRequest lets a started server driver drop the request', 
   releaseHandshakeRequest(driver);
   t.equal(driver._request, null);
 });
+
+t.test('StreamReader#read returns what 0.8.0 returned, for any chunking', async (t) => {
+  const StreamReader = require('websocket-driver/lib/websocket/driver/stream_reader') as {
+    new (): { put(buffer: Buffer): void; read(length: number): Buffer | null };
+  };
+  /** websocket-driver 0.8.0's read, verbatim but for style, as the reference. */
+  function original(this: { _queue: Buffer[]; _queueSize: number }, length: number): Buffer | null {
+    if (length > this._queueSize) return null;
+    if (length === 0) return Buffer.alloc(0);
+    this._queueSize -= length;
+    const queue = this._queue;
+    let remain = length;
+    const first = queue[0] as Buffer;
+    if (first.length >= length) {
+      if (first.length === length) return queue.shift() as Buffer;
+      const buffer = first.subarray(0, length);
+      queue[0] = first.subarray(length);
+      return buffer;
+    }
+    let i = 0;
+    for (const n = queue.length; i < n; i++) {
+      if (remain < (queue[i] as Buffer).length) break;
+      remain -= (queue[i] as Buffer).length;
+    }
+    const buffers = queue.splice(0, i);
+    if (remain > 0 && queue.length > 0) {
+      buffers.push((queue[0] as Buffer).subarray(0, remain));
+      queue[0] = (queue[0] as Buffer).subarray(remain);
+    }
+    return Buffer.concat(buffers, length);
+  }
+  let compared = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const ours = new StreamReader();
+    const theirs = new StreamReader();
+    (theirs as unknown as { read: typeof original }).read = original;
+    for (let step = 0; step < 30; step++) {
+      if (Math.random() < 0.4) {
+        const chunk = randomBytes(Math.floor(Math.random() * 20));
+        ours.put(chunk);
+        theirs.put(Buffer.from(chunk));
+      } else {
+        const length = Math.floor(Math.random() * 12);
+        const a = ours.read(length);
+        const b = theirs.read(length);
+        if ((a === null) !== (b === null) || (a && b && !a.equals(b))) {
+          t.fail(`trial ${trial} step ${step}: read(${length}) differs`);
+          return;
+        }
+        compared++;
+      }
+    }
+  }
+  t.ok(compared > 3000, `${compared} reads identical`);
+});

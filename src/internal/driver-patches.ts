@@ -8,6 +8,9 @@
 // - `Message.prototype.read` copied every message with Buffer.concat even
 //   when it had a single frame; it now returns that frame's payload as it is.
 //
+// - `StreamReader.prototype.read` sliced its first chunk twice for every
+//   read, one or two bytes at a time for frame headers (about 14% of a 1 KiB
+//   echo in slices); it now keeps an offset into that chunk instead.
 // - After the opening handshake, the server driver still holds the request
 //   (`_request`, with its headers and stream state, about 1.5 KiB); the
 //   driver reads it only to answer the handshake, so we let it go.
@@ -53,16 +56,65 @@ export function releaseHandshakeRequest(driver: object): void {
 
 let installed = false;
 
+interface Reader {
+  _queue: Buffer[];
+  _queueSize: number;
+  _start?: number;
+}
+
+/**
+ * StreamReader#read with an offset into the first queued chunk: a read
+ * inside one chunk is one subarray; a read across chunks, one copy. Same
+ * results as 0.8.0's (spec/unit/driver-patches.test.ts compares them).
+ */
+function readStream(this: Reader, length: number): Buffer | null {
+  if (length > this._queueSize) return null;
+  if (length === 0) return Buffer.alloc(0);
+  this._queueSize -= length;
+  const queue = this._queue;
+  let start = this._start ?? 0;
+  const first = queue[0] as Buffer;
+  if (first.length - start >= length) {
+    const out = first.subarray(start, start + length);
+    start += length;
+    if (start === first.length) {
+      queue.shift();
+      start = 0;
+    }
+    this._start = start;
+    return out;
+  }
+  const out = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const chunk = queue[0] as Buffer;
+    const take = Math.min(chunk.length - start, length - filled);
+    chunk.copy(out, filled, start, start + take);
+    filled += take;
+    start += take;
+    if (start === chunk.length) {
+      queue.shift();
+      start = 0;
+    }
+  }
+  this._start = start;
+  return out;
+}
+
 /** Whether the patches are in place (false when the driver is not a version we checked). */
 export function installDriverPatches(): boolean {
   let version: string;
   let hybi: { mask?: MaskFunction };
   let message: { prototype: MessagePrototype };
+  let reader: { prototype: { read: unknown } };
   try {
     version = (requireFromPackage('websocket-driver/package.json') as { version: string }).version;
     hybi = requireFromPackage('websocket-driver/lib/websocket/driver/hybi') as { mask?: MaskFunction };
     message = requireFromPackage('websocket-driver/lib/websocket/driver/hybi/message') as {
       prototype: MessagePrototype;
+    };
+    reader = requireFromPackage('websocket-driver/lib/websocket/driver/stream_reader') as {
+      prototype: { read: unknown };
     };
   } catch {
     return false;
@@ -75,12 +127,14 @@ export function installDriverPatches(): boolean {
     !PATCHED_DRIVER_VERSIONS.test(version) ||
     typeof hybi.mask !== 'function' ||
     hybi.mask.length !== 3 ||
-    typeof message.prototype.read !== 'function'
+    typeof message.prototype.read !== 'function' ||
+    typeof reader.prototype.read !== 'function'
   ) {
     return false;
   }
   hybi.mask = mask;
   message.prototype.read = readMessage;
+  reader.prototype.read = readStream;
   installed = true;
   return true;
 }
