@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import type { Test } from 'tap';
 import { listen } from './listen.js';
 
@@ -74,11 +75,11 @@ export interface ConnectProxy {
  */
 export async function startConnectProxy(
   t: Test,
-  options: { credentials?: string; refuse?: string } = {},
+  options: { credentials?: string; refuse?: string; tls?: { key: string; cert: string } } = {},
 ): Promise<ConnectProxy> {
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  const onClient = (client: net.Socket): void => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => {});
@@ -120,10 +121,11 @@ export async function startConnectProxy(
       });
     };
     client.on('data', ondata);
-  });
+  };
+  const server = options.tls ? tls.createServer(options.tls, onClient) : net.createServer(onClient);
   t.teardown(() => {
     for (const socket of sockets) socket.destroy();
   });
   const port = await listen(t, server);
-  return { origin: `http://127.0.0.1:${port}`, requests };
+  return { origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, requests };
 }

@@ -6,7 +6,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { Client, type CloseEvent, type ErrorEvent, EventSourceClient, WebSocket } from '../../src/index.js';
+import {
+  Client,
+  type CloseEvent,
+  type ErrorEvent,
+  EventSource,
+  EventSourceClient,
+  WebSocket,
+} from '../../src/index.js';
+import { listen } from '../helpers/listen.js';
 import { freePort, startConnectProxy, startTinyproxy } from '../helpers/proxies.js';
 import { isoPeer, wsPeer } from '../helpers/servers.js';
 import { certificates } from '../helpers/tls.js';
@@ -52,6 +60,20 @@ t.test('WebSocket.Client transport', async (t) => {
       const events = trace(ws);
       await next(ws, 'close');
       t.same(events, FAILED);
+    });
+
+    t.test('the EventSource endpoint serves over https, with an https: url', async (t) => {
+      const urls: string[] = [];
+      const server = https.createServer({ key, cert }, (request, response) => {
+        const es = new EventSource(request, response, { ping: 0 });
+        urls.push(es.url);
+        es.send('over TLS');
+      });
+      const port = await listen(t, server);
+      const source = new EventSourceClient(`https://localhost:${port}/secure`, { ca });
+      t.teardown(() => source.close());
+      t.equal((await next<MessageEvent>(source, 'message')).data, 'over TLS');
+      t.same(urls, [`https://localhost:${port}/secure`]);
     });
 
     t.test('EventSource.Client verifies certificates by default too, and connects with ca', async (t) => {
@@ -154,6 +176,30 @@ t.test('WebSocket.Client transport', async (t) => {
       t.notOk(seen[0]?.authorization, 'nor an Authorization made from the proxy credentials');
       t.match(proxy.requests[0] ?? '', /Proxy-Authorization: Basic dTpw/);
     });
+  });
+
+  t.test('an https: proxy origin means TLS to the proxy, verified with proxy.tls', async (t) => {
+    const proxy = await startConnectProxy(t, { tls: { key, cert } });
+    const peer = await wsPeer(t);
+    await echoes(t, new Client(peer.url, [], { proxy: { origin: proxy.origin, tls: { ca } } }));
+    t.equal(proxy.requests.length, 1);
+    const unverified = new Client(peer.url, [], { proxy: { origin: proxy.origin } });
+    const events = trace(unverified);
+    await next(unverified, 'close');
+    t.same(events, FAILED, 'the proxy certificate is verified too');
+  });
+
+  t.test('net options reach net.connect (localAddress)', async (t) => {
+    const server = http.createServer();
+    const addresses: string[] = [];
+    server.on('upgrade', (request, socket, head) => {
+      addresses.push(String((socket as import('node:net').Socket).remoteAddress));
+      const ws = new WebSocket(request, socket, head);
+      ws.pipe(ws);
+    });
+    const port = await listen(t, server);
+    await echoes(t, new Client(`ws://127.0.0.1:${port}/`, [], { net: { localAddress: '127.0.0.7' } }));
+    t.same(addresses, ['127.0.0.7']);
   });
 
   t.test('a proxy that refuses', async (t) => {

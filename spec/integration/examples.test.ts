@@ -3,9 +3,17 @@
 // package, imported by name.
 
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import WS from 'ws';
+import { WebSocket } from '../../src/index.js';
+import { listen } from '../helpers/listen.js';
+import { startConnectProxy } from '../helpers/proxies.js';
 import { run } from '../helpers/spawn.js';
+import { certificates } from '../helpers/tls.js';
 
 async function echo(url: string, message: string): Promise<string> {
   const client = new WS(url);
@@ -57,6 +65,27 @@ t.test('examples', async (t) => {
     const [, port] = await server.waitFor(/listening on (\d+)/);
     t.equal(await echo(`ws://127.0.0.1:${port}/`, 'piped'), 'piped');
     await server.waitFor(/pong/);
+  });
+
+  t.test('client-tls-proxy.mjs connects over TLS with a CA file, through a proxy with credentials', async (t) => {
+    const { ca, key, cert } = certificates();
+    const dir = mkdtempSync(join(tmpdir(), 'isosocket-example-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'ca.pem'), ca);
+    const server = https.createServer({ key, cert });
+    server.on('upgrade', (request, socket, head) => {
+      const ws = new WebSocket(request, socket, head);
+      ws.onmessage = (event) => ws.send(`echo: ${event.data}`);
+    });
+    const port = await listen(t, server);
+    const proxy = await startConnectProxy(t, { credentials: 'user:pass' });
+    const client = run(t, 'examples/client-tls-proxy.mjs', [`wss://localhost:${port}/`], {
+      CA: join(dir, 'ca.pem'),
+      PROXY: `http://user:pass@${proxy.origin.slice(7)}`,
+    });
+    t.equal(await client.exited, 0, client.output());
+    t.match(client.output(), /open 101 accepted\nmessage echo: over TLS\nclose 1000 true/);
+    t.match(proxy.requests[0] ?? '', /X-Purpose: example/);
   });
 
   t.test('sse-endpoint.mjs serves updates that its own client reads, then exits', async (t) => {

@@ -259,6 +259,7 @@ t.test('hostile input to the client', async (t) => {
     ['an unknown opcode from the server', frame(4, 'x', { masked: false }), 1002],
     ['reserved bits from the server', frame(1, 'x', { masked: false, rsv: 2 }), 1002],
     ['a message over maxLength from the server', frame(2, Buffer.alloc(200), { masked: false }), 1009],
+    ['a masked frame from the server', frame(1, 'masked', { masked: true }), 1002],
   ];
   for (const [name, bytes, code] of cases) {
     t.test(`${name}: error, close 1006, and ${code} sent`, async (t) => {
@@ -268,7 +269,8 @@ t.test('hostile input to the client', async (t) => {
           sent = Buffer.concat([sent, chunk]);
         });
         socket.write(open101(key));
-        socket.write(bytes);
+        // A moment later, so the frame arrives after the handshake, not with it.
+        setTimeout(() => socket.write(bytes), 20);
         return undefined;
       });
       const ws = new Client(server.url, [], { maxLength: 100 });
@@ -284,6 +286,20 @@ t.test('hostile input to the client', async (t) => {
       t.equal(payload.readUInt16BE(0), code);
     });
   }
+
+  t.test('a masked frame in the same packet as the handshake response is caught too', async (t) => {
+    const server = await rawServer(t, (_head, key, socket) => {
+      socket.write(Buffer.concat([Buffer.from(open101(key)), frame(1, 'sneaky', { masked: true })]));
+      return undefined;
+    });
+    const ws = new Client(server.url);
+    const events = trace(ws);
+    let messages = 0;
+    ws.onmessage = () => messages++;
+    await next(ws, 'close');
+    t.same(events, ['error@3', 'close:1006@3'], 'failed before the handshake counts as done');
+    t.equal(messages, 0, 'the masked message was never dispatched');
+  });
 
   t.test('a handshake response that never ends is cut off by the close timeout after close()', async (t) => {
     const server = await rawServer(t, (_head, _key, socket) => {

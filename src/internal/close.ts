@@ -13,6 +13,9 @@ export const NORMAL_CLOSURE = 1000;
 /** RFC 6455 §7.4.1: 1001, an endpoint is going away. */
 export const GOING_AWAY = 1001;
 
+/** RFC 6455 §7.4.1: 1002, a protocol error. */
+export const PROTOCOL_ERROR = 1002;
+
 /** RFC 6455 §5.5: control frame payloads are at most 125 bytes, 2 of them the code. */
 export const MAX_REASON_BYTES = 123;
 

@@ -35,11 +35,11 @@ import {
   type WebSocketEventMap,
 } from '../events.js';
 import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.js';
-import { ABNORMAL_CLOSURE, GOING_AWAY, validateCloseArguments } from './close.js';
+import { ABNORMAL_CLOSURE, GOING_AWAY, PROTOCOL_ERROR, validateCloseArguments } from './close.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from './data.js';
 import { limitExtension } from './deflate-limit.js';
 import { installDriverPatches } from './driver-patches.js';
-import { encodeMessage } from './frame.js';
+import { encodeMessage, MaskedFrameDetector } from './frame.js';
 import { readHeader } from './headers.js';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from './listeners.js';
 
@@ -109,6 +109,9 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #corked = false;
   /** Whether the opening handshake completed. */
   #opened = false;
+  /** Client only: frame boundaries in what the server sends, to catch masked frames. */
+  #maskWatch: MaskedFrameDetector | undefined;
+  #handshakeBytes: Buffer[] | undefined;
 
   readonly #handlers = new EventHandlers(this);
   readonly #stream = new StreamEvents();
@@ -460,7 +463,13 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       this.#awaitingPong = false;
     });
 
-    socket.on('data', (chunk: Buffer) => driver.parse(chunk));
+    if (this.#role === 'client') {
+      this.#maskWatch = new MaskedFrameDetector();
+      this.#handshakeBytes = [];
+      socket.on('data', (chunk: Buffer) => this.#receiveFromServer(driver, chunk));
+    } else {
+      socket.on('data', (chunk: Buffer) => driver.parse(chunk));
+    }
     socket.on('end', () => {
       // The peer sent FIN: finish our half too, so 'close' follows.
       if (!socket.writableEnded) socket.end();
@@ -701,7 +710,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     if (!seconds) return;
     this.#pingTimer = setInterval(() => {
       if (this.#awaitingPong) {
-        this.#terminate(`No pong received within ${seconds} s of a ping`);
+        this.#failWithCode(GOING_AWAY, `No pong received within ${seconds} s of a ping`);
         return;
       }
       this.#awaitingPong = true;
@@ -715,12 +724,45 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#pingTimer = undefined;
   }
 
-  /** Closes an unresponsive peer: 1001 sent, TCP dropped once it is flushed. */
-  #terminate(message: string): void {
+  /**
+   * The client's input path: frames from the server are checked for the MASK
+   * bit before the driver sees them (the handshake's own chunk after it).
+   */
+  #receiveFromServer(driver: Driver, chunk: Buffer): void {
+    if (this.#maskWatch === undefined) return;
+    const head = this.#handshakeBytes;
+    if (head === undefined) {
+      if (this.#maskWatch.scan(chunk)) this.#rejectMaskedFrame();
+      else driver.parse(chunk);
+      return;
+    }
+    // Still in the handshake: the chunk that ends the response may already
+    // hold frames, which are checked before the driver sees any of it.
+    head.push(chunk);
+    const bytes = head.length === 1 ? chunk : Buffer.concat(head);
+    const end = bytes.indexOf('\r\n\r\n');
+    if (end >= 0) {
+      this.#handshakeBytes = undefined;
+      if (this.#maskWatch.scan(bytes.subarray(end + 4))) {
+        this.#maskWatch = undefined;
+        this._failTheConnection('Received a masked frame from the server (RFC 6455 §5.1)');
+        return;
+      }
+    }
+    driver.parse(chunk);
+  }
+
+  #rejectMaskedFrame(): void {
+    this.#maskWatch = undefined;
+    this.#failWithCode(PROTOCOL_ERROR, 'Received a masked frame from the server (RFC 6455 §5.1)');
+  }
+
+  /** Closes with a code of our own: close frame sent, TCP dropped once it is flushed. */
+  #failWithCode(code: number, message: string): void {
     this.#stopPinging();
     this.#failure ??= { message, error: new Error(message) };
     this.#readyState = ReadyState.CLOSING;
-    this.#driver?.close(message.slice(0, 123), GOING_AWAY);
+    this.#driver?.close(message.slice(0, 123), code);
     const socket = this.#socket;
     if (socket && !socket.destroyed) socket.end(() => socket.destroy());
     this.#armCloseTimer();

@@ -84,3 +84,43 @@ export function encodeMessage(data: string | Buffer, masked: boolean): Buffer[] 
   if (key) mask(frame, key, offset);
   return [frame];
 }
+
+/**
+ * Follows frame boundaries in a server-to-client byte stream and tells
+ * whether a frame arrived masked. RFC 6455 §5.1: "A client MUST close a
+ * connection if it detects a masked frame." websocket-driver does not check,
+ * so the client runs every chunk past this first. It keeps only header state.
+ */
+export class MaskedFrameDetector {
+  #need = 0;
+  #have = 0;
+  readonly #header = Buffer.alloc(14);
+
+  /** Scans the chunk; true as soon as a frame header has its MASK bit set. */
+  scan(chunk: Buffer): boolean {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.#need > 0) {
+        const take = Math.min(this.#need, chunk.length - i);
+        this.#need -= take;
+        i += take;
+        continue;
+      }
+      this.#header[this.#have++] = chunk[i++] as number;
+      if (this.#have < 2) continue;
+      const second = this.#header[1] as number;
+      if (second & 0x80) return true;
+      const length7 = second & 0x7f;
+      const headerLength = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0);
+      if (this.#have < headerLength) continue;
+      this.#need =
+        length7 === 126
+          ? this.#header.readUInt16BE(2)
+          : length7 === 127
+            ? Number(this.#header.readBigUInt64BE(2))
+            : length7;
+      this.#have = 0;
+    }
+    return false;
+  }
+}
