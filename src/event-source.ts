@@ -111,6 +111,10 @@ export class EventSource extends EventTarget {
     request.socket.setTimeout?.(0);
     request.socket.setNoDelay?.(true);
 
+    // An event stream ends when the connection does, so it needs no chunked
+    // framing: the body goes out as written (one buffer per event, not three),
+    // with `Connection: close`, still through the ServerResponse.
+    (response as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
     response.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
