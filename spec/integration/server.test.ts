@@ -400,6 +400,23 @@ t.test('WebSocket (server)', async (t) => {
     });
   });
 
+  t.test('a socket that closed long before the WebSocket was created still gives close 1006', async (t) => {
+    const server = await startServer(t);
+    server.server.removeAllListeners('upgrade');
+    const created = new Promise<WebSocket>((resolve) => {
+      server.server.on('upgrade', async (request, socket, head) => {
+        socket.destroy();
+        await once(socket, 'close');
+        resolve(new WebSocket(request, socket, head));
+      });
+    });
+    wsClient(t, server.url);
+    const ws = await created;
+    const events = recordEvents(ws);
+    await nextEvent(ws, 'close');
+    t.same(events, ['error@3', 'close:1006@3']);
+  });
+
   t.test('sending', async (t) => {
     t.test('send() before open queues until the handshake completes', async (t) => {
       const server = await startServer(t, { setup: (ws) => t.equal(ws.send('early'), true) });

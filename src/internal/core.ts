@@ -509,10 +509,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     if (this.#readyState === ReadyState.CLOSED) return;
     this.#failure ??= { message, error: error ?? new Error(message) };
     if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
-    if (this.#socket && !this.#socket.destroyed) {
-      this.#socket.destroy();
-    } else if (this.#socket === undefined) {
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) {
+      socket.destroy();
+    } else if (socket === undefined) {
       this._abortConnecting?.();
+      setImmediate(() => this.#finalize());
+    } else if ((socket as Duplex & { closed?: boolean }).closed) {
+      // The socket emitted 'close' before we listened: finish here.
       setImmediate(() => this.#finalize());
     }
   }
