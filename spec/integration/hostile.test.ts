@@ -315,6 +315,43 @@ t.test('hostile input to the client', async (t) => {
     t.same(events, ['error@3', 'close:1006@3']);
   });
 
+  t.test('a handshake response with a huge header fails the connection', async (t) => {
+    const server = await rawServer(
+      t,
+      (_head, key) => `${open101(key).slice(0, -2)}X-Huge: ${'h'.repeat(100_000)}\r\n\r\n`,
+    );
+    const ws = new Client(server.url);
+    const events = trace(ws);
+    await next(ws, 'close');
+    t.same(events, ['error@3', 'close:1006@3']);
+  });
+
+  t.test('a handshake response with thousands of headers is handled', async (t) => {
+    const many = Array.from({ length: 5000 }, (_, i) => `X-H${i}: v\r\n`).join('');
+    const server = await rawServer(t, (_head, key) => `${open101(key).slice(0, -2)}${many}\r\n`);
+    const ws = new Client(server.url);
+    const events = trace(ws);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ws.close();
+    await next(ws, 'close');
+    t.ok(['open@1', 'error@3'].includes(events[0] ?? ''), `events: ${events.join(', ')}`);
+    t.equal(events.at(-1)?.startsWith('close:'), true);
+  });
+
+  t.test('a Sec-WebSocket-Extensions answer shaped for the ReDoS fails quickly', async (t) => {
+    const evil = `permessage-deflate; a=${'"\\'.repeat(4000)}`;
+    const server = await rawServer(
+      t,
+      (_head, key) => `${open101(key).slice(0, -2)}Sec-WebSocket-Extensions: ${evil}\r\n\r\n`,
+    );
+    const started = Date.now();
+    const ws = new Client(server.url, [], { extensions: [deflate] });
+    const events = trace(ws);
+    await next(ws, 'close');
+    t.same(events, ['error@3', 'close:1006@3']);
+    t.ok(Date.now() - started < 5000, 'no backtracking stall');
+  });
+
   t.test('a server that answers with garbage fails the connection', async (t) => {
     const server = await rawServer(t, () => 'SSH-2.0-OpenSSH\r\n\r\n');
     const ws = new Client(server.url);

@@ -49,6 +49,9 @@ import { addListener, type EmitterListener, EventHandlers, removeListener, Strea
  */
 export const DRIVER_PATCHED = installDriverPatches();
 
+/** Largest handshake response head the client reads before failing (bytes). */
+export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
+
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
@@ -745,6 +748,12 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     head.push(chunk);
     const bytes = head.length === 1 ? chunk : Buffer.concat(head);
     const end = bytes.indexOf('\r\n\r\n');
+    if ((end < 0 ? bytes.length : end) > MAX_HANDSHAKE_RESPONSE) {
+      this.#maskWatch = undefined;
+      this.#handshakeBytes = undefined;
+      this._failTheConnection(`The handshake response head is over ${MAX_HANDSHAKE_RESPONSE} bytes`);
+      return;
+    }
     if (end >= 0) {
       this.#handshakeBytes = undefined;
       if (this.#maskWatch.scan(bytes.subarray(end + 4))) {
