@@ -109,7 +109,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #pingTimer: NodeJS.Timeout | undefined;
   #pingId = 0;
   #awaitingPong = false;
-  #corked = false;
+  /** Writes so far in this tick: 0, 1 (the first went straight out), 2 (corked). */
+  #tickWrites = 0;
   /** Whether the opening handshake completed. */
   #opened = false;
   /** Client only: frame boundaries in what the server sends, to catch masked frames. */
@@ -568,16 +569,25 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     }
   };
 
-  /** Coalesces every frame written in this tick into one write to the OS. */
+  /**
+   * Called before each write: the first frame of a tick goes straight out
+   * (no added latency); the frames after it in the same tick are corked and
+   * leave together in one write when the tick ends.
+   */
   #corkForThisTick(socket: Duplex): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      socket.uncork();
-    });
+    if (this.#tickWrites === 0) {
+      this.#tickWrites = 1;
+      process.nextTick(this.#endTick, socket);
+    } else if (this.#tickWrites === 1) {
+      this.#tickWrites = 2;
+      socket.cork();
+    }
   }
+
+  #endTick = (socket: Duplex): void => {
+    if (this.#tickWrites === 2) socket.uncork();
+    this.#tickWrites = 0;
+  };
 
   #frame(payload: Payload): void {
     const driver = this.#driver;
