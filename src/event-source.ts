@@ -8,7 +8,6 @@
 // - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { EventSourceClient } from './event-source-client.js';
 import type { EventHandler, Listener } from './events.js';
 import { validateHeaders } from './internal/headers.js';
@@ -19,6 +18,7 @@ import {
   removeListener,
   StreamEvents,
 } from './internal/listeners.js';
+import { firstHeader, requestUrl } from './internal/request.js';
 import { acceptsEventStream, formatEvent, formatRetry, PING_COMMENT, type SendOptions } from './internal/sse.js';
 import { validateOptionKeys } from './options.js';
 
@@ -95,10 +95,8 @@ export class EventSource extends EventTarget {
     }
 
     this.#response = response;
-    const secure = (request.socket as Partial<TLSSocket>).encrypted === true;
-    this.#url = `${secure ? 'https:' : 'http:'}//${request.headers.host ?? 'localhost'}${request.url ?? '/'}`;
-    const lastEventId = request.headers['last-event-id'];
-    this.#lastEventId = (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId) ?? '';
+    this.#url = requestUrl(request, { plain: 'http:', secure: 'https:' });
+    this.#lastEventId = firstHeader(request.headers['last-event-id']);
 
     if (response.writableEnded || response.destroyed) {
       this.writable = false;

@@ -8,13 +8,13 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import websocketDriver from 'websocket-driver';
 import { Client } from './client.js';
 import { EventSource } from './event-source.js';
 import { WebSocketBase } from './internal/core.js';
 import { releaseHandshakeRequest } from './internal/driver-patches.js';
 import { checkHandshake, refusalResponse } from './internal/handshake.js';
+import { firstHeader, requestUrl } from './internal/request.js';
 import {
   type BinaryType,
   resolveOptions,
@@ -75,8 +75,8 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     const resolved = resolveOptions(options, SERVER_OPTION_KEYS, 'nodebuffer');
     super({
       role: 'server',
-      url: requestUrl(request, socket),
-      origin: headerValue(request.headers.origin),
+      url: requestUrl(request, { plain: 'ws:', secure: 'wss:' }),
+      origin: firstHeader(request.headers.origin),
       options: resolved,
     });
 
@@ -101,15 +101,4 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       if (head && head.length > 0) driver.parse(head);
     });
   }
-}
-
-function headerValue(value: string | string[] | undefined): string {
-  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
-}
-
-/** `ws:` or `wss:` (a TLS socket, or a proxy's `X-Forwarded-Proto: https`), host and path. */
-function requestUrl(request: IncomingMessage, socket: Duplex): string {
-  const secure = (socket as Partial<TLSSocket>).encrypted === true || websocketDriver.isSecureRequest(request);
-  const host = headerValue(request.headers.host) || 'localhost';
-  return `${secure ? 'wss:' : 'ws:'}//${host}${request.url ?? '/'}`;
 }

@@ -49,6 +49,9 @@ import { addListener, type EmitterListener, EventHandlers, removeListener, Strea
  */
 export const DRIVER_PATCHED = installDriverPatches();
 
+/** Why the client fails a connection whose server masked a frame. */
+const MASKED_FRAME = 'Received a masked frame from the server (RFC 6455 §5.1)';
+
 /** Largest handshake response head the client reads before failing (bytes). */
 export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
 
@@ -598,8 +601,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       // without the driver's copy (see frame.ts). Order is kept: everything
       // reaches the socket synchronously.
       this.#corkForThisTick(socket);
-      const buffers = encodeMessage(payload.data, this.#role === 'client');
       const size = payload.size;
+      const buffers = encodeMessage(payload.data, this.#role === 'client', size);
       for (let i = 0; i < buffers.length - 1; i++) socket.write(buffers[i] as Buffer);
       socket.write(buffers[buffers.length - 1] as Buffer, () => {
         this.#bufferedAmount -= size;
@@ -768,7 +771,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       this.#handshakeBytes = undefined;
       if (this.#maskWatch.scan(bytes.subarray(end + 4))) {
         this.#maskWatch = undefined;
-        this._failTheConnection('Received a masked frame from the server (RFC 6455 §5.1)');
+        this._failTheConnection(MASKED_FRAME);
         return;
       }
     }
@@ -777,7 +780,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   #rejectMaskedFrame(): void {
     this.#maskWatch = undefined;
-    this.#failWithCode(PROTOCOL_ERROR, 'Received a masked frame from the server (RFC 6455 §5.1)');
+    this.#failWithCode(PROTOCOL_ERROR, MASKED_FRAME);
   }
 
   /** Closes with a code of our own: close frame sent, TCP dropped once it is flushed. */

@@ -65,11 +65,15 @@ function headerLength(length: number, masked: boolean): number {
  * Encodes one text or binary message as a single final frame. Returns the
  * buffers to write in order: one (header and payload together) for small or
  * masked payloads, or the header and the caller's payload, uncopied.
+ * `length` is the payload's size in bytes, when the caller already has it.
  */
-export function encodeMessage(data: string | Buffer, masked: boolean): Buffer[] {
+export function encodeMessage(
+  data: string | Buffer,
+  masked: boolean,
+  length: number = typeof data === 'string' ? Buffer.byteLength(data) : data.length,
+): Buffer[] {
   const text = typeof data === 'string';
   const opcode = text ? OPCODE_TEXT : OPCODE_BINARY;
-  const length = text ? Buffer.byteLength(data) : data.length;
   const key = masked ? maskingKey() : undefined;
   const head = headerLength(length, masked);
   if (!masked && !text && length >= MERGE_BELOW) {

@@ -1,0 +1,27 @@
+// What the server-side classes read off an incoming HTTP request, shared by
+// the WebSocket server socket and the EventSource endpoint.
+//
+// References:
+// - RFC 9110 §7.2 (Host), and the de facto X-Forwarded-Proto of TLS-terminating
+//   proxies (honoured as faye-websocket and websocket-driver do)
+
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import websocketDriver from 'websocket-driver';
+
+/** The first value of a request header, or `''`. */
+export function firstHeader(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+}
+
+/**
+ * The URL the client asked for: the secure scheme when the socket is TLS or a
+ * proxy says the request was (`X-Forwarded-Proto: https` and the like), then
+ * host and path.
+ */
+export function requestUrl(request: IncomingMessage, schemes: { plain: string; secure: string }): string {
+  const secure =
+    (request.socket as Partial<TLSSocket> | undefined)?.encrypted === true || websocketDriver.isSecureRequest(request);
+  const host = firstHeader(request.headers.host) || 'localhost';
+  return `${secure ? schemes.secure : schemes.plain}//${host}${request.url ?? '/'}`;
+}
