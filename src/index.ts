@@ -5,20 +5,7 @@
 // References:
 // - faye-websocket lib/faye/websocket.js (the export shape kept here)
 
-import { WebSocket } from './websocket.js';
-
-export { Client } from './client.js';
-export {
-  EventSource,
-  type EventSourceOptions,
-  type EventSourceServerEventMap,
-  type SendOptions,
-} from './event-source.js';
-export {
-  EventSourceClient,
-  type EventSourceClientInit,
-  type EventSourceEventMap,
-} from './event-source-client.js';
+import { WebSocket } from './websocket/server.js';
 
 export {
   CloseEvent,
@@ -29,7 +16,6 @@ export {
   type EventHandler,
   type WebSocketEventMap,
 } from './events.js';
-export { WebSocketBase } from './internal/core.js';
 export type {
   BinaryType,
   ClientOptions,
@@ -40,5 +26,18 @@ export type {
   WebSocketExtension,
   WebSocketOptions,
 } from './options.js';
+export {
+  EventSourceClient,
+  type EventSourceClientInit,
+  type EventSourceEventMap,
+} from './sse/client.js';
+export {
+  EventSource,
+  type EventSourceOptions,
+  type EventSourceServerEventMap,
+  type SendOptions,
+} from './sse/endpoint.js';
+export { WebSocketBase } from './websocket/base.js';
+export { Client } from './websocket/client.js';
 export { WebSocket };
 export default WebSocket;

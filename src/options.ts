@@ -5,10 +5,10 @@
 // - WHATWG WebSockets, binaryType: https://websockets.spec.whatwg.org/#dom-websocket-binarytype
 
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { BINARY_TYPES, type BinaryType } from './internal/data.js';
-import { validateHeaders } from './internal/headers.js';
+import { BINARY_TYPES, type BinaryType } from './dom/data.js';
+import { validateHeaders } from './net/headers.js';
 
-export type { BinaryType, WebBinaryType } from './internal/data.js';
+export type { BinaryType, WebBinaryType } from './dom/data.js';
 
 /**
  * A websocket-extensions plugin, such as the default export of

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { toArrayBuffer, toMessageData, toPayload } from '../../src/internal/data.js';
-import { readHeader, validateHeaders } from '../../src/internal/headers.js';
+import { toArrayBuffer, toMessageData, toPayload } from '../../src/dom/data.js';
+import { readHeader, validateHeaders } from '../../src/net/headers.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_LENGTH, resolveOptions, SERVER_OPTION_KEYS } from '../../src/options.js';
 
 t.test('resolveOptions', async (t) => {

@@ -7,16 +7,16 @@
 // - faye-websocket README, "Using the WebSocket client"
 
 import websocketDriver from 'websocket-driver';
-import { WebSocketBase } from './internal/core.js';
-import { connect, resolveTransport } from './internal/transport.js';
-import { parseWebSocketUrl, validateProtocols } from './internal/url.js';
+import { connect, resolveTransport } from '../net/transport.js';
+import { parseWebSocketUrl, validateProtocols } from '../net/url.js';
 import {
   type BinaryType,
   CLIENT_OPTION_KEYS,
   type ClientOptions,
   resolveOptions,
   type WebBinaryType,
-} from './options.js';
+} from '../options.js';
+import { WebSocketBase } from './base.js';
 
 /**
  * A WebSocket client with the browser's interface, step for step: browser code

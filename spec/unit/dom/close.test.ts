@@ -1,5 +1,5 @@
 import t from 'tap';
-import { validateCloseArguments } from '../../src/internal/close.js';
+import { validateCloseArguments } from '../../../src/dom/close.js';
 
 t.test('validateCloseArguments', async (t) => {
   t.test('accepts 1000 and 3000-4999 with a short reason', async (t) => {

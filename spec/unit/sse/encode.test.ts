@@ -1,5 +1,5 @@
 import t from 'tap';
-import { acceptsEventStream, formatEvent, formatRetry } from '../../src/internal/sse.js';
+import { acceptsEventStream, formatEvent, formatRetry } from '../../../src/sse/encode.js';
 
 t.test('formatEvent', async (t) => {
   t.test('writes event, id and data fields then a blank line', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { MaskedFrameDetector } from '../../src/internal/frame.js';
-import { frame } from '../helpers/peers.js';
+import { MaskedFrameDetector } from '../../../src/protocol/frame.js';
+import { frame } from '../../helpers/peers.js';
 
 t.test('MaskedFrameDetector', async (t) => {
   t.test('lets unmasked frames through, split anywhere', async (t) => {

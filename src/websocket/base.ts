@@ -23,6 +23,9 @@
 
 import type { Duplex } from 'node:stream';
 import type { Driver } from 'websocket-driver';
+import { ABNORMAL_CLOSURE, GOING_AWAY, PROTOCOL_ERROR, validateCloseArguments } from '../dom/close.js';
+import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
+import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
 import {
   type AddEventListenerOptions,
   CloseEvent,
@@ -34,14 +37,11 @@ import {
   type Listener,
   type WebSocketEventMap,
 } from '../events.js';
+import { readHeader } from '../net/headers.js';
 import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.js';
-import { ABNORMAL_CLOSURE, GOING_AWAY, PROTOCOL_ERROR, validateCloseArguments } from './close.js';
-import { type BinaryType, type Payload, toMessageData, toPayload } from './data.js';
-import { limitExtension } from './deflate-limit.js';
-import { installDriverPatches } from './driver-patches.js';
-import { encodeMessage, MaskedFrameDetector } from './frame.js';
-import { readHeader } from './headers.js';
-import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from './listeners.js';
+import { limitExtension } from '../protocol/deflate-limit.js';
+import { installDriverPatches } from '../protocol/driver-patches.js';
+import { encodeMessage, MaskedFrameDetector } from '../protocol/frame.js';
 
 /**
  * Whether websocket-driver runs our faster mask and message read (see

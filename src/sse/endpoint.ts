@@ -8,21 +8,15 @@
 // - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EventSourceClient } from './event-source-client.js';
-import type { EventHandler, Listener } from './events.js';
-import { validateHeaders } from './internal/headers.js';
-import {
-  addListener,
-  type EmitterListener,
-  EventHandlers,
-  removeListener,
-  StreamEvents,
-} from './internal/listeners.js';
-import { firstHeader, requestUrl } from './internal/request.js';
-import { acceptsEventStream, formatEvent, formatRetry, PING_COMMENT, type SendOptions } from './internal/sse.js';
-import { validateOptionKeys } from './options.js';
+import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
+import type { EventHandler, Listener } from '../events.js';
+import { validateHeaders } from '../net/headers.js';
+import { firstHeader, requestUrl } from '../net/request.js';
+import { validateOptionKeys } from '../options.js';
+import { EventSourceClient } from './client.js';
+import { acceptsEventStream, formatEvent, formatRetry, PING_COMMENT, type SendOptions } from './encode.js';
 
-export type { SendOptions } from './internal/sse.js';
+export type { SendOptions } from './encode.js';
 
 /** Options of the server-side {@link EventSource}. */
 export interface EventSourceOptions {

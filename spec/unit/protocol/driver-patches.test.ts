@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import t from 'tap';
-import { DRIVER_PATCHED } from '../../src/internal/core.js';
-import { installDriverPatches, releaseHandshakeRequest } from '../../src/internal/driver-patches.js';
-import { encodeMessage } from '../../src/internal/frame.js';
-import { mask } from '../../src/internal/mask.js';
+import { installDriverPatches, releaseHandshakeRequest } from '../../../src/protocol/driver-patches.js';
+import { encodeMessage } from '../../../src/protocol/frame.js';
+import { mask } from '../../../src/protocol/mask.js';
+import { DRIVER_PATCHED } from '../../../src/websocket/base.js';
 
 const require = createRequire(import.meta.url);
 const Hybi = require('websocket-driver/lib/websocket/driver/hybi') as { mask: typeof mask };

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import t from 'tap';
-import { limitExtension, limitedZlib, MessageTooLargeError } from '../../src/internal/deflate-limit.js';
-import { checkHandshake, refusalResponse } from '../../src/internal/handshake.js';
+import { limitExtension, limitedZlib, MessageTooLargeError } from '../../../src/protocol/deflate-limit.js';
+import { checkHandshake, refusalResponse } from '../../../src/protocol/handshake.js';
 
 const good = {
   upgrade: 'websocket',

@@ -10,11 +10,11 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import { ErrorEvent, type ErrorEventLike, type EventHandler, type Listener } from './events.js';
-import { validateHeaders } from './internal/headers.js';
-import { EventHandlers } from './internal/listeners.js';
-import { connect, type ResolvedTransport, resolveTransport } from './internal/transport.js';
-import { type TransportOptions, validateOptionKeys } from './options.js';
+import { EventHandlers } from '../dom/listeners.js';
+import { ErrorEvent, type ErrorEventLike, type EventHandler, type Listener } from '../events.js';
+import { validateHeaders } from '../net/headers.js';
+import { connect, type ResolvedTransport, resolveTransport } from '../net/transport.js';
+import { type TransportOptions, validateOptionKeys } from '../options.js';
 
 /** Options of {@link EventSourceClient}: the spec's init plus Node-only transport options. */
 export interface EventSourceClientInit extends TransportOptions {

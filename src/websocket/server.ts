@@ -9,19 +9,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import websocketDriver from 'websocket-driver';
-import { Client } from './client.js';
-import { EventSource } from './event-source.js';
-import { WebSocketBase } from './internal/core.js';
-import { releaseHandshakeRequest } from './internal/driver-patches.js';
-import { checkHandshake, refusalResponse } from './internal/handshake.js';
-import { firstHeader, requestUrl } from './internal/request.js';
+import { firstHeader, requestUrl } from '../net/request.js';
 import {
   type BinaryType,
   resolveOptions,
   SERVER_OPTION_KEYS,
   type ServerOptions,
   validateOptionKeys,
-} from './options.js';
+} from '../options.js';
+import { releaseHandshakeRequest } from '../protocol/driver-patches.js';
+import { checkHandshake, refusalResponse } from '../protocol/handshake.js';
+import { EventSource } from '../sse/endpoint.js';
+import { WebSocketBase } from './base.js';
+import { Client } from './client.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { matchesNoProxy, proxyForUrl } from '../../src/internal/proxy-env.js';
-import { endpointOf, parseWebSocketUrl, validateProtocols } from '../../src/internal/url.js';
+import { matchesNoProxy, proxyForUrl } from '../../../src/net/proxy-env.js';
+import { endpointOf, parseWebSocketUrl, validateProtocols } from '../../../src/net/url.js';
 
 t.test('parseWebSocketUrl', async (t) => {
   t.test('accepts ws: and wss:, and maps http: and https:', async (t) => {
