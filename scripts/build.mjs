@@ -1,7 +1,7 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), and the CommonJS entry
 // whose module.exports is the WebSocket class itself, as faye-websocket's is.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const tsc = (project) =>
@@ -10,6 +10,19 @@ const tsc = (project) =>
 rmSync('dist', { recursive: true, force: true });
 tsc('tsconfig.json');
 tsc('tsconfig.cjs.json');
+// A hand-written declaration both entry points reference (tsc does not copy
+// it), in one place so that a program loading both entries sees it once.
+mkdirSync('dist/types', { recursive: true });
+copyFileSync('src/types/permessage-deflate.d.cts', 'dist/types/permessage-deflate.d.cts');
+for (const entry of ['dist/esm/index.d.ts', 'dist/cjs/index.d.ts']) {
+  writeFileSync(
+    entry,
+    readFileSync(entry, 'utf8').replace(
+      /path="[^"]*permessage-deflate\.d\.cts"/,
+      'path="../types/permessage-deflate.d.cts"',
+    ),
+  );
+}
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
 writeFileSync(

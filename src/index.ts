@@ -1,3 +1,4 @@
+/// <reference path="./types/permessage-deflate.d.cts" preserve="true" />
 // isosocket's public barrel. The default export is the server-side WebSocket
 // class with the rest attached, as faye-websocket's module is:
 // `WebSocket.Client`, `WebSocket.EventSource`.
@@ -19,6 +20,8 @@ export {
 export type {
   BinaryType,
   ClientOptions,
+  PerMessageDeflateOptions,
+  ProtocolChooser,
   ProxyOptions,
   ServerOptions,
   TransportOptions,

@@ -4,11 +4,16 @@
 // - faye-websocket README, "Initialization options" (the option names kept here)
 // - WHATWG WebSockets, binaryType: https://websockets.spec.whatwg.org/#dom-websocket-binarytype
 
+import { constants } from 'node:buffer';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { BINARY_TYPES, type BinaryType } from './dom/data.js';
 import { validateHeaders } from './net/headers.js';
+import { type ExtensionConfig, type PerMessageDeflateOptions, resolveExtensions } from './protocol/extensions.js';
+import type { ProtocolChooser } from './protocol/handshake.js';
 
 export type { BinaryType, WebBinaryType } from './dom/data.js';
+export type { PerMessageDeflateOptions } from './protocol/extensions.js';
+export type { ProtocolChooser } from './protocol/handshake.js';
 
 /**
  * A websocket-extensions plugin, such as the default export of
@@ -33,10 +38,22 @@ export interface WebSocketOptions<B extends BinaryType = BinaryType> {
   closeTimeout?: number;
   /** How binary messages are delivered; see {@link BinaryType}. */
   binaryType?: B;
+  /**
+   * permessage-deflate (RFC 7692), ws's option: `true`, or its parameters.
+   * Off by default on the server; the client offers it by default, as
+   * browsers do (`false` turns it off). Inflation stops at maxLength.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** Options of the server-side `WebSocket`. */
-export type ServerOptions = WebSocketOptions;
+export interface ServerOptions extends WebSocketOptions {
+  /**
+   * Chooses the subprotocol from those the client offered (ws's name); its
+   * answer must be one of them, or false for none. Overrides `protocols`.
+   */
+  handleProtocols?: ProtocolChooser;
+}
 
 /** An HTTP proxy to tunnel through with CONNECT. */
 export interface ProxyOptions {
@@ -69,9 +86,19 @@ export const DEFAULT_MAX_LENGTH = 0x3ffffff;
 /** The default of `closeTimeout`, in milliseconds. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 
-export const SERVER_OPTION_KEYS = ['extensions', 'headers', 'maxLength', 'ping', 'closeTimeout', 'binaryType'] as const;
+const SHARED_OPTION_KEYS = [
+  'extensions',
+  'headers',
+  'maxLength',
+  'ping',
+  'closeTimeout',
+  'binaryType',
+  'perMessageDeflate',
+] as const;
 
-export const CLIENT_OPTION_KEYS = [...SERVER_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy'] as const;
+export const SERVER_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'handleProtocols'] as const;
+
+export const CLIENT_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy'] as const;
 
 /**
  * Throws a TypeError when `options` has a key not in `validKeys`
@@ -91,7 +118,7 @@ export function validateOptionKeys(options: unknown, validKeys: readonly string[
 
 /** WebSocket options with every default filled in and every value checked. */
 export interface ResolvedOptions {
-  extensions: readonly WebSocketExtension[];
+  extensions: ExtensionConfig;
   headers: Array<[string, string]>;
   maxLength: number;
   ping: number;
@@ -103,21 +130,26 @@ export interface ResolvedOptions {
 export function resolveOptions(
   options: WebSocketOptions<BinaryType> | undefined,
   validKeys: readonly string[],
-  defaultBinaryType: BinaryType,
+  role: 'server' | 'client',
 ): ResolvedOptions {
   validateOptionKeys(options, validKeys);
   const given = options ?? {};
-  const extensions = given.extensions ?? [];
-  if (!Array.isArray(extensions) || extensions.some((e) => e === null || typeof e !== 'object')) {
-    throw new TypeError('extensions must be an array of websocket-extensions plugins');
+  const maxLength = positive(given.maxLength, 'maxLength', DEFAULT_MAX_LENGTH, true);
+  if (maxLength > constants.MAX_LENGTH) {
+    throw new TypeError(`maxLength must be at most ${constants.MAX_LENGTH} bytes (the largest Buffer)`);
   }
+  // The client offers permessage-deflate unless told not to, as browsers do,
+  // and unless the application gave it in `extensions`.
+  const offersDeflate =
+    Array.isArray(given.extensions) && given.extensions.some((e) => e?.name === 'permessage-deflate');
+  const perMessageDeflate = given.perMessageDeflate ?? (role === 'client' && !offersDeflate ? true : undefined);
   return {
-    extensions,
+    extensions: resolveExtensions(given.extensions, perMessageDeflate, role, maxLength),
     headers: validateHeaders(given.headers, 'headers'),
-    maxLength: positive(given.maxLength, 'maxLength', DEFAULT_MAX_LENGTH, true),
+    maxLength,
     ping: positive(given.ping, 'ping', 0, false),
     closeTimeout: positive(given.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT, false),
-    binaryType: binaryType(given.binaryType ?? defaultBinaryType),
+    binaryType: binaryType(given.binaryType ?? (role === 'client' ? 'blob' : 'nodebuffer')),
   };
 }
 

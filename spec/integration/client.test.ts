@@ -289,7 +289,7 @@ t.test('WebSocket.Client', async (t) => {
         (_head, key) =>
           `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`,
       );
-      const ws = new Client(server.url);
+      const ws = new Client(server.url, [], { perMessageDeflate: false });
       const events = trace(ws);
       await next(ws, 'close');
       t.same(events, FAILED);

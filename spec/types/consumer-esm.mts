@@ -1,8 +1,17 @@
 // Compile-only: the ESM entry's types, as a consumer sees them.
 import http from 'node:http';
 import WebSocket, { type CloseEvent, type ServerOptions } from 'isosocket';
+// permessage-deflate ships no types; isosocket's declarations carry them (no TS7016).
+import deflate from 'permessage-deflate';
 
-const options: ServerOptions = { ping: 30, maxLength: 1024, binaryType: 'arraybuffer' };
+const options: ServerOptions = {
+  ping: 30,
+  maxLength: 1024,
+  binaryType: 'arraybuffer',
+  extensions: [deflate.configure({ level: 6 })],
+};
+const compressed: ServerOptions = { perMessageDeflate: { threshold: 256, serverNoContextTakeover: true } };
+void compressed;
 const server = http.createServer();
 server.on('upgrade', (request, socket, head) => {
   if (!WebSocket.isWebSocket(request)) return socket.destroy();

@@ -1,12 +1,20 @@
+import deflate from 'permessage-deflate';
 import t from 'tap';
 import { toArrayBuffer, toMessageData, toPayload } from '../../src/dom/data.js';
-import { readHeader, validateHeaders } from '../../src/net/headers.js';
-import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_LENGTH, resolveOptions, SERVER_OPTION_KEYS } from '../../src/options.js';
+import { validateHeaders } from '../../src/net/headers.js';
+import {
+  CLIENT_OPTION_KEYS,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_LENGTH,
+  resolveOptions,
+  SERVER_OPTION_KEYS,
+} from '../../src/options.js';
 
 t.test('resolveOptions', async (t) => {
-  t.test('fills in the defaults', async (t) => {
-    t.same(resolveOptions(undefined, SERVER_OPTION_KEYS, 'nodebuffer'), {
-      extensions: [],
+  t.test('fills in the defaults: no extension on the server, permessage-deflate offered by the client', async (t) => {
+    const server = resolveOptions(undefined, SERVER_OPTION_KEYS, 'server');
+    t.same(server, {
+      extensions: { plugins: [], maxLength: DEFAULT_MAX_LENGTH, threshold: 0, concurrencyLimit: 10 },
       headers: [],
       maxLength: DEFAULT_MAX_LENGTH,
       ping: 0,
@@ -14,6 +22,28 @@ t.test('resolveOptions', async (t) => {
       binaryType: 'nodebuffer',
     });
     t.equal(DEFAULT_MAX_LENGTH, 2 ** 26 - 1);
+    const client = resolveOptions(undefined, CLIENT_OPTION_KEYS, 'client');
+    t.equal(client.binaryType, 'blob');
+    t.same(
+      client.extensions.plugins.map((plugin) => plugin.name),
+      ['permessage-deflate'],
+    );
+    t.equal(client.extensions.threshold, 1024, "ws's default threshold");
+    const off = resolveOptions({ perMessageDeflate: false }, CLIENT_OPTION_KEYS, 'client');
+    t.same(off.extensions.plugins, []);
+  });
+
+  t.test('an application that gives permessage-deflate in extensions is not offered it twice', async (t) => {
+    const given = resolveOptions({ extensions: [deflate] }, CLIENT_OPTION_KEYS, 'client');
+    t.same(
+      given.extensions.plugins.map((plugin) => plugin.name),
+      ['permessage-deflate'],
+    );
+    t.equal(given.extensions.threshold, 0, 'faye-style extensions see every message');
+    t.throws(
+      () => resolveOptions({ extensions: [deflate], perMessageDeflate: true }, SERVER_OPTION_KEYS, 'server'),
+      /either in extensions or as perMessageDeflate/,
+    );
   });
 
   t.test('refuses unknown keys and bad values with a TypeError', async (t) => {
@@ -28,9 +58,21 @@ t.test('resolveOptions', async (t) => {
       { headers: 'x' },
       { headers: { 'bad name': 'v' } },
       { headers: { ok: 'v\r\nx: y' } },
+      { maxLength: 2 ** 53 },
+      { perMessageDeflate: 'yes' },
+      { perMessageDeflate: { windowBits: 10 } },
+      { perMessageDeflate: { serverMaxWindowBits: 8 } },
+      { perMessageDeflate: { clientNoContextTakeover: 'true' } },
+      { perMessageDeflate: { threshold: -1 } },
+      { perMessageDeflate: { concurrencyLimit: 0 } },
+      { perMessageDeflate: { level: 10 } },
     ];
     for (const options of bad) {
-      t.throws(() => resolveOptions(options as never, SERVER_OPTION_KEYS, 'blob'), TypeError, JSON.stringify(options));
+      t.throws(
+        () => resolveOptions(options as never, SERVER_OPTION_KEYS, 'server'),
+        TypeError,
+        JSON.stringify(options),
+      );
     }
   });
 });
@@ -41,11 +83,6 @@ t.test('headers', async (t) => {
     ['B', 'two'],
   ]);
   t.throws(() => validateHeaders({ A: 'x\0' }, 'h'), /CR, LF or NUL/);
-  t.equal(
-    readHeader('HTTP/1.1 101 OK\r\nsec-websocket-extensions:  permessage-deflate \r\n', 'Sec-WebSocket-Extensions'),
-    'permessage-deflate',
-  );
-  t.equal(readHeader('HTTP/1.1 101 OK\r\nA: b\r\n', 'C'), undefined);
 });
 
 t.test('data conversions', async (t) => {

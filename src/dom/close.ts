@@ -1,44 +1,53 @@
-// Validation of the arguments to WebSocket#close(), a pure module.
+// Validation of the arguments to close(), a pure module: the WHATWG rules
+// for the client (what a browser's script may send), and RFC 6455's for the
+// server socket (what any endpoint may send).
 //
 // References:
 // - WHATWG WebSockets, close(code, reason): https://websockets.spec.whatwg.org/#dom-websocket-close
+// - WebIDL, [Clamp] unsigned short: https://webidl.spec.whatwg.org/#abstract-opdef-converttoint
 // - RFC 6455 §7.4: status codes
 
-/** The close code reported when no close frame was received (RFC 6455 §7.1.5). */
-export const ABNORMAL_CLOSURE = 1006;
+import { isSendableCode, MAX_REASON_BYTES, NORMAL_CLOSURE } from '../protocol/codes.js';
 
-/** RFC 6455 §7.4.1: 1000 indicates a normal closure. */
-export const NORMAL_CLOSURE = 1000;
-
-/** RFC 6455 §7.4.1: 1001, an endpoint is going away. */
-export const GOING_AWAY = 1001;
-
-/** RFC 6455 §7.4.1: 1002, a protocol error. */
-export const PROTOCOL_ERROR = 1002;
-
-/** RFC 6455 §5.5: control frame payloads are at most 125 bytes, 2 of them the code. */
-export const MAX_REASON_BYTES = 123;
+/** The checked arguments: the code to send (undefined when none was given) and the reason. */
+export interface CloseArguments {
+  code: number | undefined;
+  reason: string;
+}
 
 /**
  * Runs steps 1 and 2 of the close() method steps: throws the DOMException the
  * standard names for a bad code or an over-long reason.
- *
- * @returns the code to send (undefined when none was given) and the reason.
  */
-export function validateCloseArguments(code: unknown, reason: unknown): { code: number | undefined; reason: string } {
+export function validateCloseArguments(code: unknown, reason: unknown): CloseArguments {
+  return check(
+    code,
+    reason,
+    (value) => value === NORMAL_CLOSURE || (value >= 3000 && value <= 4999),
+    'either 1000, or between 3000 and 4999',
+  );
+}
+
+/**
+ * The server socket's close(): every code an endpoint may send (RFC 6455
+ * §7.4 and the IANA registry: 1000-1003, 1007-1014, 3000-4999), with the
+ * same conversion and reason check as the client's.
+ */
+export function validateServerCloseArguments(code: unknown, reason: unknown): CloseArguments {
+  return check(code, reason, isSendableCode, 'one an endpoint may send: 1000-1003, 1007-1014 or 3000-4999');
+}
+
+function check(code: unknown, reason: unknown, allowed: (code: number) => boolean, rule: string): CloseArguments {
   let closeCode: number | undefined;
   // 1. If code is present, but is neither an integer equal to 1000 nor an
   //    integer in the range 3000 to 4999, inclusive, throw an
   //    "InvalidAccessError" DOMException.
   if (code !== undefined) {
-    // WebIDL [Clamp] unsigned short conversion.
+    // WebIDL [Clamp] unsigned short: NaN is 0, then round to nearest (ties to even), then clamp.
     const number = Number(code);
-    closeCode = Number.isFinite(number) ? Math.min(Math.max(Math.round(number), 0), 0xffff) : 0;
-    if (closeCode !== NORMAL_CLOSURE && (closeCode < 3000 || closeCode > 4999)) {
-      throw new DOMException(
-        `The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
-        'InvalidAccessError',
-      );
+    closeCode = Number.isNaN(number) ? 0 : Math.min(Math.max(roundHalfEven(number), 0), 0xffff);
+    if (!allowed(closeCode)) {
+      throw new DOMException(`The close code must be ${rule}. ${closeCode} is not.`, 'InvalidAccessError');
     }
   }
   // 2. If reason is present, then run these substeps:
@@ -49,4 +58,13 @@ export function validateCloseArguments(code: unknown, reason: unknown): { code: 
     throw new DOMException(`The close reason must not be longer than ${MAX_REASON_BYTES} UTF-8 bytes.`, 'SyntaxError');
   }
   return { code: closeCode, reason: text };
+}
+
+function roundHalfEven(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
 }

@@ -56,6 +56,43 @@ export class EventHandlers {
   }
 }
 
+// Event handler attributes without a closure per object: the values live in
+// one lazily made record on the target, and one shared listener function
+// (called with the target as `this`, as DOM listeners are) runs them.
+const HANDLERS = Symbol('isosocket.eventHandlers');
+type WithHandlers = EventTarget & { [HANDLERS]?: Record<string, unknown> };
+
+function runEventHandler(this: WithHandlers, event: Event): void {
+  const handler = this[HANDLERS]?.[event.type];
+  if (typeof handler === 'function') handler.call(this, event);
+}
+
+/** The value of the target's `on<type>` attribute, or null. */
+export function getEventHandler<T>(target: EventTarget, type: string): T | null {
+  return ((target as WithHandlers)[HANDLERS]?.[type] as T | undefined) ?? null;
+}
+
+/**
+ * Sets the target's `on<type>` attribute: the handler is added as a listener
+ * when first set, keeps its place when replaced, and is removed when set to
+ * anything but a function or object.
+ */
+export function setEventHandler(target: EventTarget, type: string, value: unknown): void {
+  const owner = target as WithHandlers;
+  const handlers = owner[HANDLERS];
+  const present = handlers !== undefined && type in handlers;
+  if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) {
+    if (present) {
+      EventTarget.prototype.removeEventListener.call(target, type, runEventHandler);
+      delete handlers[type];
+    }
+    return;
+  }
+  if (!present) EventTarget.prototype.addEventListener.call(target, type, runEventHandler);
+  owner[HANDLERS] ??= Object.create(null) as Record<string, unknown>;
+  owner[HANDLERS][type] = value;
+}
+
 /** A minimal emitter for faye's stream events. */
 export class StreamEvents {
   readonly #listeners = new Map<string, EmitterListener[]>();

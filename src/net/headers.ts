@@ -38,18 +38,3 @@ export function validateHeaders(headers: unknown, option: string): Array<[string
   }
   return pairs;
 }
-
-/**
- * Reads one header's value out of a raw HTTP head (status line plus headers),
- * case-insensitively. Returns undefined when the header is absent.
- */
-export function readHeader(head: string, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const line of head.split('\r\n').slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === wanted) {
-      return line.slice(colon + 1).trim();
-    }
-  }
-  return undefined;
-}

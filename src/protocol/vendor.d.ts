@@ -1,9 +1,11 @@
-// Our own declarations for the untyped protocol driver and its extension
-// packages. Internal only: no public type of isosocket refers to them.
+// Our own declarations for the untyped protocol packages, for src/protocol/
+// only (Biome refuses their import anywhere else). No public type of
+// isosocket refers to them.
 //
 // References:
-// - faye/websocket-driver-node README (the driver API we call)
+// - faye/websocket-driver-node README (the driver API called here)
 // - faye/websocket-extensions-node README (the extension plugin contract)
+// (permessage-deflate's declaration is public: src/types/permessage-deflate.d.ts.)
 
 declare module 'websocket-driver' {
   import type { EventEmitter } from 'node:events';
@@ -12,26 +14,40 @@ declare module 'websocket-driver' {
   export interface DriverOptions {
     maxLength?: number;
     protocols?: string | readonly string[];
-    masking?: boolean;
-    requireMasking?: boolean;
-  }
-
-  export interface DriverCloseEvent {
-    code: number;
-    reason: string;
-  }
-
-  export interface DriverMessageEvent {
-    data: string | Buffer;
   }
 
   /** An old-style stream: 'data' carries bytes the driver wants written. */
   export interface DriverIO extends EventEmitter {
-    readable: boolean;
-    writable: boolean;
+    on(event: 'data', listener: (chunk: Buffer) => void): this;
   }
 
-  export interface Extension {
+  export interface ServerDriver extends EventEmitter {
+    readonly protocol: string | undefined | null;
+    readonly io: DriverIO;
+    setHeader(name: string, value: string): boolean;
+    start(): boolean;
+  }
+
+  interface DriverModule {
+    http(request: IncomingMessage, options?: DriverOptions): ServerDriver;
+    isWebSocket(request: IncomingMessage): boolean;
+    isSecureRequest(request: IncomingMessage): boolean;
+  }
+
+  const driver: DriverModule;
+  export default driver;
+}
+
+declare module 'websocket-extensions' {
+  export interface ExtensionMessage {
+    rsv1: boolean;
+    rsv2: boolean;
+    rsv3: boolean;
+    opcode: number;
+    data: Buffer;
+  }
+
+  export interface Plugin {
     name: string;
     type: string;
     rsv1: boolean;
@@ -39,59 +55,17 @@ declare module 'websocket-driver' {
     rsv3: boolean;
   }
 
-  export interface Driver extends EventEmitter {
-    /** -1 before start (client), 0 connecting, 1 open, 2 closing, 3 closed. */
-    readyState: number;
-    readonly url: string;
-    readonly version: string;
-    readonly protocol: string | undefined | null;
-    readonly io: DriverIO;
-    /** Handshake response status and headers (client only, set on completion). */
-    readonly statusCode?: number;
-    readonly headers?: Record<string, string>;
+  type Callback = (error: Error | null, message: ExtensionMessage | null) => void;
 
-    addExtension(extension: Extension): boolean;
-    setHeader(name: string, value: string): boolean;
-    start(): boolean;
-    parse(chunk: Buffer): void;
-    text(message: string): boolean;
-    binary(message: Buffer): boolean;
-    ping(message?: string | Buffer, callback?: () => void): boolean;
-    pong(message?: string | Buffer): boolean;
-    close(reason?: string, code?: number): boolean;
-
-    on(event: 'open', listener: () => void): this;
-    on(event: 'message', listener: (event: DriverMessageEvent) => void): this;
-    on(event: 'error', listener: (error: Error) => void): this;
-    on(event: 'close', listener: (event: DriverCloseEvent) => void): this;
-    on(event: 'ping' | 'pong', listener: (event: { data: string }) => void): this;
+  export default class Extensions {
+    constructor(options?: { maxLength?: number });
+    add(plugin: Plugin): void;
+    generateOffer(): string | null;
+    activate(header: string | undefined): void;
+    generateResponse(header: string | undefined): string | null;
+    validFrameRsv(frame: { opcode: number; rsv1: boolean; rsv2: boolean; rsv3: boolean }): boolean;
+    processIncomingMessage(message: ExtensionMessage, callback: Callback): void;
+    processOutgoingMessage(message: ExtensionMessage, callback: Callback): void;
+    close(callback: () => void): void;
   }
-
-  interface DriverModule {
-    http(request: IncomingMessage, options?: DriverOptions): Driver;
-    client(url: string, options?: DriverOptions): Driver;
-    isWebSocket(request: IncomingMessage): boolean;
-    isSecureRequest(request: IncomingMessage): boolean;
-    validateOptions(options: object, validKeys: readonly string[]): void;
-  }
-
-  const driver: DriverModule;
-  export default driver;
-}
-
-declare module 'permessage-deflate' {
-  import type { Extension } from 'websocket-driver';
-
-  export interface DeflateOptions {
-    level?: number;
-    memLevel?: number;
-    strategy?: number;
-    noContextTakeover?: boolean;
-    requestNoContextTakeover?: boolean;
-    maxWindowBits?: number;
-    requestMaxWindowBits?: number;
-  }
-
-  const deflate: Extension & { configure(options: DeflateOptions): Extension };
-  export default deflate;
 }

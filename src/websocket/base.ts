@@ -1,31 +1,52 @@
-// The shared WebSocket core: driver <-> socket wiring, the ready-state
-// machine, timers, events, and faye-websocket's stream and emitter aliases.
-// The server socket and the client differ only in how they obtain
-// `{ driver, socket }`; everything after that lives here.
+// The browser-facing WebSocket shared by the server socket and the client:
+// ready states, events, sending and bufferedAmount, closing and failing, and
+// faye-websocket's stream and emitter aliases. It drives one protocol
+// Connection (src/protocol/connection.ts) over one Duplex: a TCP or TLS
+// socket, or an HTTP/2 stream. It never sees websocket-driver.
+//
+// The server socket and the client are the two factories over it
+// (server.ts, client.ts): they make the transport, run the opening handshake,
+// and call _open(); the few places where the two roles differ are hooks they
+// implement (_checkSendWhileConnecting) or public methods each defines
+// (send, close: their contracts differ).
+//
+// Closing, as this module runs it:
+//
+//   close()                    peer's close frame              peer breaks the protocol,
+//      |                              |                        ping timeout, _fail()
+//   close frame sent           our close frame answers it      close frame with the code
+//   CLOSING, timer armed              |                               |
+//      |  peer's close frame          v                               v
+//      +--------------------> TCP ended (FIN) -----------------> TCP ended, then destroyed
+//                                     |                               |
+//                          socket 'close' -> CLOSED, close event   socket 'close' -> CLOSED,
+//                          (clean: the peer's code, 1005 if none)  error then close 1006
+//
+// A drop (reset, FIN without a close frame, closeTimeout) is close 1006 with
+// no error once open, as in Chromium; before open it is a failure.
+//
+// Memory: an idle connection holds this object, its Connection, and the
+// socket's listeners, which are shared functions (the socket points back
+// here through a symbol), not closures; queues, handler records and timers
+// are made when first needed.
 //
 // References:
 // - WHATWG WebSockets: https://websockets.spec.whatwg.org/
 // - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
 // - HTML, event handler attributes: https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes
-// - RFC 6455, The WebSocket Protocol: https://www.rfc-editor.org/rfc/rfc6455
-// - faye/websocket-driver-node lib/websocket/streams.js (the io contract used here)
-//
-// Closing, as this module runs it:
-//
-//   close() / ping timeout        peer's close frame          protocol error
-//            |                           |                          |
-//   driver.close(): close frame   driver answers, 'close'    driver sends 1002/1007/1009,
-//            |                           |                    'error' then 'close'
-//            v                           v                          v
-//   CLOSING, closeTimeout armed -> socket.end() ------------> socket 'close'
-//                                                                   |
-//                          CLOSED; error event if not clean; close event (1006 if not clean)
+// - RFC 6455 §7, closing the connection: https://www.rfc-editor.org/rfc/rfc6455#section-7
+// - websockets/ws lib/websocket.js (close() diagram, socket listeners shared through a symbol)
 
 import type { Duplex } from 'node:stream';
-import type { Driver } from 'websocket-driver';
-import { ABNORMAL_CLOSURE, GOING_AWAY, PROTOCOL_ERROR, validateCloseArguments } from '../dom/close.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
-import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
+import {
+  addListener,
+  type EmitterListener,
+  getEventHandler,
+  removeListener,
+  StreamEvents,
+  setEventHandler,
+} from '../dom/listeners.js';
 import {
   type AddEventListenerOptions,
   CloseEvent,
@@ -37,41 +58,46 @@ import {
   type Listener,
   type WebSocketEventMap,
 } from '../events.js';
-import { readHeader } from '../net/headers.js';
-import { binaryType as checkBinaryType, type ResolvedOptions } from '../options.js';
-import { limitExtension } from '../protocol/deflate-limit.js';
-import { installDriverPatches } from '../protocol/driver-patches.js';
-import { encodeMessage, MaskedFrameDetector } from '../protocol/frame.js';
-
-/**
- * Whether websocket-driver runs our faster mask and message read (see
- * driver-patches.ts): true for the driver versions we checked.
- */
-export const DRIVER_PATCHED = installDriverPatches();
-
-/** Why the client fails a connection whose server masked a frame. */
-const MASKED_FRAME = 'Received a masked frame from the server (RFC 6455 §5.1)';
-
-/** Largest handshake response head the client reads before failing (bytes). */
-export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
+import { binaryType as checkBinaryType } from '../options.js';
+import { ABNORMAL_CLOSURE, GOING_AWAY, INTERNAL_ERROR } from '../protocol/codes.js';
+import { Connection, type ConnectionHandler } from '../protocol/connection.js';
+import type { Negotiated } from '../protocol/extensions.js';
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
 
-/** @internal How a subclass configures the shared core. */
-export interface CoreConfig {
-  role: 'server' | 'client';
+/** @internal What a factory gives the base. */
+export interface BaseConfig {
   url: string;
   origin: string;
-  options: ResolvedOptions;
+  binaryType: BinaryType;
+  closeTimeout: number;
+  /** Seconds between pings; 0 for none. */
+  ping: number;
 }
 
-interface CloseInfo {
-  code: number;
-  reason: string;
-  wasClean: boolean;
+/** @internal What a factory passes once its opening handshake is done. */
+export interface OpenConfig {
+  client: boolean;
+  maxLength: number;
+  protocol: string;
+  extensions: string;
+  negotiated: Negotiated | undefined;
+  /** Bytes that came with the handshake, past it. */
+  head: Buffer | undefined;
 }
+
+const OWNER = Symbol('isosocket.websocket');
+type Owned = Duplex & { [OWNER]?: WebSocketBase };
+
+let socketListeners: {
+  data(this: Owned, chunk: Buffer): void;
+  end(this: Owned): void;
+  error(this: Owned, error: Error): void;
+  close(this: Owned): void;
+  drain(this: Owned): void;
+};
 
 /**
  * What the server-side `WebSocket` and `WebSocket.Client` share: the browser
@@ -84,10 +110,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
 
-  readonly #role: 'server' | 'client';
   readonly #url: string;
   readonly #origin: string;
-  readonly #options: ResolvedOptions;
+  readonly #closeTimeout: number;
+  readonly #pingSeconds: number;
 
   #readyState: ReadyStateValue = ReadyState.CONNECTING;
   #protocol = '';
@@ -95,46 +121,47 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #bufferedAmount = 0;
   #binaryType: BinaryType;
 
-  #driver: Driver | undefined;
   #socket: Duplex | undefined;
+  #connection: Connection<WebSocketBase> | undefined;
+  /** Bytes that arrived before the connection existed. */
+  #input: Buffer[] | undefined;
 
-  /** Sizes of data frames handed to the driver and not yet seen on io, in order. */
-  #pendingSizes: number[] = [];
-  /** Messages waiting behind a Blob that is still being read. */
-  #sendQueue: Payload[] = [];
+  /** Messages waiting for open (server), or behind a Blob being read. */
+  #sendQueue: Payload[] | undefined;
   #pumping = false;
+  #pings: Array<[Buffer, (() => void) | undefined]> | undefined;
+  #pongCallbacks: Map<string, () => void> | undefined;
   #closeAfterQueue: { code: number | undefined; reason: string } | undefined;
   #pendingClose: { code: number | undefined; reason: string } | undefined;
 
-  #closeInfo: CloseInfo | undefined;
+  /** The peer's close frame, once both close frames crossed. */
+  #closeFrame: { code: number; reason: string } | undefined;
   #failure: { message: string; error: unknown } | undefined;
+  #opened = false;
+
   #closeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
-  #pingId = 0;
   #awaitingPong = false;
   /** Writes so far in this tick: 0, 1 (the first went straight out), 2 (corked). */
   #tickWrites = 0;
-  /** Whether the opening handshake completed. */
-  #opened = false;
-  /** Client only: frame boundaries in what the server sends, to catch masked frames. */
-  #maskWatch: MaskedFrameDetector | undefined;
-  #handshakeBytes: Buffer[] | undefined;
+  /** Message sizes whose last byte was handed to the socket, oldest first. */
+  #writeSizes: number[] | undefined;
+  #onWritten: (() => void) | undefined;
 
-  readonly #handlers = new EventHandlers(this);
-  readonly #stream = new StreamEvents();
+  #stream: StreamEvents | undefined;
 
   /** faye's stream flags. */
   readable = true;
   writable = true;
 
   /** @internal */
-  protected constructor(config: CoreConfig) {
+  protected constructor(config: BaseConfig) {
     super();
-    this.#role = config.role;
     this.#url = config.url;
     this.#origin = config.origin;
-    this.#options = config.options;
-    this.#binaryType = config.options.binaryType;
+    this.#binaryType = config.binaryType;
+    this.#closeTimeout = config.closeTimeout;
+    this.#pingSeconds = config.ping;
   }
 
   get CONNECTING(): 0 {
@@ -175,9 +202,9 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     return this.#bufferedAmount;
   }
 
-  /** The protocol version the driver speaks, `'hybi-13'`. */
+  /** The protocol version, `'hybi-13'` (faye). */
   get version(): string {
-    return this.#driver?.version ?? 'hybi-13';
+    return 'hybi-13';
   }
 
   /** How binary messages arrive: `'blob'`, `'arraybuffer'` or `'nodebuffer'`. */
@@ -195,28 +222,28 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   }
 
   get onopen(): EventHandler<Event> {
-    return this.#handlers.get('open');
+    return getEventHandler(this, 'open');
   }
   set onopen(value: EventHandler<Event>) {
-    this.#handlers.set('open', value);
+    setEventHandler(this, 'open', value);
   }
   get onmessage(): EventHandler<MessageEvent> {
-    return this.#handlers.get('message');
+    return getEventHandler(this, 'message');
   }
   set onmessage(value: EventHandler<MessageEvent>) {
-    this.#handlers.set('message', value);
+    setEventHandler(this, 'message', value);
   }
   get onerror(): EventHandler<ErrorEventLike> {
-    return this.#handlers.get('error');
+    return getEventHandler(this, 'error');
   }
   set onerror(value: EventHandler<ErrorEventLike>) {
-    this.#handlers.set('error', value);
+    setEventHandler(this, 'error', value);
   }
   get onclose(): EventHandler<CloseEvent> {
-    return this.#handlers.get('close');
+    return getEventHandler(this, 'close');
   }
   set onclose(value: EventHandler<CloseEvent>) {
-    this.#handlers.set('close', value);
+    setEventHandler(this, 'close', value);
   }
 
   override addEventListener<K extends keyof WebSocketEventMap>(
@@ -256,97 +283,32 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   }
 
   /**
-   * Sends a message: a string as text; a Buffer, ArrayBuffer, ArrayBufferView
-   * or Blob as binary (Blobs keep their place in the order of messages).
+   * Sends a ping; `callback` runs when a pong with the same payload arrives.
+   * A ping made while CONNECTING is sent once open (faye).
    *
-   * @returns false when the socket's buffer is over its high-water mark (wait
-   * for `'drain'`) or the socket is closing; true otherwise.
-   * @see https://websockets.spec.whatwg.org/#dom-websocket-send
-   */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): boolean {
-    const payload = toPayload(data);
-    // 1. If this's ready state is CONNECTING, throw an "InvalidStateError" DOMException.
-    //    Note: extension, not in the spec: the server socket queues instead, as faye does.
-    if (this.#readyState === ReadyState.CONNECTING && this.#role === 'client') {
-      throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
-    }
-    // 2. ... If the data cannot be sent (the closing handshake has started),
-    //    increase the bufferedAmount attribute by the length of data.
-    if (this.#readyState >= ReadyState.CLOSING) {
-      if (this.#role === 'client') this.#bufferedAmount += payload.size;
-      return false;
-    }
-    this.#bufferedAmount += payload.size;
-    if (payload.kind === 'blob' || this.#sendQueue.length > 0) {
-      this.#sendQueue.push(payload);
-      this.#pumpSendQueue();
-    } else {
-      this.#frame(payload);
-    }
-    return this.#socket ? !this.#socket.writableNeedDrain : true;
-  }
-
-  /**
-   * Sends a ping; `callback` runs when the matching pong arrives.
-   * @returns false when the connection is not open (the server socket queues
-   * a ping made while CONNECTING).
+   * @param data At most 125 bytes (RFC 6455 §5.5), else a RangeError.
+   * @returns false when the connection is closing or closed.
    */
   ping(data?: string | Buffer, callback?: () => void): boolean {
-    // Note: extension, not in the spec. While CONNECTING the server socket
-    // queues the ping until the handshake is done, as faye does.
-    const queued = this.#readyState === ReadyState.CONNECTING && this.#role === 'server';
-    if ((this.#readyState !== ReadyState.OPEN && !queued) || !this.#driver) return false;
-    return this.#driver.ping(data === undefined ? '' : data, callback);
-  }
-
-  /**
-   * Starts the closing handshake.
-   *
-   * @param code 1000 or 3000-4999, else an `InvalidAccessError` DOMException.
-   * @param reason At most 123 UTF-8 bytes, else a `SyntaxError` DOMException.
-   * @see https://websockets.spec.whatwg.org/#dom-websocket-close
-   */
-  close(code?: number, reason?: string): void {
-    // 1-2. Validate code and reason (throws).
-    const args = validateCloseArguments(code, reason);
-    // 3. Run the first matching steps:
-    //    If this's ready state is CLOSING (2) or CLOSED (3): do nothing.
-    if (this.#readyState >= ReadyState.CLOSING) return;
-    //    If the WebSocket connection is not yet established: fail the
-    //    WebSocket connection and set this's ready state to CLOSING.
+    // Note: extension, not in the spec (browsers cannot ping).
+    const payload = data === undefined ? Buffer.alloc(0) : Buffer.from(data);
+    if (payload.length > 125) throw new RangeError('A ping carries at most 125 bytes (RFC 6455 §5.5)');
     if (this.#readyState === ReadyState.CONNECTING) {
-      if (this.#role === 'server') {
-        // Note: extension, not in the spec: the server socket completes the
-        // opening handshake it already owes the client, then closes at once.
-        this.#pendingClose = args;
-        this.#readyState = ReadyState.CLOSING;
-        return;
-      }
-      this._failTheConnection('WebSocket was closed before the connection was established');
-      return;
+      this.#pings ??= [];
+      this.#pings.push([payload, callback]);
+      return true;
     }
-    //    If the closing handshake has not yet been started: start the
-    //    WebSocket closing handshake and set this's ready state to CLOSING.
-    this.#readyState = ReadyState.CLOSING;
-    if (this.#sendQueue.length > 0) {
-      this.#closeAfterQueue = args;
-    } else {
-      this.#startTheClosingHandshake(args.code, args.reason);
+    const connection = this.#connection;
+    if (this.#readyState !== ReadyState.OPEN || !connection) return false;
+    if (callback) {
+      this.#pongCallbacks ??= new Map();
+      this.#pongCallbacks.set(payload.toString('latin1'), callback);
     }
+    connection.ping(payload);
+    return true;
   }
 
   // ---- faye's stream interface -------------------------------------------
-
-  /** faye: same as send(). */
-  write(data: string | ArrayBufferLike | ArrayBufferView | Blob): boolean {
-    return this.send(data);
-  }
-
-  /** faye: sends `data` if given, then closes. */
-  end(data?: string | ArrayBufferLike | ArrayBufferView | Blob): void {
-    if (data !== undefined) this.send(data);
-    this.close();
-  }
 
   /** Stops reading from the socket until resume(). */
   pause(): void {
@@ -392,7 +354,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   on<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
   on(type: string, listener: EmitterListener): this;
   on(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream, type, listener, false);
+    addListener(this, this.#streamEvents(), type, listener, false);
     return this;
   }
 
@@ -410,13 +372,13 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   once<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
   once(type: string, listener: EmitterListener): this;
   once(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream, type, listener, true);
+    addListener(this, this.#streamEvents(), type, listener, true);
     return this;
   }
 
   /** faye: removes a listener added with on() or once(). */
   off(type: string, listener: EmitterListener): this {
-    removeListener(this, this.#stream, type, listener);
+    removeListener(this, this.#streamEvents(), type, listener);
     return this;
   }
 
@@ -425,152 +387,279 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     return this.off(type, listener);
   }
 
-  /** Number of emitter listeners for a stream event. */
-  listenerCount(type: string): number {
-    return this.#stream.count(type);
-  }
-
-  /**
-   * Emits a stream event (`data`, `drain`, `end`, `pipe`...) to on() listeners.
-   * W3C events are dispatched with dispatchEvent(), not emitted.
-   */
+  /** Emits a stream event to on() listeners (lets Node streams pipe in). */
   emit(type: string, ...args: unknown[]): boolean {
-    return this.#stream.emit(type, ...args);
+    return this.#stream?.emit(type, ...args) ?? false;
   }
 
-  // ---- what subclasses call ------------------------------------------------
+  #streamEvents(): StreamEvents {
+    this.#stream ??= new StreamEvents();
+    return this.#stream;
+  }
+
+  // ---- for the factories --------------------------------------------------
 
   /**
-   * @internal Adds the configured headers and extensions to a driver that
-   * has not started yet.
+   * @internal Sends a message (the factories' send() run their own steps
+   * first). Returns false when the socket's buffer is over its high-water
+   * mark (wait for 'drain') or the connection is closing.
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-send
    */
-  protected _configureDriver(driver: Driver): void {
-    for (const [name, value] of this.#options.headers) driver.setHeader(name, value);
-    for (const extension of this.#options.extensions) {
-      driver.addExtension(limitExtension(extension, this.#options.maxLength) as Parameters<Driver['addExtension']>[0]);
+  protected _send(data: unknown): boolean {
+    const payload = toPayload(data);
+    // 1. If this's ready state is CONNECTING: the client throws; the server
+    //    queues the message until open (faye).
+    if (this.#readyState === ReadyState.CONNECTING) {
+      this._checkSendWhileConnecting();
+      this.#bufferedAmount += payload.size;
+      this.#sendQueue ??= [];
+      this.#sendQueue.push(payload);
+      return true;
     }
-  }
-
-  /**
-   * @internal Wires a driver to its socket. The subclass starts the driver
-   * afterwards. A socket that is already closed fails the connection.
-   */
-  protected _attach(driver: Driver, socket: Duplex): void {
-    this.#driver = driver;
-    this.#socket = socket;
-
-    driver.io.on('data', this.#writeOut);
-    driver.on('open', () => this.#announceTheConnection());
-    driver.on('message', (event) => this.#receiveMessage(event.data));
-    driver.on('error', (error) => {
-      this.#failure ??= { message: error.message, error };
-    });
-    driver.on('close', (event) => this.#onDriverClose(event.code, event.reason));
-    driver.on('pong', () => {
-      this.#awaitingPong = false;
-    });
-
-    if (this.#role === 'client') {
-      this.#maskWatch = new MaskedFrameDetector();
-      this.#handshakeBytes = [];
-      socket.on('data', (chunk: Buffer) => this.#receiveFromServer(driver, chunk));
+    // 2. ... If the data cannot be sent (the closing handshake has started),
+    //    increase the bufferedAmount attribute by the length of data.
+    this.#bufferedAmount += payload.size;
+    if (this.#readyState !== ReadyState.OPEN) return false;
+    if (payload.kind === 'blob' || this.#sendQueue !== undefined) {
+      this.#sendQueue ??= [];
+      this.#sendQueue.push(payload);
+      this.#pumpSendQueue();
     } else {
-      socket.on('data', (chunk: Buffer) => driver.parse(chunk));
+      this.#frame(payload);
     }
-    socket.on('end', () => {
-      // The peer sent FIN: finish our half too, so 'close' follows.
-      if (!socket.writableEnded) socket.end();
-    });
-    socket.on('error', (error: Error) => {
-      // A network error before the handshake completes fails the connection;
-      // after it, the connection just closes (1006), as in browsers.
-      if (this.#readyState === ReadyState.CONNECTING) {
-        this.#failure ??= { message: `Network error: ${this.#url}: ${error.message}`, error };
-      }
-    });
-    socket.on('close', () => this.#finalize());
-    socket.on('drain', () => this.emit('drain'));
-
-    const tcp = socket as Duplex & { setNoDelay?(on: boolean): void; setTimeout?(ms: number): void };
-    tcp.setNoDelay?.(true);
-    tcp.setTimeout?.(0);
-
-    socket.resume();
-
-    if (socket.destroyed || !socket.writable || socket.readableEnded) {
-      this._failTheConnection('The socket was already closed when the WebSocket was created');
-    }
+    return !(this.#socket?.writableNeedDrain ?? false);
   }
 
-  /** @internal Whether this object still expects its handshake to run. */
-  protected get _isConnecting(): boolean {
-    return this.#readyState === ReadyState.CONNECTING || this.#pendingClose !== undefined;
+  /** @internal The client throws InvalidStateError; the server lets send() queue. */
+  protected _checkSendWhileConnecting(): void {}
+
+  /**
+   * @internal Starts the closing handshake with checked arguments; while
+   * CONNECTING, the handshake completes first and the connection then closes
+   * at once, without open (the server's behaviour; the client fails instead).
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-close
+   */
+  protected _close(code: number | undefined, reason: string): void {
+    // 3. If this's ready state is CLOSING (2) or CLOSED (3): do nothing.
+    if (this.#readyState >= ReadyState.CLOSING) return;
+    if (this.#readyState === ReadyState.CONNECTING) {
+      this.#pendingClose = { code, reason };
+      this.#readyState = ReadyState.CLOSING;
+      return;
+    }
+    // If the closing handshake has not yet been started: start it, and set
+    // this's ready state to CLOSING.
+    this.#readyState = ReadyState.CLOSING;
+    if (this.#sendQueue !== undefined) this.#closeAfterQueue = { code, reason };
+    else this.#startTheClosingHandshake(code, reason);
   }
 
   /**
-   * @internal Fails the WebSocket connection: records why, drops the TCP
-   * connection, and (once it is gone) dispatches error then close 1006.
+   * @internal Fails the WebSocket connection: records why (the first reason
+   * wins), sends `code` in a close frame if the connection is open, ends the
+   * transport, and once it is gone dispatches error, then close 1006.
    * @see https://websockets.spec.whatwg.org/#fail-the-websocket-connection
    */
-  protected _failTheConnection(message: string, error?: unknown): void {
+  protected _fail(code: number | undefined, message: string, error?: unknown): void {
     if (this.#readyState === ReadyState.CLOSED) return;
     this.#failure ??= { message, error: error ?? new Error(message) };
     if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
+    this.#stopPinging();
+    if (code !== undefined) this.#connection?.fail(code, message);
     const socket = this.#socket;
-    if (socket && !socket.destroyed) {
-      socket.destroy();
-    } else if (socket === undefined) {
-      this._abortConnecting?.();
+    if (socket === undefined) {
+      this._abortConnecting();
       setImmediate(() => this.#finalize());
-    } else if ((socket as Duplex & { closed?: boolean }).closed) {
-      // The socket emitted 'close' before we listened: finish here.
-      setImmediate(() => this.#finalize());
-    }
-  }
-
-  /**
-   * @internal Refuses the opening handshake: writes the HTTP response, ends
-   * the socket, and (once it is gone) dispatches error then close 1006.
-   */
-  protected _refuseTheHandshake(response: string, message: string): void {
-    this.#failure ??= { message, error: new Error(message) };
-    this.#readyState = ReadyState.CLOSING;
-    const socket = this.#socket;
-    if (socket && !socket.destroyed) {
-      socket.end(response, () => socket.destroy());
+    } else if (socket.destroyed) {
+      if ((socket as Duplex & { closed?: boolean }).closed) setImmediate(() => this.#finalize());
+    } else {
+      // Whatever was written (a close frame, a refusal) goes out, then TCP is dropped.
+      socket.once('finish', destroyThis);
+      socket.end();
       this.#armCloseTimer();
     }
   }
 
-  /** @internal Set by a subclass that can cancel a connection in progress. */
-  protected _abortConnecting: (() => void) | undefined;
+  /** @internal The client aborts a connection in progress; the server has none. */
+  protected _abortConnecting(): void {}
 
-  // ---- the algorithms -----------------------------------------------------
+  /**
+   * @internal Wires the transport. Bytes that arrive before _open() wait for
+   * the connection; a transport that is already gone fails the connection.
+   */
+  protected _attach(socket: Duplex): void {
+    this.#socket = socket;
+    const owned = socket as Owned;
+    owned[OWNER] = this;
+    socket.on('data', socketListeners.data);
+    socket.on('end', socketListeners.end);
+    socket.on('error', socketListeners.error);
+    socket.on('close', socketListeners.close);
+    socket.on('drain', socketListeners.drain);
+    const tcp = socket as Duplex & { setNoDelay?(on: boolean): void; setTimeout?(ms: number): void };
+    tcp.setNoDelay?.(true);
+    tcp.setTimeout?.(0);
+    socket.resume();
+    if (socket.destroyed || !socket.writable || socket.readableEnded) {
+      this._fail(undefined, 'The socket was already closed when the WebSocket was created');
+    }
+  }
 
-  /** The driver emits bytes to write: handshake, frames. */
-  #writeOut = (chunk: Buffer): void => {
+  /** @internal Whether the opening handshake should still run. */
+  protected get _handshakePending(): boolean {
+    return (
+      this.#connection === undefined && (this.#readyState === ReadyState.CONNECTING || this.#pendingClose !== undefined)
+    );
+  }
+
+  /**
+   * @internal The opening handshake is done: makes the connection, parses
+   * what came with the handshake, then announces the connection (or, after
+   * close() while CONNECTING, closes at once).
+   * @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol
+   */
+  protected _open(config: OpenConfig): void {
+    const connection = new Connection<WebSocketBase>(this, WebSocketBase.#handler, {
+      client: config.client,
+      maxLength: config.maxLength,
+      extensions: config.negotiated,
+    });
+    this.#connection = connection;
+    this.#protocol = config.protocol;
+    this.#extensions = config.extensions;
+    this.#opened = true;
+    const pending = this.#pendingClose;
+    if (pending) {
+      // close() was called while CONNECTING on the server: close at once.
+      this.#pendingClose = undefined;
+      this.#sendQueue = undefined;
+      this.#startTheClosingHandshake(pending.code, pending.reason);
+    } else {
+      // 2. Change the ready state to OPEN (1). (3-5: extensions and protocol, above.)
+      this.#readyState = ReadyState.OPEN;
+      // Messages and pings queued while CONNECTING go first (faye).
+      const pings = this.#pings;
+      this.#pings = undefined;
+      if (pings) for (const [payload, callback] of pings) this.ping(payload, callback);
+      if (this.#sendQueue !== undefined) this.#pumpSendQueue();
+      this.#startPinging();
+      // 6. Fire an event named open at the WebSocket object.
+      this.dispatchEvent(new Event('open'));
+    }
+    // Frames that came with the handshake follow open, as in Chromium (a
+    // close frame in the 101's packet gives open, then close).
+    const input = this.#input;
+    this.#input = undefined;
+    if (config.head && config.head.length > 0) connection.receive(config.head);
+    if (input) for (const chunk of input) connection.receive(chunk);
+  }
+
+  // ---- the connection's reports ------------------------------------------
+
+  static readonly #handler: ConnectionHandler<WebSocketBase> = {
+    write: (ws, data, completes) => ws.#write(data, completes),
+    message: (ws, data) => ws.#receiveMessage(data),
+    ping: () => {},
+    pong: (ws, payload) => ws.#receivePong(payload),
+    closing: (ws, code, reason) => ws.#receiveClose(code, reason),
+    failed: (ws, _code, reason) => ws._fail(undefined, reason),
+  };
+
+  // The socket's listeners: one set of functions for every connection, each
+  // finding its WebSocket through the socket (as ws does), made here so that
+  // they can reach private state.
+  static {
+    socketListeners = {
+      data(this: Owned, chunk: Buffer): void {
+        (this[OWNER] as WebSocketBase).#receive(chunk);
+      },
+      end(this: Owned): void {
+        // The peer sent FIN: finish our half too, so 'close' follows.
+        if (!this.writableEnded) this.end();
+      },
+      error(this: Owned, error: Error): void {
+        const ws = this[OWNER] as WebSocketBase;
+        // A network error before the handshake completes fails the connection;
+        // after it, the connection just closes (1006), as in browsers.
+        if (ws.#readyState === ReadyState.CONNECTING) {
+          ws.#failure ??= { message: `Network error: ${ws.#url}: ${error.message}`, error };
+        }
+      },
+      close(this: Owned): void {
+        (this[OWNER] as WebSocketBase).#finalize();
+      },
+      drain(this: Owned): void {
+        (this[OWNER] as WebSocketBase).emit('drain');
+      },
+    };
+  }
+
+  #receive(chunk: Buffer): void {
+    const connection = this.#connection;
+    if (connection) connection.receive(chunk);
+    else if (this.#readyState !== ReadyState.CLOSED) {
+      this.#input ??= [];
+      this.#input.push(chunk);
+    }
+  }
+
+  /** @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol */
+  #receiveMessage(data: string | Buffer): void {
+    // 1. If ready state is not OPEN (1), then return.
+    if (this.#readyState !== ReadyState.OPEN) return;
+    if (this.readable && this.#stream !== undefined) this.#stream.emit('data', data);
+    // 2-3. Let dataForEvent be the data, typed by binaryType.
+    const value = typeof data === 'string' ? data : toMessageData(data, this.#binaryType);
+    // 4. Fire an event named message, using MessageEvent, with the origin
+    //    attribute initialized to the serialization of the URL's origin.
+    this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
+  }
+
+  #receivePong(payload: Buffer): void {
+    this.#awaitingPong = false;
+    const callbacks = this.#pongCallbacks;
+    if (callbacks === undefined) return;
+    const key = payload.toString('latin1');
+    const callback = callbacks.get(key);
+    if (callback === undefined) return;
+    callbacks.delete(key);
+    callback();
+  }
+
+  /** The peer's close frame arrived, and ours has crossed it: the closing handshake is done. */
+  #receiveClose(code: number, reason: string): void {
+    this.#closeFrame = { code, reason };
+    if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
+    this.#stopPinging();
+    // RFC 6455 §7.1.1: the TCP connection is closed once both close frames
+    // crossed (the server first; ws's client does too, as here).
     const socket = this.#socket;
-    const driver = this.#driver;
-    if (!socket || !driver || socket.destroyed) return;
-    if (driver.readyState < 1) {
-      // Handshake bytes. The server learns the negotiated extensions here.
-      if (this.#role === 'server' && chunk.subarray(0, 12).toString('latin1') === 'HTTP/1.1 101') {
-        this.#extensions = readHeader(chunk.toString('latin1'), 'Sec-WebSocket-Extensions') ?? '';
-      }
-      socket.write(chunk);
+    if (socket && !socket.destroyed) {
+      socket.end();
+      this.#armCloseTimer();
+    }
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  #write(data: Buffer, completes: number): void {
+    const socket = this.#socket;
+    if (socket === undefined || socket.destroyed) return;
+    this.#corkForThisTick(socket);
+    if (completes === 0) {
+      socket.write(data);
       return;
     }
-    this.#corkForThisTick(socket);
-    const opcode = (chunk[0] ?? 0) & 0x0f;
-    const size = opcode <= 2 ? this.#pendingSizes.shift() : undefined;
-    if (size) {
-      socket.write(chunk, () => {
-        this.#bufferedAmount -= size;
-      });
-    } else {
-      socket.write(chunk);
-    }
-  };
+    this.#writeSizes ??= [];
+    this.#writeSizes.push(completes);
+    this.#onWritten ??= () => this.#written();
+    socket.write(data, this.#onWritten);
+  }
+
+  /** A message's last byte reached the OS: it no longer counts in bufferedAmount. */
+  #written(): void {
+    this.#bufferedAmount -= this.#writeSizes?.shift() ?? 0;
+  }
 
   /**
    * Called before each write: the first frame of a tick goes straight out
@@ -580,72 +669,50 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #corkForThisTick(socket: Duplex): void {
     if (this.#tickWrites === 0) {
       this.#tickWrites = 1;
-      process.nextTick(this.#endTick, socket);
+      process.nextTick(WebSocketBase.#endTick, this, socket);
     } else if (this.#tickWrites === 1) {
       this.#tickWrites = 2;
       socket.cork();
     }
   }
 
-  #endTick = (socket: Duplex): void => {
-    if (this.#tickWrites === 2) socket.uncork();
-    this.#tickWrites = 0;
-  };
+  static #endTick(ws: WebSocketBase, socket: Duplex): void {
+    if (ws.#tickWrites === 2) socket.uncork();
+    ws.#tickWrites = 0;
+  }
 
   #frame(payload: Payload): void {
-    const driver = this.#driver;
-    if (!driver) return;
-    const socket = this.#socket;
-    if (this.#extensions === '' && driver.readyState === 1 && socket && !socket.destroyed && payload.kind !== 'blob') {
-      // Fast path: no extension to run, so frame the message here and write it
-      // without the driver's copy (see frame.ts). Order is kept: everything
-      // reaches the socket synchronously.
-      this.#corkForThisTick(socket);
-      const size = payload.size;
-      const buffers = encodeMessage(payload.data, this.#role === 'client', size);
-      for (let i = 0; i < buffers.length - 1; i++) socket.write(buffers[i] as Buffer);
-      socket.write(buffers[buffers.length - 1] as Buffer, () => {
-        this.#bufferedAmount -= size;
-      });
-      return;
-    }
-    this.#pendingSizes.push(payload.size);
-    if (payload.kind === 'text') {
-      driver.text(payload.data);
-    } else if (payload.kind === 'binary') {
-      // An extension may read the bytes after send() returns: copy views then.
-      const data =
-        this.#extensions !== '' && payload.data.buffer.byteLength !== payload.data.length
-          ? Buffer.from(payload.data)
-          : payload.data;
-      driver.binary(data);
-    }
+    const connection = this.#connection as Connection<WebSocketBase>;
+    if (payload.kind === 'text') connection.text(payload.data, payload.size);
+    else if (payload.kind === 'binary') connection.binary(payload.data);
   }
 
   #pumpSendQueue(): void {
     if (this.#pumping) return;
     this.#pumping = true;
     const step = (): void => {
-      while (this.#sendQueue.length > 0) {
-        const head = this.#sendQueue[0] as Payload;
+      const queue = this.#sendQueue;
+      while (queue !== undefined && queue.length > 0 && this.#sendQueue === queue) {
+        const head = queue[0] as Payload;
         if (head.kind === 'blob') {
           head.data.arrayBuffer().then(
             (buffer) => {
-              this.#sendQueue[0] = { kind: 'binary', data: Buffer.from(buffer), size: head.size };
+              queue[0] = { kind: 'binary', data: Buffer.from(buffer), size: head.size };
               step();
             },
             (error: unknown) => {
-              this.#sendQueue = [];
+              this.#sendQueue = undefined;
               this.#pumping = false;
-              this._failTheConnection(`Could not read a Blob passed to send(): ${String(error)}`, error);
+              this._fail(INTERNAL_ERROR, `Could not read a Blob passed to send(): ${String(error)}`, error);
             },
           );
           return;
         }
-        this.#sendQueue.shift();
-        if (this.#readyState <= ReadyState.CLOSING) this.#frame(head);
+        queue.shift();
+        if (this.#readyState === ReadyState.OPEN || this.#closeAfterQueue !== undefined) this.#frame(head);
       }
       this.#pumping = false;
+      if (this.#sendQueue === queue) this.#sendQueue = undefined;
       const close = this.#closeAfterQueue;
       if (close) {
         this.#closeAfterQueue = undefined;
@@ -655,64 +722,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     step();
   }
 
-  /** @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol */
-  #announceTheConnection(): void {
-    const driver = this.#driver as Driver;
-    // 2. Change the ready state to OPEN (1). (Steps 3-5 set extensions and protocol.)
-    if (this.#role === 'client') {
-      this.#extensions = driver.headers?.['sec-websocket-extensions'] ?? '';
-    }
-    this.#protocol = driver.protocol ?? '';
-    this.#opened = true;
-    const pending = this.#pendingClose;
-    if (pending) {
-      // close() was called while CONNECTING on the server: close at once.
-      this.#pendingClose = undefined;
-      this.#startTheClosingHandshake(pending.code, pending.reason);
-      return;
-    }
-    if (this.#readyState !== ReadyState.CONNECTING) return;
-    this.#readyState = ReadyState.OPEN;
-    this.#startPinging();
-    // 6. Fire an event named open at the WebSocket object.
-    this.dispatchEvent(new Event('open'));
-  }
-
-  /** @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol */
-  #receiveMessage(data: string | Buffer): void {
-    // 1. If ready state is not OPEN (1), then return.
-    if (this.#readyState !== ReadyState.OPEN) return;
-    if (this.readable) this.emit('data', data);
-    // 2-3. Let dataForEvent be the data, typed by binaryType.
-    const value = typeof data === 'string' ? data : toMessageData(data, this.#binaryType);
-    // 4. Fire an event named message, using MessageEvent, with the origin
-    //    attribute initialized to the serialization of the URL's origin.
-    this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
-  }
-
   #startTheClosingHandshake(code: number | undefined, reason: string): void {
-    const driver = this.#driver;
-    this.#armCloseTimer();
-    if (!driver) return;
-    // RFC 6455 §7.4.1: 1005 MUST NOT be sent; the driver sends 1000 when no code is given.
-    driver.close(reason, code);
-  }
-
-  #onDriverClose(code: number, reason: string): void {
-    if (this.#readyState === ReadyState.CLOSED) return;
-    if (!this.#failure && !this.#closeInfo) {
-      // The closing handshake is complete: both close frames have been exchanged.
-      this.#closeInfo = { code, reason, wasClean: true };
-    }
-    if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
     this.#stopPinging();
-    // RFC 6455 §7.1.1: the server closes TCP first; the client may too after a timeout.
-    const socket = this.#socket;
-    if (socket && !socket.destroyed) {
-      if (this.#failure) socket.end(() => socket.destroy());
-      else socket.end();
-      this.#armCloseTimer();
-    }
+    this.#armCloseTimer();
+    this.#connection?.close(code, reason);
   }
 
   #armCloseTimer(): void {
@@ -721,77 +734,27 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       // The peer never finished the closing handshake: drop TCP (close 1006).
       this.#closeTimer = undefined;
       this.#socket?.destroy();
-    }, this.#options.closeTimeout);
-    this.#closeTimer.unref?.();
+    }, this.#closeTimeout);
   }
 
   #startPinging(): void {
-    const seconds = this.#options.ping;
+    const seconds = this.#pingSeconds;
     if (!seconds) return;
+    let id = 0;
     this.#pingTimer = setInterval(() => {
       if (this.#awaitingPong) {
-        this.#failWithCode(GOING_AWAY, `No pong received within ${seconds} s of a ping`);
+        this._fail(GOING_AWAY, `No pong received within ${seconds} s of a ping`);
         return;
       }
       this.#awaitingPong = true;
-      this.#pingId += 1;
-      this.#driver?.ping(String(this.#pingId));
+      id += 1;
+      this.#connection?.ping(Buffer.from(String(id)));
     }, seconds * 1000);
   }
 
   #stopPinging(): void {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
-  }
-
-  /**
-   * The client's input path: frames from the server are checked for the MASK
-   * bit before the driver sees them (the handshake's own chunk after it).
-   */
-  #receiveFromServer(driver: Driver, chunk: Buffer): void {
-    if (this.#maskWatch === undefined) return;
-    const head = this.#handshakeBytes;
-    if (head === undefined) {
-      if (this.#maskWatch.scan(chunk)) this.#rejectMaskedFrame();
-      else driver.parse(chunk);
-      return;
-    }
-    // Still in the handshake: the chunk that ends the response may already
-    // hold frames, which are checked before the driver sees any of it.
-    head.push(chunk);
-    const bytes = head.length === 1 ? chunk : Buffer.concat(head);
-    const end = bytes.indexOf('\r\n\r\n');
-    if ((end < 0 ? bytes.length : end) > MAX_HANDSHAKE_RESPONSE) {
-      this.#maskWatch = undefined;
-      this.#handshakeBytes = undefined;
-      this._failTheConnection(`The handshake response head is over ${MAX_HANDSHAKE_RESPONSE} bytes`);
-      return;
-    }
-    if (end >= 0) {
-      this.#handshakeBytes = undefined;
-      if (this.#maskWatch.scan(bytes.subarray(end + 4))) {
-        this.#maskWatch = undefined;
-        this._failTheConnection(MASKED_FRAME);
-        return;
-      }
-    }
-    driver.parse(chunk);
-  }
-
-  #rejectMaskedFrame(): void {
-    this.#maskWatch = undefined;
-    this.#failWithCode(PROTOCOL_ERROR, MASKED_FRAME);
-  }
-
-  /** Closes with a code of our own: close frame sent, TCP dropped once it is flushed. */
-  #failWithCode(code: number, message: string): void {
-    this.#stopPinging();
-    this.#failure ??= { message, error: new Error(message) };
-    this.#readyState = ReadyState.CLOSING;
-    this.#driver?.close(message.slice(0, 123), code);
-    const socket = this.#socket;
-    if (socket && !socket.destroyed) socket.end(() => socket.destroy());
-    this.#armCloseTimer();
   }
 
   /** @see https://websockets.spec.whatwg.org/#closeWebSocket */
@@ -802,15 +765,15 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     this.#stopPinging();
-    this.#sendQueue = [];
+    this.#sendQueue = undefined;
     this.#pendingClose = undefined;
+    this.#closeAfterQueue = undefined;
+    this.#pings = undefined;
+    this.#input = undefined;
+    this.#connection?.abort();
 
-    const clean = this.#closeInfo?.wasClean === true;
-    const info: CloseInfo = clean
-      ? (this.#closeInfo as CloseInfo)
-      : { code: ABNORMAL_CLOSURE, reason: '', wasClean: false };
-
-    if (this.readable) this.emit('end');
+    const frame = this.#failure === undefined ? this.#closeFrame : undefined;
+    if (this.readable) this.#stream?.emit('end');
     this.readable = this.writable = false;
 
     // 2. If the user agent was required to fail the WebSocket connection, or
@@ -821,16 +784,29 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     //    gets only close 1006, as Chromium does.
     const failure =
       this.#failure ??
-      (this.#opened || clean
+      (this.#opened
         ? undefined
         : {
             message: `The connection to ${this.#url} closed before the WebSocket handshake completed`,
             error: undefined,
           });
-    if (!clean && failure) {
+    if (frame === undefined && failure) {
       this.dispatchEvent(new ErrorEvent('error', { message: failure.message, error: failure.error }));
     }
-    // 3. Fire an event named close at the WebSocket object, using CloseEvent.
-    this.dispatchEvent(new CloseEvent('close', info));
+    // 3. Fire an event named close at the WebSocket object, using CloseEvent,
+    //    with wasClean true if the connection closed cleanly, code the
+    //    connection close code, reason the connection close reason.
+    this.dispatchEvent(
+      new CloseEvent(
+        'close',
+        frame
+          ? { code: frame.code, reason: frame.reason, wasClean: true }
+          : { code: ABNORMAL_CLOSURE, reason: '', wasClean: false },
+      ),
+    );
   }
+}
+
+function destroyThis(this: Duplex): void {
+  this.destroy();
 }

@@ -1,12 +1,20 @@
 // WebSocket.Client: a Node client that behaves like a browser's WebSocket,
-// with Node-only options for TLS, proxies and headers (faye's names).
+// with Node-only options for TLS, proxies and headers (faye's names). The
+// client factory over the shared base: it connects (src/net), sends the
+// opening handshake through Node's HTTP client, checks the answer, and holds
+// the browser's side of the contract (send() throws while CONNECTING and
+// returns undefined; close() takes 1000 and 3000-4999 only).
 //
 // References:
 // - WHATWG WebSockets: https://websockets.spec.whatwg.org/
 // - RFC 6455 §4.1, client requirements: https://www.rfc-editor.org/rfc/rfc6455#section-4.1
 // - faye-websocket README, "Using the WebSocket client"
 
-import websocketDriver from 'websocket-driver';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { validateCloseArguments } from '../dom/close.js';
+import type { SendData } from '../dom/data.js';
 import { connect, resolveTransport } from '../net/transport.js';
 import { parseWebSocketUrl, validateProtocols } from '../net/url.js';
 import {
@@ -16,7 +24,11 @@ import {
   resolveOptions,
   type WebBinaryType,
 } from '../options.js';
+import { checkAnswer, clientHandshake } from '../protocol/handshake.js';
 import { WebSocketBase } from './base.js';
+
+/** Largest handshake response head the client reads before failing (bytes). */
+export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
 
 /**
  * A WebSocket client with the browser's interface, step for step: browser code
@@ -35,6 +47,9 @@ import { WebSocketBase } from './base.js';
 export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<B> {
   #statusCode: number | undefined;
   #headers: Record<string, string> | undefined;
+  #controller: AbortController | undefined = new AbortController();
+  #request: http.ClientRequest | undefined;
+  #pending: Duplex | undefined;
 
   /**
    * @param url A ws:, wss:, http: or https: URL; anything else, a fragment, or
@@ -46,38 +61,79 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
     // Constructor steps 1-9: the URL and the protocols.
     const record = parseWebSocketUrl(url);
     const protocolList = validateProtocols(protocols);
-    const resolved = resolveOptions(options, CLIENT_OPTION_KEYS, 'blob');
+    const resolved = resolveOptions(options, CLIENT_OPTION_KEYS, 'client');
     const transport = resolveTransport(options);
     // Step 10: set this's url to urlRecord.
-    super({ role: 'client', url: record.href, origin: record.origin, options: resolved });
-
-    const driver = websocketDriver.client(record.href, {
-      maxLength: resolved.maxLength,
-      protocols: protocolList,
+    super({
+      url: record.href,
+      origin: record.origin,
+      binaryType: resolved.binaryType,
+      closeTimeout: resolved.closeTimeout,
+      ping: resolved.ping,
     });
-    this._configureDriver(driver);
-    const recordResponse = (): void => {
-      this.#statusCode = driver.statusCode;
-      this.#headers = driver.headers;
-    };
-    driver.on('open', recordResponse);
-    driver.on('error', recordResponse);
+    const handshake = clientHandshake(protocolList, resolved.extensions, resolved.headers);
 
     // Step 12: establish a WebSocket connection, in parallel.
-    const controller = new AbortController();
-    this._abortConnecting = () => controller.abort();
-    connect(record, transport, controller.signal).then(
+    const signal = (this.#controller as AbortController).signal;
+    connect(record, transport, signal).then(
       (socket) => {
-        this._abortConnecting = undefined;
         if (this.readyState !== WebSocketBase.CONNECTING) {
           socket.destroy();
           return;
         }
-        this._attach(driver, socket);
-        driver.start();
+        this.#pending = socket;
+        // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
+        // client, whose parser reads the answer.
+        const request = http.request({
+          method: 'GET',
+          path: `${record.pathname}${record.search}`,
+          setHost: false,
+          headers: { Host: record.host, ...handshake.headers },
+          createConnection: () => socket as Socket,
+          maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
+        });
+        this.#request = request;
+        request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
+          this.#record(response);
+          this.#request = undefined;
+          this.#pending = undefined;
+          this.#controller = undefined;
+          if (this.readyState !== WebSocketBase.CONNECTING) {
+            upgraded.destroy();
+            return;
+          }
+          let answer: ReturnType<typeof checkAnswer>;
+          try {
+            answer = checkAnswer(handshake, response.headers, true);
+          } catch (error) {
+            upgraded.destroy();
+            this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
+            return;
+          }
+          this._attach(upgraded);
+          this._open({
+            client: true,
+            maxLength: resolved.maxLength,
+            protocol: answer.protocol,
+            extensions: answer.extensions,
+            negotiated: answer.negotiated,
+            head,
+          });
+        });
+        request.on('response', (response: http.IncomingMessage) => {
+          this.#record(response);
+          response.resume();
+          this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
+        });
+        request.on('error', (error: Error) => {
+          this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
+        });
+        request.end();
+        // A tunnelled socket arrives paused; the answer can only follow the request.
+        socket.resume();
       },
       (error: Error) => {
-        this._failTheConnection(`Could not connect to ${record.href}: ${error.message}`, error);
+        this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
       },
     );
   }
@@ -90,5 +146,77 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
   /** The handshake response's headers, lower-cased names (faye). */
   get headers(): Readonly<Record<string, string>> | undefined {
     return this.#headers;
+  }
+
+  /**
+   * Sends a message: a string as text; a Buffer, ArrayBuffer, ArrayBufferView
+   * or Blob as binary (Blobs keep their place in the order of messages).
+   *
+   * @throws `InvalidStateError` DOMException while CONNECTING.
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-send
+   */
+  send(data: SendData): void {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts the arguments given, not their values.
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
+    }
+    this._send(data);
+  }
+
+  /**
+   * Closes the connection, or fails it while CONNECTING.
+   *
+   * @param code 1000 or 3000-4999, else an `InvalidAccessError` DOMException.
+   * Without one, the close frame has no code (the server reports 1005).
+   * @param reason At most 123 UTF-8 bytes, else a `SyntaxError` DOMException.
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-close
+   */
+  close(code?: number, reason?: string): void {
+    // 1-2. Validate code and reason (throws).
+    const args = validateCloseArguments(code, reason);
+    // 3. If the WebSocket connection is not yet established: fail the
+    //    WebSocket connection and set this's ready state to CLOSING (2).
+    if (this.readyState === WebSocketBase.CONNECTING) {
+      this._fail(undefined, 'WebSocket was closed before the connection was established');
+      return;
+    }
+    this._close(args.code, args.reason);
+  }
+
+  /** faye: same as send(), returning whether the socket's buffer is below its high-water mark. */
+  write(data: SendData): boolean {
+    if (this.readyState === WebSocketBase.CONNECTING) return false;
+    return this._send(data);
+  }
+
+  /** faye: sends `data` if given, then closes. */
+  end(data?: SendData): void {
+    if (data !== undefined) this.write(data);
+    this.close();
+  }
+
+  /** @internal send() while CONNECTING. */
+  protected override _checkSendWhileConnecting(): void {
+    // 1. If this's ready state is CONNECTING, throw an "InvalidStateError" DOMException.
+    throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", 'InvalidStateError');
+  }
+
+  /** @internal Stops a connection attempt in progress. */
+  protected override _abortConnecting(): void {
+    this.#controller?.abort();
+    this.#controller = undefined;
+    this.#request?.destroy();
+    this.#request = undefined;
+    this.#pending?.destroy();
+    this.#pending = undefined;
+  }
+
+  #record(response: http.IncomingMessage): void {
+    this.#statusCode = response.statusCode;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    this.#headers = headers;
   }
 }

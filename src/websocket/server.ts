@@ -1,5 +1,9 @@
 // The server-side WebSocket: made inside an HTTP server's 'upgrade' handler
 // from (request, socket, head), faye-websocket's constructor, with W3C events.
+// The server factory over the shared base: it checks and answers the opening
+// handshake, and holds the server's side of the contract (send() queues while
+// CONNECTING and returns a boolean; close() takes every code an endpoint may
+// send).
 //
 // References:
 // - faye-websocket README, "Handling WebSocket connections in Node"
@@ -8,7 +12,8 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import websocketDriver from 'websocket-driver';
+import { validateServerCloseArguments } from '../dom/close.js';
+import type { SendData } from '../dom/data.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import {
   type BinaryType,
@@ -17,8 +22,15 @@ import {
   type ServerOptions,
   validateOptionKeys,
 } from '../options.js';
-import { releaseHandshakeRequest } from '../protocol/driver-patches.js';
-import { checkHandshake, refusalResponse } from '../protocol/handshake.js';
+import { NORMAL_CLOSURE } from '../protocol/codes.js';
+import {
+  checkRequest,
+  isRefusal,
+  isWebSocket,
+  negotiate,
+  refusalResponse,
+  switchingProtocols,
+} from '../protocol/handshake.js';
 import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
@@ -47,7 +59,7 @@ export class WebSocket extends WebSocketBase<BinaryType> {
    * `Connection: upgrade` and `Upgrade: websocket`).
    */
   static isWebSocket(request: IncomingMessage): boolean {
-    return websocketDriver.isWebSocket(request);
+    return isWebSocket(request);
   }
 
   /** Throws a TypeError when `options` has a key not in `validKeys`. */
@@ -72,33 +84,89 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     protocols?: string | readonly string[] | null,
     options?: ServerOptions,
   ) {
-    const resolved = resolveOptions(options, SERVER_OPTION_KEYS, 'nodebuffer');
+    if (request === null || typeof request !== 'object' || typeof socket?.write !== 'function') {
+      throw new TypeError(
+        'new WebSocket(request, socket, head) is the server socket, for an HTTP upgrade handler; ' +
+          'to connect to a server, use new WebSocket.Client(url)',
+      );
+    }
+    const resolved = resolveOptions(options, SERVER_OPTION_KEYS, 'server');
+    const chooser = options?.handleProtocols;
+    if (chooser !== undefined && typeof chooser !== 'function') {
+      throw new TypeError('handleProtocols must be a function (offered protocols, request) => protocol | false');
+    }
+    const supported = chooser ?? (typeof protocols === 'string' ? [protocols] : [...(protocols ?? [])]);
     super({
-      role: 'server',
       url: requestUrl(request, { plain: 'ws:', secure: 'wss:' }),
       origin: firstHeader(request.headers.origin),
-      options: resolved,
+      binaryType: resolved.binaryType,
+      closeTimeout: resolved.closeTimeout,
+      ping: resolved.ping,
     });
-
-    const driver = websocketDriver.http(request, {
-      maxLength: resolved.maxLength,
-      ...(protocols ? { protocols: typeof protocols === 'string' ? [protocols] : protocols } : {}),
-    });
-    this._configureDriver(driver);
-    this._attach(driver, socket);
+    this._attach(socket);
 
     // The handshake runs as a task of its own, as a browser's would, so that
     // listeners added after an await still see open.
     setImmediate(() => {
-      if (!this._isConnecting || socket.destroyed) return;
-      const refusal = checkHandshake(request.method, request.headers);
-      if (refusal) {
-        this._refuseTheHandshake(refusalResponse(refusal), refusal.message);
+      if (!this._handshakePending || socket.destroyed) return;
+      const refusal = checkRequest(request.method, request.headers);
+      const agreement = refusal ?? negotiate(request, supported, resolved.extensions);
+      if (isRefusal(agreement)) {
+        socket.write(refusalResponse(agreement));
+        this._fail(undefined, agreement.message);
         return;
       }
-      driver.start();
-      releaseHandshakeRequest(driver);
-      if (head && head.length > 0) driver.parse(head);
+      socket.write(switchingProtocols(request, agreement, resolved.headers));
+      this._open({
+        client: false,
+        maxLength: resolved.maxLength,
+        protocol: agreement.protocol,
+        extensions: agreement.extensions,
+        negotiated: agreement.negotiated,
+        head,
+      });
     });
+  }
+
+  /**
+   * Sends a message: a string as text; a Buffer, ArrayBuffer, ArrayBufferView
+   * or Blob as binary (Blobs keep their place in the order of messages).
+   * Messages sent while CONNECTING are queued until open (faye).
+   *
+   * @returns false when the socket's buffer is over its high-water mark (wait
+   * for `'drain'`) or the connection is closing; true otherwise (faye).
+   * @see https://websockets.spec.whatwg.org/#dom-websocket-send
+   */
+  send(data: SendData): boolean {
+    return this._send(data);
+  }
+
+  /**
+   * Starts the closing handshake. While CONNECTING, the handshake completes
+   * first and the connection then closes at once, without open.
+   *
+   * @param code Any code an endpoint may send (RFC 6455 §7.4): 1000-1003,
+   * 1007-1014 or 3000-4999, else an `InvalidAccessError` DOMException.
+   * Without one, 1000 is sent (faye).
+   * @param reason At most 123 UTF-8 bytes, else a `SyntaxError` DOMException.
+   */
+  close(code?: number, reason?: string): void {
+    // Note: extension, not in the spec: the WHATWG limits (1000, 3000-4999)
+    // bind a browser's script, not a server, which may say 1001 (going away),
+    // 1008 (policy) or 1011 (internal error).
+    const args = validateServerCloseArguments(code, reason);
+    // Without a code, faye's server sends 1000 (a browser's script sends none).
+    this._close(args.code ?? NORMAL_CLOSURE, args.reason);
+  }
+
+  /** faye: same as send(). */
+  write(data: SendData): boolean {
+    return this.send(data);
+  }
+
+  /** faye: sends `data` if given, then closes. */
+  end(data?: SendData): void {
+    if (data !== undefined) this.send(data);
+    this.close();
   }
 }

@@ -1,72 +1,159 @@
-import zlib from 'node:zlib';
+// The opening handshake as functions of headers: the server's checks and
+// negotiation, the 101 websocket-driver writes, the client's request and
+// its checks on the answer.
+
+import type { IncomingMessage } from 'node:http';
 import t from 'tap';
-import { limitExtension, limitedZlib, MessageTooLargeError } from '../../../src/protocol/deflate-limit.js';
-import { checkHandshake, refusalResponse } from '../../../src/protocol/handshake.js';
+import { resolveExtensions } from '../../../src/protocol/extensions.js';
+import {
+  acceptFor,
+  checkAnswer,
+  checkRequest,
+  clientHandshake,
+  isRefusal,
+  negotiate,
+  refusalResponse,
+  switchingProtocols,
+} from '../../../src/protocol/handshake.js';
 
 const good = {
+  host: 'example.com',
   upgrade: 'websocket',
   connection: 'keep-alive, Upgrade',
   'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
   'sec-websocket-version': '13',
 };
+const request = (headers: Record<string, string | undefined>): IncomingMessage =>
+  ({ method: 'GET', url: '/chat', headers: { ...good, ...headers } }) as unknown as IncomingMessage;
+const none = resolveExtensions(undefined, undefined, 'server', 1000);
 
-t.test('checkHandshake', async (t) => {
-  t.equal(checkHandshake('GET', good), undefined, 'RFC 6455 §1.3 sample request passes');
-  t.match(checkHandshake('POST', good), { status: 400, message: /GET/ });
-  t.match(checkHandshake('GET', { ...good, upgrade: 'h2c' }), { status: 400, message: /Upgrade/ });
-  t.match(checkHandshake('GET', { ...good, connection: 'close' }), { status: 400, message: /Connection/ });
+t.test('checkRequest (RFC 6455 §4.2.1)', async (t) => {
+  t.equal(checkRequest('GET', good), undefined, 'the RFC 6455 §1.3 sample request passes');
+  t.match(checkRequest('POST', good), { status: 400, message: /GET/ });
+  t.match(checkRequest('GET', { ...good, upgrade: 'h2c' }), { status: 400, message: /Upgrade/ });
+  t.match(checkRequest('GET', { ...good, connection: 'close' }), { status: 400, message: /Connection/ });
   for (const key of [undefined, '', 'short', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZSE=']) {
-    t.match(checkHandshake('GET', { ...good, 'sec-websocket-key': key }), { status: 400 }, String(key));
+    t.match(checkRequest('GET', { ...good, 'sec-websocket-key': key }), { status: 400 }, String(key));
   }
-  t.match(checkHandshake('GET', { ...good, 'sec-websocket-version': '8' }), {
+  t.match(checkRequest('GET', { ...good, 'sec-websocket-version': '8' }), {
     status: 426,
     headers: { 'Sec-WebSocket-Version': '13' },
   });
-  const response = refusalResponse(checkHandshake('GET', { ...good, 'sec-websocket-version': undefined }) as never);
+  const response = refusalResponse(checkRequest('GET', { ...good, 'sec-websocket-version': undefined }) as never);
   t.match(response, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
   t.match(response, /\r\nContent-Length: \d+\r\n/);
 });
 
-t.test('limitedZlib', async (t) => {
-  t.test('fails a raw inflate that passes the limit, with type too_large', async (t) => {
-    const inflate = limitedZlib(1000).createInflateRaw();
-    const error = new Promise<Error>((resolve) => inflate.on('error', resolve));
-    inflate.on('data', () => {});
-    inflate.write(zlib.deflateRawSync(Buffer.alloc(100_000)));
-    const failure = await error;
-    t.ok(failure instanceof MessageTooLargeError);
-    t.equal((failure as MessageTooLargeError).type, 'too_large');
+t.test('negotiate', async (t) => {
+  t.test("chooses the first protocol in the client's order that the server supports (§4.2.2)", async (t) => {
+    const agreed = negotiate(request({ 'sec-websocket-protocol': 'b, a' }), ['a', 'b'], none);
+    t.match(agreed, { protocol: 'b', extensions: '' });
+    t.match(negotiate(request({ 'sec-websocket-protocol': 'x' }), ['a'], none), { protocol: '' });
   });
 
-  t.test('counts each message on its own: the count restarts after a flush', async (t) => {
-    const inflate = limitedZlib(1000).createInflateRaw();
-    let total = 0;
-    inflate.on('data', (chunk: Buffer) => (total += chunk.length));
-    const deflate = zlib.createDeflateRaw();
-    const compressed: Buffer[] = [];
-    deflate.on('data', (chunk: Buffer) => compressed.push(chunk));
-    for (let i = 0; i < 3; i++) {
-      deflate.write(Buffer.alloc(800, i));
-      await new Promise<void>((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
-      inflate.write(Buffer.concat(compressed.splice(0)));
-      await new Promise<void>((resolve) => inflate.flush(() => resolve()));
-    }
-    t.equal(total, 2400, 'three 800-byte messages pass a 1000-byte limit');
-    t.equal(inflate.destroyed, false);
-  });
-
-  t.test('limitExtension configures permessage-deflate and leaves others alone', async (t) => {
-    const other = { name: 'x-other', type: 'permessage' };
-    t.equal(limitExtension(other, 10), other);
-    let given: unknown;
-    const fake = {
-      name: 'permessage-deflate',
-      configure: (options: unknown) => {
-        given = options;
-        return 'configured';
+  t.test('a chooser picks from what was offered, or none', async (t) => {
+    const offered: string[][] = [];
+    const agreed = negotiate(
+      request({ 'sec-websocket-protocol': 'v1, v2' }),
+      (list) => {
+        offered.push(list);
+        return 'v2';
       },
-    };
-    t.equal(limitExtension(fake, 10), 'configured');
-    t.type((given as { zlib: { createInflateRaw: unknown } }).zlib.createInflateRaw, 'function');
+      none,
+    );
+    t.same(offered, [['v1', 'v2']]);
+    t.match(agreed, { protocol: 'v2' });
+    t.match(
+      negotiate(request({ 'sec-websocket-protocol': 'v1' }), () => false, none),
+      { protocol: '' },
+    );
+    t.match(
+      negotiate(request({}), () => t.fail('not asked without an offer') as never, none),
+      { protocol: '' },
+    );
+    t.match(
+      negotiate(request({ 'sec-websocket-protocol': 'v1' }), () => 'v9', none),
+      { status: 500, message: /v9/ },
+    );
+  });
+
+  t.test('malformed headers are refused with 400', async (t) => {
+    t.match(negotiate(request({ 'sec-websocket-protocol': 'a b' }), ['a'], none), { status: 400 });
+    const deflate = resolveExtensions(undefined, true, 'server', 1000);
+    const refused = negotiate(request({ 'sec-websocket-extensions': 'permessage-deflate; ;' }), [], deflate);
+    t.ok(isRefusal(refused));
+    t.match(refused, { status: 400, message: /Sec-WebSocket-Extensions/ });
+  });
+});
+
+t.test('switchingProtocols: websocket-driver writes the 101 with what was agreed', async (t) => {
+  const head = switchingProtocols(
+    request({ 'sec-websocket-protocol': 'chat' }),
+    { protocol: 'chat', extensions: 'permessage-deflate', negotiated: undefined },
+    [['X-Served-By', 'isosocket']],
+  ).toString();
+  t.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  // RFC 6455 §1.3: the accept value for the sample key.
+  t.match(head, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+  t.match(head, /\r\nSec-WebSocket-Protocol: chat\r\n/);
+  t.match(head, /\r\nSec-WebSocket-Extensions: permessage-deflate\r\n/);
+  t.match(head, /\r\nX-Served-By: isosocket\r\n/);
+  t.ok(head.endsWith('\r\n\r\n'));
+  t.equal(acceptFor('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+});
+
+t.test('the client', async (t) => {
+  const deflate = resolveExtensions(undefined, true, 'client', 1000);
+  const handshake = clientHandshake(['chat', 'v2'], deflate, [['Origin', 'https://example.com']]);
+  const answer = {
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-accept': acceptFor(handshake.key),
+  };
+
+  t.test('sends a fresh 16-byte key, the version, the protocols, the offer and its own headers (§4.1)', async (t) => {
+    t.equal(Buffer.from(handshake.key, 'base64').length, 16);
+    t.not(clientHandshake([], none, []).key, handshake.key);
+    t.match(handshake.headers, {
+      Origin: 'https://example.com',
+      Upgrade: 'websocket',
+      Connection: 'Upgrade',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Protocol': 'chat, v2',
+      'Sec-WebSocket-Extensions': /^permessage-deflate/,
+    });
+  });
+
+  t.test('accepts a right answer, with protocol and extensions', async (t) => {
+    const agreed = checkAnswer(
+      handshake,
+      { ...answer, 'sec-websocket-protocol': 'v2', 'sec-websocket-extensions': 'permessage-deflate' },
+      true,
+    );
+    t.equal(agreed.protocol, 'v2');
+    t.equal(agreed.extensions, 'permessage-deflate');
+    t.equal(agreed.negotiated?.rsv, 0x40);
+  });
+
+  t.test('refuses a wrong answer, saying what is wrong', async (t) => {
+    t.throws(() => checkAnswer(handshake, { ...answer, upgrade: 'h2c' }, true), /Upgrade/);
+    t.throws(() => checkAnswer(handshake, { ...answer, connection: 'close' }, true), /Connection/);
+    t.throws(() => checkAnswer(handshake, { ...answer, 'sec-websocket-accept': 'x' }, true), /Sec-WebSocket-Accept/);
+    t.throws(() => checkAnswer(handshake, { ...answer, 'sec-websocket-protocol': 'other' }, true), /other/);
+    const plain = clientHandshake([], none, []);
+    t.throws(
+      () =>
+        checkAnswer(
+          plain,
+          { ...answer, 'sec-websocket-accept': acceptFor(plain.key), 'sec-websocket-extensions': 'permessage-deflate' },
+          true,
+        ),
+      /not offered/,
+    );
+  });
+
+  t.test('over HTTP/2 there is no Upgrade, Connection or accept to check (RFC 8441 §5)', async (t) => {
+    const fresh = clientHandshake(['chat'], none, []);
+    t.equal(checkAnswer(fresh, { 'sec-websocket-protocol': 'chat' }, false).protocol, 'chat');
   });
 });

@@ -1,0 +1,95 @@
+// Bytes-in/bytes-out helpers for the protocol specs: a Connection with a
+// recording handler, and a decoder for the frames it writes.
+
+import { Connection, type ConnectionHandler, type ConnectionOptions } from '../../src/protocol/connection.js';
+
+export interface Frame {
+  fin: boolean;
+  rsv: number;
+  opcode: number;
+  masked: boolean;
+  payload: Buffer;
+}
+
+/** Decodes every whole frame in `bytes` (unmasking as it goes). */
+export function decodeFrames(bytes: Buffer): Frame[] {
+  const frames: Frame[] = [];
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    const first = bytes[at] as number;
+    const second = bytes[at + 1] as number;
+    let length = second & 0x7f;
+    let offset = at + 2;
+    if (length === 126) {
+      length = bytes.readUInt16BE(offset);
+      offset += 2;
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(offset));
+      offset += 8;
+    }
+    const masked = (second & 0x80) !== 0;
+    const key = masked ? bytes.subarray(offset, offset + 4) : undefined;
+    if (masked) offset += 4;
+    if (offset + length > bytes.length) break;
+    const payload = Buffer.from(bytes.subarray(offset, offset + length));
+    if (key) for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (key[i % 4] as number);
+    frames.push({ fin: (first & 0x80) !== 0, rsv: first & 0x70, opcode: first & 0x0f, masked, payload });
+    at = offset + length;
+  }
+  return frames;
+}
+
+export type Event =
+  | ['message', string | Buffer]
+  | ['ping', Buffer]
+  | ['pong', Buffer]
+  | ['closing', number, string]
+  | ['failed', number, string];
+
+export interface Wire {
+  connection: Connection<object>;
+  /** What the handler received, in order. */
+  events: Event[];
+  /** Every write, in order, with the `completes` each carried. */
+  writes: Array<{ data: Buffer; completes: number }>;
+  /** The frames written so far. */
+  frames(): Frame[];
+  /** The close code of the first close frame written, or undefined (null for an empty one). */
+  closeCode(): number | null | undefined;
+}
+
+/** A Connection whose handler records everything. */
+export function wire(options: ConnectionOptions): Wire {
+  const events: Event[] = [];
+  const writes: Array<{ data: Buffer; completes: number }> = [];
+  const handler: ConnectionHandler<object> = {
+    write: (_owner, data, completes) => writes.push({ data: Buffer.from(data), completes }),
+    message: (_owner, data) => events.push(['message', data]),
+    ping: (_owner, payload) => events.push(['ping', Buffer.from(payload)]),
+    pong: (_owner, payload) => events.push(['pong', Buffer.from(payload)]),
+    closing: (_owner, code, reason) => events.push(['closing', code, reason]),
+    failed: (_owner, code, reason) => events.push(['failed', code, reason]),
+  };
+  const connection = new Connection<object>({}, handler, options);
+  const frames = (): Frame[] => decodeFrames(Buffer.concat(writes.map((w) => w.data)));
+  return {
+    connection,
+    events,
+    writes,
+    frames,
+    closeCode: () => {
+      const close = frames().find((f) => f.opcode === 8);
+      if (!close) return undefined;
+      return close.payload.length >= 2 ? close.payload.readUInt16BE(0) : null;
+    },
+  };
+}
+
+/**
+ * Feeds a copy of `bytes` to the connection in pieces of `step` bytes (a
+ * connection owns what it receives: it unmasks in place).
+ */
+export function feed(connection: Connection<object>, bytes: Buffer, step = bytes.length): void {
+  const copy = Buffer.from(bytes);
+  for (let i = 0; i < copy.length; i += step) connection.receive(copy.subarray(i, i + step));
+}

@@ -1,0 +1,491 @@
+// The protocol connection, bytes in and bytes out, without sockets: every
+// rule from both roles (the server expects masked frames, the client
+// unmasked ones), each input also split at every byte boundary.
+
+import zlib from 'node:zlib';
+import t from 'tap';
+import { Connection } from '../../../src/protocol/connection.js';
+import { acceptExtensions, offerExtensions, resolveExtensions } from '../../../src/protocol/extensions.js';
+import { frame } from '../../helpers/peers.js';
+import { decodeFrames, feed, wire } from '../../helpers/wire.js';
+
+const ROLES = [
+  { name: 'server', client: false, peerMasks: true },
+  { name: 'client', client: true, peerMasks: false },
+] as const;
+
+const u16 = (code: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(code);
+  return b;
+};
+
+for (const role of ROLES) {
+  const peer = (
+    opcode: number,
+    payload: Buffer | string = Buffer.alloc(0),
+    options: { fin?: boolean; rsv?: number } = {},
+  ) => frame(opcode, payload, { masked: role.peerMasks, ...options });
+
+  t.test(`Connection (${role.name})`, async (t) => {
+    t.test('messages', async (t) => {
+      t.test('a text message arrives whole however the bytes are split', async (t) => {
+        const bytes = Buffer.concat([peer(1, 'héllo ☃'), peer(1, 'second')]);
+        for (const step of [1, 2, 3, 7, bytes.length]) {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          feed(w.connection, bytes, step);
+          t.same(
+            w.events,
+            [
+              ['message', 'héllo ☃'],
+              ['message', 'second'],
+            ],
+            `split every ${step} bytes`,
+          );
+        }
+      });
+
+      t.test('a single-frame binary message is a view of the bytes received, not a copy', async (t) => {
+        const input = peer(2, Buffer.from([1, 2, 3, 4, 5]));
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(input);
+        const [[kind, data]] = w.events as [['message', Buffer]];
+        t.equal(kind, 'message');
+        t.same([...data], [1, 2, 3, 4, 5]);
+        t.equal(data.buffer, input.buffer, 'the same memory as the input chunk');
+      });
+
+      t.test('fragments are joined, with control frames between them answered at once', async (t) => {
+        const bytes = Buffer.concat([
+          peer(2, Buffer.from([1, 2]), { fin: false }),
+          peer(9, 'between'),
+          peer(0, Buffer.from([3]), { fin: false }),
+          peer(0, Buffer.from([4, 5])),
+          peer(1, 'ab', { fin: false }),
+          peer(0, 'c'),
+        ]);
+        for (const step of [1, 5, bytes.length]) {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          feed(w.connection, bytes, step);
+          t.equal(w.events.length, 3);
+          t.same(w.events[0], ['ping', Buffer.from('between')]);
+          t.same(w.events[1], ['message', Buffer.from([1, 2, 3, 4, 5])]);
+          t.same(w.events[2], ['message', 'abc']);
+          const pong = w.frames()[0];
+          t.same([pong?.opcode, String(pong?.payload)], [10, 'between'], 'the pong carries the ping data');
+        }
+      });
+
+      t.test('empty messages and a 70,000-byte message (64-bit length) arrive', async (t) => {
+        const big = Buffer.alloc(70_000, 7);
+        const w = wire({ client: role.client, maxLength: 100_000 });
+        feed(w.connection, Buffer.concat([peer(1, ''), peer(2, Buffer.alloc(0)), peer(2, big)]), 4096);
+        t.same(w.events[0], ['message', '']);
+        t.same(w.events[1], ['message', Buffer.alloc(0)]);
+        t.same((w.events[2] as ['message', Buffer])[1].equals(big), true);
+      });
+    });
+
+    t.test('UTF-8', async (t) => {
+      t.test('invalid UTF-8 in a text message fails with 1007', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(peer(1, Buffer.from([0x68, 0xff])));
+        t.same(w.events, [['failed', 1007, 'Invalid UTF-8 in a text message']]);
+        t.equal(w.closeCode(), 1007);
+      });
+
+      t.test(
+        'a fragmented text message fails at the first fragment that cannot be UTF-8, not at its end',
+        async (t) => {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          w.connection.receive(peer(1, 'fine so far', { fin: false }));
+          t.same(w.events, []);
+          // 0xC0 can never start a valid sequence: the message is over here.
+          w.connection.receive(peer(0, Buffer.from([0x61, 0xc0]), { fin: false }));
+          t.same(w.events, [['failed', 1007, 'Invalid UTF-8 in a text message']]);
+          t.equal(w.closeCode(), 1007);
+        },
+      );
+
+      t.test('a character split across fragments is fine; one left unfinished fails at the end', async (t) => {
+        const snowman = Buffer.from('☃');
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(peer(1, snowman.subarray(0, 1), { fin: false }));
+        w.connection.receive(peer(0, snowman.subarray(1, 2), { fin: false }));
+        w.connection.receive(peer(0, snowman.subarray(2)));
+        t.same(w.events, [['message', '☃']]);
+        const cut = wire({ client: role.client, maxLength: 1000 });
+        cut.connection.receive(peer(1, snowman.subarray(0, 2), { fin: false }));
+        t.same(cut.events, [], 'an unfinished sequence may still complete');
+        cut.connection.receive(peer(0, ''));
+        t.same(cut.events, [['failed', 1007, 'A text message ended inside a UTF-8 sequence']]);
+      });
+
+      t.test('a byte order mark is kept, as data', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(peer(1, '\ufeffa', { fin: false }));
+        w.connection.receive(peer(0, 'b'));
+        t.same(w.events, [['message', '\ufeffab']]);
+      });
+    });
+
+    t.test('protocol errors fail the connection with the RFC 6455 code', async (t) => {
+      const cases: Array<[string, Buffer[], number]> = [
+        ['a frame masked the wrong way', [frame(1, 'x', { masked: !role.peerMasks })], 1002],
+        ['reserved bits without an extension', [peer(1, 'x', { rsv: 4 })], 1002],
+        ['reserved bits on a control frame', [peer(9, 'x', { rsv: 4 })], 1002],
+        ...[3, 4, 5, 6, 7, 11, 12, 13, 14, 15].map((op): [string, Buffer[], number] => [
+          `opcode ${op}`,
+          [peer(op, 'x')],
+          1002,
+        ]),
+        ['a fragmented control frame', [peer(9, 'x', { fin: false })], 1002],
+        ['a control frame over 125 bytes', [peer(10, Buffer.alloc(126))], 1002],
+        ['a continuation with no message', [peer(0, 'x')], 1002],
+        ['a new message inside a fragmented one', [peer(1, 'a', { fin: false }), peer(2, 'b')], 1002],
+        ['a close frame with a 1-byte body', [peer(8, Buffer.from([3]))], 1002],
+        ...[0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535].map((code): [string, Buffer[], number] => [
+          `close code ${code}`,
+          [peer(8, u16(code))],
+          1002,
+        ]),
+        ['invalid UTF-8 in a close reason', [peer(8, Buffer.concat([u16(1000), Buffer.from([0xc3, 0x28])]))], 1007],
+      ];
+      for (const [name, frames, code] of cases) {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        for (const bytes of frames) w.connection.receive(bytes);
+        t.equal(w.events.length, 1, `${name}: one report`);
+        t.equal(w.events[0]?.[0], 'failed', `${name}: failed`);
+        t.equal(w.closeCode(), code, `${name}: ${code} sent`);
+        t.equal(w.connection.closed, true);
+        // Everything after a failure is ignored.
+        w.connection.receive(peer(1, 'after'));
+        t.equal(w.events.length, 1, `${name}: nothing after`);
+      }
+    });
+
+    t.test('a frame length with its top bit set fails with 1002', async (t) => {
+      const header = Buffer.from([
+        0x82,
+        (role.peerMasks ? 0x80 : 0) | 127,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        ...(role.peerMasks ? [1, 2, 3, 4] : []),
+      ]);
+      const w = wire({ client: role.client, maxLength: 1000 });
+      w.connection.receive(header);
+      t.equal(w.closeCode(), 1002);
+    });
+
+    t.test('maxLength', async (t) => {
+      t.test('a frame over maxLength fails with 1009 from its header, before its payload arrives', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1024 });
+        const bytes = peer(2, Buffer.alloc(1025));
+        w.connection.receive(bytes.subarray(0, 8));
+        t.same(w.events, [['failed', 1009, 'A message over maxLength (1024 bytes)']]);
+        t.equal(w.closeCode(), 1009);
+      });
+
+      t.test('fragments that add up past maxLength fail at the fragment that crosses it', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1024 });
+        w.connection.receive(peer(2, Buffer.alloc(600), { fin: false }));
+        t.same(w.events, []);
+        w.connection.receive(peer(0, Buffer.alloc(600), { fin: false }).subarray(0, 8));
+        t.equal(w.closeCode(), 1009);
+      });
+
+      t.test('a message of exactly maxLength is delivered; control frames do not count', async (t) => {
+        const w = wire({ client: role.client, maxLength: 10 });
+        w.connection.receive(Buffer.concat([peer(2, Buffer.alloc(5), { fin: false }), peer(9, 'p'.repeat(100))]));
+        w.connection.receive(peer(0, Buffer.alloc(5)));
+        t.same(
+          w.events.map((e) => e[0]),
+          ['ping', 'message'],
+        );
+      });
+    });
+
+    t.test('closing', async (t) => {
+      t.test('an empty close frame is reported as 1005 and answered with an empty one', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(peer(8));
+        t.same(w.events, [['closing', 1005, '']]);
+        t.equal(w.closeCode(), null, 'the answer has no code either (1005 MUST NOT be sent)');
+        t.equal(w.connection.closed, true);
+      });
+
+      t.test("the peer's code and reason are reported and echoed", async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(peer(8, Buffer.concat([u16(4000), Buffer.from('bye ☃')])));
+        t.same(w.events, [['closing', 4000, 'bye ☃']]);
+        const close = w.frames()[0];
+        t.equal(close?.payload.readUInt16BE(0), 4000);
+        t.equal(close?.payload.subarray(2).toString(), 'bye ☃');
+        t.equal(close?.masked, role.client, 'the client masks what it sends');
+      });
+
+      t.test(
+        'close() sends a close frame once; the answer completes the handshake without a second frame',
+        async (t) => {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          w.connection.close(3000, 'done');
+          w.connection.close(3001, 'again');
+          t.equal(w.connection.closing, true);
+          t.equal(w.connection.closed, false);
+          w.connection.text('too late', 8);
+          w.connection.receive(peer(1, 'still delivered'));
+          w.connection.receive(peer(8, u16(3000)));
+          t.same(w.events, [
+            ['message', 'still delivered'],
+            ['closing', 3000, ''],
+          ]);
+          t.same(
+            w.frames().map((f) => f.opcode),
+            [8],
+            'one close frame and nothing else',
+          );
+          t.equal(w.closeCode(), 3000);
+        },
+      );
+
+      t.test('close() without a code sends an empty close frame', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.close(undefined, '');
+        t.equal(w.closeCode(), null);
+      });
+
+      t.test('bytes after the close frame are ignored', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(Buffer.concat([peer(8, u16(1000)), peer(1, 'ignored'), peer(0, 'x')]));
+        t.same(w.events, [['closing', 1000, '']]);
+      });
+
+      t.test('fail() sends its code once, with a reason cut to 123 bytes, and then nothing', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        t.equal(w.connection.fail(1001, '☃'.repeat(100)), true);
+        t.equal(w.connection.fail(1002, 'again'), false);
+        w.connection.ping(Buffer.from('x'));
+        w.connection.receive(peer(1, 'ignored'));
+        const [close] = w.frames();
+        t.equal(close?.payload.readUInt16BE(0), 1001);
+        t.ok((close?.payload.length ?? 0) <= 125);
+        t.equal(close?.payload.subarray(2).toString(), '☃'.repeat(41));
+        t.equal(w.frames().length, 1);
+        t.same(w.events, [], 'fail() reports nothing: its caller knows');
+      });
+
+      t.test('abort() sends nothing', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.abort();
+        w.connection.close(1000, '');
+        t.equal(w.writes.length, 0);
+        t.equal(w.connection.closed, true);
+      });
+    });
+
+    t.test('sending', async (t) => {
+      t.test(
+        `messages go out as single frames, ${role.client ? 'masked' : 'unmasked'}, the last write carrying the size`,
+        async (t) => {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          w.connection.text('hé', 3);
+          w.connection.binary(Buffer.alloc(20_000, 1));
+          w.connection.ping(Buffer.from('p'));
+          const frames = w.frames();
+          t.same(
+            frames.map((f) => [f.opcode, f.fin, f.masked, f.payload.length]),
+            [
+              [1, true, role.client, 3],
+              [2, true, role.client, 20_000],
+              [9, true, role.client, 1],
+            ],
+          );
+          t.equal(frames[0]?.payload.toString(), 'hé');
+          t.ok(frames[1]?.payload.equals(Buffer.alloc(20_000, 1)));
+          t.same(
+            w.writes.filter((write) => write.completes > 0).map((write) => write.completes),
+            [3, 20_000],
+          );
+        },
+      );
+
+      t.test('pongs answer pings until our close frame is out', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(peer(9, 'one'));
+        w.connection.close(1000, '');
+        w.connection.receive(peer(9, 'two'));
+        t.same(
+          w.frames().map((f) => [f.opcode, String(f.payload.subarray(f.opcode === 8 ? 2 : 0))]),
+          [
+            [10, 'one'],
+            [8, ''],
+          ],
+        );
+        t.same(
+          w.events.map((e) => e[0]),
+          ['ping', 'ping'],
+        );
+      });
+    });
+  });
+}
+
+t.test('Connection with permessage-deflate', async (t) => {
+  /** A server and a client connection wired to each other, deflate negotiated. */
+  function pair(params: object = {}, maxLength = 1 << 20) {
+    const serverConfig = resolveExtensions(undefined, { threshold: 0, ...params }, 'server', maxLength);
+    const clientConfig = resolveExtensions(undefined, { threshold: 0, ...params }, 'client', maxLength);
+    const offer = offerExtensions(clientConfig);
+    const accepted = acceptExtensions(serverConfig, offer?.header ?? undefined);
+    const clientNegotiated = offer?.activate(accepted?.header);
+    const server = wire({ client: false, maxLength, extensions: accepted?.negotiated });
+    const client = wire({ client: true, maxLength, extensions: clientNegotiated });
+    return { server, client, header: accepted?.header };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+  async function until(predicate: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error('condition not met in 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  t.test('messages are compressed (RSV1) and inflated in order, with a close frame behind them', async (t) => {
+    const { server, client, header } = pair();
+    t.match(header, /^permessage-deflate/);
+    client.connection.text('a'.repeat(1000), 1000);
+    client.connection.binary(Buffer.alloc(5000, 9));
+    client.connection.close(1000, 'bye');
+    await until(() => client.frames().length === 3);
+    const frames = client.frames();
+    t.same(
+      frames.map((f) => [f.opcode, f.rsv]),
+      [
+        [1, 0x40],
+        [2, 0x40],
+        [8, 0],
+      ],
+      'data frames compressed, the close frame after them',
+    );
+    t.ok((frames[0]?.payload.length ?? 1000) < 100, 'compressed');
+    server.connection.receive(Buffer.concat(client.writes.map((w) => w.data)));
+    await until(() => server.events.length === 3);
+    t.same(server.events[0], ['message', 'a'.repeat(1000)]);
+    t.ok((server.events[1] as ['message', Buffer])[1].equals(Buffer.alloc(5000, 9)));
+    t.same(server.events[2], ['closing', 1000, 'bye'], 'the close frame waited for the messages before it');
+  });
+
+  t.test('below the threshold a message goes uncompressed, still in order', async (t) => {
+    const { client } = pair({ threshold: 100 });
+    client.connection.text('x'.repeat(500), 500);
+    client.connection.text('small', 5);
+    await until(() => client.frames().length === 2);
+    t.same(
+      client.frames().map((f) => [f.rsv, f.payload.length < 500]),
+      [
+        [0x40, true],
+        [0, true],
+      ],
+    );
+    t.equal(client.frames()[1]?.payload.toString(), 'small');
+  });
+
+  t.test('a compressed message inflating past maxLength fails with 1009, with memory near the limit', async (t) => {
+    const maxLength = 1 << 20;
+    const { server } = pair({}, maxLength);
+    // 64 MiB of zeros: about 64 KB on the wire, under maxLength there.
+    const bomb = zlib.deflateRawSync(Buffer.alloc(64 << 20), { level: 9 });
+    const wireBytes = bomb.subarray(0, bomb.length - 4);
+    t.ok(wireBytes.length < maxLength, `the bomb is ${wireBytes.length} bytes on the wire, under maxLength`);
+    const before = process.memoryUsage().arrayBuffers;
+    server.connection.receive(frame(2, wireBytes, { rsv: 4 }));
+    await until(() => server.events.length > 0);
+    t.same(server.events, [
+      ['failed', 1009, 'permessage-deflate: A compressed message inflated past maxLength (1048576 bytes)'],
+    ]);
+    t.equal(server.closeCode(), 1009);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    t.ok(grown < 16 << 20, `external memory grew ${grown} bytes, not 64 MiB`);
+    await settle();
+    t.equal(server.events.length, 1, 'one report, and no late zlib error');
+  });
+
+  t.test('corrupt compressed data fails with 1007', async (t) => {
+    const { server } = pair();
+    server.connection.receive(frame(1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]), { rsv: 4 }));
+    await until(() => server.events.length > 0);
+    t.equal(server.events[0]?.[0], 'failed');
+    t.equal(server.closeCode(), 1007);
+  });
+
+  t.test('RSV1 on a continuation frame is a protocol error (RFC 7692 §6.1)', async (t) => {
+    const { server } = pair();
+    server.connection.receive(frame(1, 'a', { fin: false, rsv: 4 }));
+    server.connection.receive(frame(0, 'b', { rsv: 4 }));
+    t.equal(server.closeCode(), 1002);
+  });
+
+  t.test('a message that arrives while one inflates waits for it, and so does a close frame', async (t) => {
+    const { server } = pair();
+    const compressed = zlib.deflateRawSync(Buffer.from('first'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    server.connection.receive(
+      Buffer.concat([
+        frame(1, compressed.subarray(0, compressed.length - 4), { rsv: 4 }),
+        frame(1, 'second'),
+        frame(8, Buffer.from([0x03, 0xe8])),
+      ]),
+    );
+    await until(() => server.events.length === 3);
+    t.same(server.events, [
+      ['message', 'first'],
+      ['message', 'second'],
+      ['closing', 1000, ''],
+    ]);
+  });
+
+  t.test('fail() while a message inflates drops it', async (t) => {
+    const { server } = pair();
+    const compressed = zlib.deflateRawSync(Buffer.alloc(100_000, 1), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    server.connection.receive(frame(2, compressed.subarray(0, compressed.length - 4), { rsv: 4 }));
+    server.connection.fail(1001, 'going');
+    await settle();
+    t.same(server.events, []);
+    t.equal(server.closeCode(), 1001);
+  });
+});
+
+t.test('Connection owner and handler', async (t) => {
+  t.test('the handler is called with the owner, so no closure is made per connection', async (t) => {
+    const owner = {};
+    const seen: unknown[] = [];
+    const noop = () => {};
+    const connection = new Connection(
+      owner,
+      {
+        write: noop,
+        message: (o) => seen.push(o),
+        ping: noop,
+        pong: noop,
+        closing: noop,
+        failed: noop,
+      },
+      { client: false, maxLength: 100 },
+    );
+    connection.receive(frame(1, 'x'));
+    t.equal(seen[0], owner);
+  });
+
+  t.test('decodeFrames reads what the connection writes', async (t) => {
+    t.same(
+      decodeFrames(frame(2, Buffer.from([1]), { masked: true })).map((f) => [f.opcode, [...f.payload]]),
+      [[2, [1]]],
+    );
+  });
+});
