@@ -45,3 +45,11 @@ export function run(t: Test, file: string, args: string[] = [], env: Record<stri
     },
   };
 }
+
+/**
+ * How to run npm from a spec: the npm that runs `npm test` when there is one
+ * (npm_execpath), else the `npm` on PATH.
+ */
+export const NPM: [string, ...string[]] = process.env.npm_execpath?.endsWith('npm-cli.js')
+  ? [process.execPath, process.env.npm_execpath]
+  : ['npm'];
