@@ -6,10 +6,11 @@ import t from 'tap';
 
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
-import { openPage } from '../helpers/browser.js';
+import { openPage, requireChromium } from '../helpers/browser.js';
 import { run } from '../helpers/spawn.js';
 
 t.test('the demo page and the terminal client chat with each other', async (t) => {
+  if (!requireChromium(t)) return;
   const server = run(t, 'examples/demo/server.mjs', [], { PORT: '0' });
   const [, port] = await server.waitFor(/localhost:(\d+)/);
   const base = `http://127.0.0.1:${port}`;

@@ -12,6 +12,7 @@ import WS from 'ws';
 import { WebSocket } from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
 import { startConnectProxy } from '../helpers/proxies.js';
+import { requirePeer } from '../helpers/require-peer.js';
 import { run } from '../helpers/spawn.js';
 import { certificates } from '../helpers/tls.js';
 
@@ -68,6 +69,7 @@ t.test('examples', async (t) => {
   });
 
   t.test('client-tls-proxy.mjs connects over TLS with a CA file, through a proxy with credentials', async (t) => {
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
     const { ca, key, cert } = certificates();
     const dir = mkdtempSync(join(tmpdir(), 'isosocket-example-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
