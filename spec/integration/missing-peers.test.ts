@@ -46,13 +46,13 @@ async function runWithoutPeers(
 t.test('without the system peers on PATH', async (t) => {
   t.test('a suite that needs nginx is skipped with one line naming nginx-light', async (t) => {
     const { code, output, skips } = await runWithoutPeers(t, 'spec/integration/nginx.test.ts');
-    t.equal(code, 0, output);
+    t.equal(code, 0, 'the spec passes', { output });
     t.same(skips, ['ok 1 - behind nginx # SKIP needs nginx, not found on PATH: apt-get install nginx-light']);
   });
 
   t.test(`with ${REQUIRE_PEERS}=1 the same missing peer is a failure, naming the package`, async (t) => {
     const { code, output } = await runWithoutPeers(t, 'spec/integration/nginx.test.ts', { [REQUIRE_PEERS]: '1' });
-    t.equal(code, 1, output);
+    t.equal(code, 1, 'the spec fails', { output });
     t.match(
       output,
       `not ok 1 - needs nginx, not found on PATH: apt-get install nginx-light (${REQUIRE_PEERS}=1 makes this a failure)`,
@@ -61,7 +61,7 @@ t.test('without the system peers on PATH', async (t) => {
 
   t.test('the suites that need openssl and tinyproxy are skipped, and the rest of the file still runs', async (t) => {
     const { code, output, skips } = await runWithoutPeers(t, 'spec/integration/client-transport.test.ts');
-    t.equal(code, 0, output);
+    t.equal(code, 0, 'the spec passes', { output });
     t.same(
       skips.map((line) => line.trim()),
       [
@@ -76,7 +76,7 @@ t.test('without the system peers on PATH', async (t) => {
 
   t.test('a browser suite is skipped naming chromium', async (t) => {
     const { code, output, skips } = await runWithoutPeers(t, 'spec/browser/parity.test.ts');
-    t.equal(code, 0, output);
+    t.equal(code, 0, 'the spec passes', { output });
     t.same(skips, [
       'ok 1 - the same scenarios in Chromium and in Node give identical event traces # SKIP needs chromium, not found on PATH: apt-get install chromium',
     ]);
