@@ -1,30 +1,51 @@
-// Builds dist/esm (ES modules) and dist/cjs (CommonJS), and the CommonJS entry
-// whose module.exports is the WebSocket class itself, as faye-websocket's is.
+// Builds the package: one CommonJS build of src/ (dist/cjs), and two thin
+// entry points over it, so that `import` and `require` share one copy of
+// every class (no dual-package hazard: an imported Client is
+// `instanceof require('isosocket').Client`, and both see the same types).
+//
+// - dist/cjs/main.cjs: `require('isosocket')` is the WebSocket class with
+//   everything else attached, as faye-websocket's module is.
+// - dist/index.mjs: `import WebSocket, { EventSource, Client } from 'isosocket'`,
+//   the same objects, re-exported from main.cjs.
+//
+// No source maps are emitted: src/ is not shipped, and a map pointing at
+// files that are not there only misleads debuggers.
+//
+// References:
+// - Node.js docs, "Dual CommonJS/ES module packages" (the wrapper approach)
+// - TypeScript handbook, "Modules - Reference" (nodenext, export =)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-const tsc = (project) =>
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project], { stdio: 'inherit' });
+const require = createRequire(import.meta.url);
+
+let tsc;
+try {
+  tsc = require.resolve('typescript/bin/tsc');
+} catch {
+  console.error('isosocket build: TypeScript is not installed. Run `npm ci` first (it installs the devDependencies).');
+  process.exit(1);
+}
 
 rmSync('dist', { recursive: true, force: true });
-tsc('tsconfig.json');
-tsc('tsconfig.cjs.json');
-// A hand-written declaration both entry points reference (tsc does not copy
-// it), in one place so that a program loading both entries sees it once.
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+// A hand-written declaration the entry's types reference (tsc does not copy
+// it): permessage-deflate's types, so that `import deflate from
+// 'permessage-deflate'` compiles in any project that imports isosocket.
 mkdirSync('dist/types', { recursive: true });
 copyFileSync('src/types/permessage-deflate.d.cts', 'dist/types/permessage-deflate.d.cts');
-for (const entry of ['dist/esm/index.d.ts', 'dist/cjs/index.d.ts']) {
-  writeFileSync(
-    entry,
-    readFileSync(entry, 'utf8').replace(
-      /path="[^"]*permessage-deflate\.d\.cts"/,
-      'path="../types/permessage-deflate.d.cts"',
-    ),
-  );
-}
+writeFileSync(
+  'dist/cjs/index.d.ts',
+  readFileSync('dist/cjs/index.d.ts', 'utf8').replace(
+    /path="[^"]*permessage-deflate\.d\.cts"/,
+    'path="../types/permessage-deflate.d.cts"',
+  ),
+);
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
+
+// require('isosocket'): the WebSocket class, with every other export attached.
 writeFileSync(
   'dist/cjs/main.cjs',
   `'use strict';
@@ -38,9 +59,32 @@ WebSocket.default = WebSocket;
 module.exports = WebSocket;
 `,
 );
-// Types for require('isosocket'): the class, with every export as a member.
-const require = createRequire(import.meta.url);
+
+// import 'isosocket': the same objects, re-exported. Every value export of
+// the barrel is listed, so a new export cannot be missed here.
 const values = Object.keys(require('../dist/cjs/index.js')).filter((n) => n !== 'default');
+const named = values.filter((n) => n !== 'WebSocket');
+writeFileSync(
+  'dist/index.mjs',
+  `// import 'isosocket': a thin wrapper over the CommonJS build, so that import and
+// require share one copy of every class.
+import WebSocket from './cjs/main.cjs';
+
+export default WebSocket;
+export { WebSocket };
+export const { ${named.join(', ')} } = WebSocket;
+`,
+);
+// Its types are the CommonJS build's declarations, re-exported: one
+// declaration per class, so ESM and CommonJS types are the same types.
+writeFileSync(
+  'dist/index.d.mts',
+  `export * from './cjs/index.js';
+export { WebSocket as default } from './cjs/index.js';
+`,
+);
+
+// Types for require('isosocket'): the class, with every export as a member.
 const types = [...readFileSync('dist/cjs/index.d.ts', 'utf8').matchAll(/export (?:type )?\{([^}]*)\}/g)]
   .flatMap((m) => m[1].split(','))
   .map((name) =>

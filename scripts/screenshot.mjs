@@ -12,13 +12,12 @@ const server = spawn(process.execPath, ['examples/demo/server.mjs'], {
   env: { ...process.env, PORT: '0' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const port = await new Promise((resolve) =>
+const base = await new Promise((resolve) =>
   server.stdout.on('data', (chunk) => {
-    const match = /localhost:(\d+)/.exec(String(chunk));
+    const match = /demo on (http:\/\/[^/]+)\//.exec(String(chunk));
     if (match) resolve(match[1]);
   }),
 );
-const base = `http://127.0.0.1:${port}`;
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   const page = await browser.newPage({ viewport: { width: 900, height: 620 } });

@@ -1,6 +1,14 @@
 // The demo's client code, shared: the page runs it with the browser's own
 // WebSocket and EventSource, the terminal client (client.mjs) with
 // isosocket's WebSocket.Client and EventSource.Client. Nothing else differs.
+//
+// The chat socket reconnects by itself, with exponential backoff and jitter,
+// when the connection drops (a server restart, a network change); lines said
+// meanwhile wait in an outbox and go out once it is back. The feed needs none
+// of this: an EventSource reconnects on its own.
+
+const BACKOFF = { first: 500, max: 10_000 };
+const OUTBOX_LIMIT = 100;
 
 /**
  * Joins the chat at `base` (an http: URL) as `name`, and follows the feed.
@@ -8,13 +16,34 @@
  */
 export function joinChat({ WebSocket, EventSource, base, name, show }) {
   const chatUrl = `${base.replace(/^http/, 'ws')}/chat?name=${encodeURIComponent(name)}`;
-  const socket = new WebSocket(chatUrl);
-  socket.addEventListener('open', () => show('status', `connected as ${name}`));
-  socket.addEventListener('message', (event) => {
-    const message = JSON.parse(event.data);
-    show('chat', `${message.name}: ${message.text}`);
-  });
-  socket.addEventListener('close', (event) => show('status', `chat closed (${event.code})`));
+  const outbox = [];
+  let socket;
+  let attempts = 0;
+  let retry;
+  let left = false;
+
+  const connect = () => {
+    socket = new WebSocket(chatUrl);
+    socket.addEventListener('open', () => {
+      attempts = 0;
+      show('status', `connected as ${name}`);
+      for (const text of outbox.splice(0)) socket.send(JSON.stringify({ text }));
+    });
+    socket.addEventListener('message', (event) => {
+      const message = JSON.parse(event.data);
+      show('chat', `${message.name}: ${message.text}`);
+    });
+    socket.addEventListener('close', (event) => {
+      if (left) return show('status', `chat closed (${event.code})`);
+      // Exponential backoff, capped, with jitter so that every page of a
+      // restarted server does not come back in the same millisecond.
+      const delay = Math.min(BACKOFF.max, BACKOFF.first * 2 ** attempts) * (0.5 + Math.random() / 2);
+      attempts += 1;
+      show('status', `chat closed (${event.code}), reconnecting in ${(delay / 1000).toFixed(1)} s`);
+      retry = setTimeout(connect, delay);
+    });
+  };
+  connect();
 
   const feed = new EventSource(`${base}/feed`);
   feed.addEventListener('clock', (event) => show('clock', event.data));
@@ -23,13 +52,21 @@ export function joinChat({ WebSocket, EventSource, base, name, show }) {
 
   return {
     say(text) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ text }));
+      if (socket.readyState === WebSocket.OPEN) return socket.send(JSON.stringify({ text }));
+      if (outbox.length >= OUTBOX_LIMIT) return show('status', 'not connected, and too much waiting to be sent');
+      outbox.push(text);
+      show('status', 'not connected: sending once the chat is open');
     },
     leave() {
+      left = true;
+      clearTimeout(retry);
       socket.close(1000, 'bye');
       feed.close();
     },
-    socket,
+    /** The current chat socket (a new one after each reconnection). */
+    get socket() {
+      return socket;
+    },
     feed,
   };
 }

@@ -2,12 +2,12 @@
 // running on isosocket's WebSocket.Client and EventSource.Client.
 //
 //   npm run demo:client -- [url] [name]        (type lines to chat; Ctrl-D leaves)
-//   echo hello | node examples/demo/client.mjs http://localhost:8080 robot
+//   echo hello | node examples/demo/client.mjs http://127.0.0.1:8080 robot
 import { createInterface } from 'node:readline';
 import isosocket from 'isosocket';
 import { joinChat } from './chat.mjs';
 
-const [base = `http://localhost:${process.env.PORT ?? 8080}`, name = `terminal-${process.pid}`] = process.argv.slice(2);
+const [base = `http://127.0.0.1:${process.env.PORT ?? 8080}`, name = `terminal-${process.pid}`] = process.argv.slice(2);
 
 const chat = joinChat({
   WebSocket: isosocket.Client,
@@ -19,13 +19,8 @@ const chat = joinChat({
   },
 });
 
+// Lines typed while the chat is connecting or reconnecting wait in chat.mjs's
+// outbox and go out once it is open.
 const lines = createInterface({ input: process.stdin });
-const pending = [];
-lines.on('line', (line) => {
-  if (chat.socket.readyState === chat.socket.OPEN) chat.say(line);
-  else pending.push(line);
-});
-chat.socket.addEventListener('open', () => {
-  for (const line of pending.splice(0)) chat.say(line);
-});
+lines.on('line', (line) => chat.say(line));
 lines.on('close', () => setTimeout(() => chat.leave(), Number(process.env.LINGER_MS ?? 500)));

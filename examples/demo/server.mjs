@@ -1,6 +1,7 @@
 // The demo server: a chat over WebSocket (every message to every open page),
 // a live feed over server-sent events (the server clock, joins and leaves),
-// and the page. `npm start` runs it; PORT picks the port (default 8080).
+// and the page. `npm start` runs it; PORT picks the port (default 8080), HOST
+// the address (default 127.0.0.1, loopback only).
 // With REDIS_URL set, chat and feed go through Redis pub/sub, so several
 // processes behind nginx serve one chat.
 import { readFileSync } from 'node:fs';
@@ -70,7 +71,9 @@ const clock = setInterval(() => {
 
 const shutdown = async () => {
   clearInterval(clock);
-  for (const ws of sockets) ws.close(1001, 'server shutting down');
+  // 1000: the server socket's close() takes 1000 or 3000-4999 today (1001,
+  // going away, would fit better). Pages reconnect either way (chat.mjs).
+  for (const ws of sockets) ws.close(1000, 'server shutting down');
   for (const es of feeds) es.close();
   server.close();
   await bus.close();
@@ -78,9 +81,16 @@ const shutdown = async () => {
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);
 
-server.listen(Number(process.env.PORT ?? 8080), () => {
-  const port = server.address().port;
-  console.log(
-    `isosocket demo on http://localhost:${port}/ (pid ${process.pid}${process.env.REDIS_URL ? ', via Redis' : ''})`,
-  );
+// Loopback only unless HOST says otherwise (HOST=0.0.0.0 serves every
+// interface); the address printed is the one the server is bound to.
+const host = process.env.HOST ?? '127.0.0.1';
+const port = Number(process.env.PORT ?? 8080);
+server.on('error', (error) => {
+  console.error(`isosocket demo: cannot listen on ${host} port ${port}: ${error.message} (set PORT or HOST)`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  const { address, family, port } = server.address();
+  const origin = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+  console.log(`isosocket demo on ${origin}/ (pid ${process.pid}${process.env.REDIS_URL ? ', via Redis' : ''})`);
 });

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { Client, EventSource, EventSourceClient, WebSocket } from '../../src/index.js';
-import { openPage } from '../helpers/browser.js';
+import { openPage, requireChromium } from '../helpers/browser.js';
 import { listen } from '../helpers/listen.js';
 import { freePort } from '../helpers/proxies.js';
 
@@ -275,6 +275,7 @@ async function startServer(t: Test) {
 }
 
 t.test('the same scenarios in Chromium and in Node give identical event traces', async (t) => {
+  if (!requireChromium(t)) return;
   const { port } = await startServer(t);
   const refusedPort = await freePort();
   const base = {

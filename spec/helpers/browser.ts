@@ -4,6 +4,12 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Test } from 'tap';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
+import { requirePeer } from './require-peer.js';
+
+/** Skips (or, on CI, fails) the suite when Chromium is missing; see requirePeer. */
+export function requireChromium(t: Test): boolean {
+  return requirePeer(t, CHROMIUM_PATH, 'chromium');
+}
 
 /** Launches Chromium and opens a page at `url`. */
 export async function openPage(t: Test, url: string): Promise<{ browser: Browser; page: Page }> {

@@ -16,6 +16,7 @@ import {
 } from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
 import { freePort, startConnectProxy, startTinyproxy } from '../helpers/proxies.js';
+import { requirePeer } from '../helpers/require-peer.js';
 import { isoPeer, wsPeer } from '../helpers/servers.js';
 import { certificates } from '../helpers/tls.js';
 import { next, trace } from '../helpers/trace.js';
@@ -31,9 +32,10 @@ async function echoes(t: Test, ws: Client): Promise<void> {
 }
 
 t.test('WebSocket.Client transport', async (t) => {
-  const { ca, key, cert } = certificates();
-
   t.test('TLS', async (t) => {
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
+    const { ca, key, cert } = certificates();
+
     t.test('verifies certificates by default: an unknown CA fails the connection', async (t) => {
       const peer = await isoPeer(t, { tls: { key, cert } });
       const ws = new Client(peer.url);
@@ -102,6 +104,9 @@ t.test('WebSocket.Client transport', async (t) => {
   });
 
   t.test('through tinyproxy', async (t) => {
+    if (!requirePeer(t, 'tinyproxy', 'tinyproxy') || !requirePeer(t, 'openssl', 'openssl')) return;
+    const { ca, key, cert } = certificates();
+
     t.test('ws: through CONNECT', async (t) => {
       const proxy = await startTinyproxy(t);
       const peer = await wsPeer(t);
@@ -179,6 +184,8 @@ t.test('WebSocket.Client transport', async (t) => {
   });
 
   t.test('an https: proxy origin means TLS to the proxy, verified with proxy.tls', async (t) => {
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
+    const { ca, key, cert } = certificates();
     const proxy = await startConnectProxy(t, { tls: { key, cert } });
     const peer = await wsPeer(t);
     await echoes(t, new Client(peer.url, [], { proxy: { origin: proxy.origin, tls: { ca } } }));

@@ -5,13 +5,18 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import WS from 'ws';
 import { WebSocket } from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
+import { until } from '../helpers/peers.js';
 import { startConnectProxy } from '../helpers/proxies.js';
+import { connectRaw, handshake } from '../helpers/raw.js';
+import { requirePeer } from '../helpers/require-peer.js';
+import { startNginx } from '../helpers/services.js';
 import { run } from '../helpers/spawn.js';
 import { certificates } from '../helpers/tls.js';
 
@@ -22,6 +27,25 @@ async function echo(url: string, message: string): Promise<string> {
   const [data] = await once(client, 'message');
   client.close();
   return String(data);
+}
+
+/** The first message a `ws` client receives from `url`. */
+async function firstMessage(t: Test, url: string, options: WS.ClientOptions = {}): Promise<string> {
+  const client = new WS(url, options);
+  t.teardown(() => client.terminate());
+  const [data] = await once(client, 'message');
+  return String(data);
+}
+
+/** Whether a TCP connection to the address is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 }
 
 t.test('examples', async (t) => {
@@ -69,6 +93,7 @@ t.test('examples', async (t) => {
   });
 
   t.test('client-tls-proxy.mjs connects over TLS with a CA file, through a proxy with credentials', async (t) => {
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
     const { ca, key, cert } = certificates();
     const dir = mkdtempSync(join(tmpdir(), 'isosocket-example-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -94,5 +119,61 @@ t.test('examples', async (t) => {
     const example = run(t, 'examples/sse-endpoint.mjs', [], { PORT: '0' });
     t.equal(await example.exited, 0, example.output());
     t.match(example.output(), /update "update 1\\nsecond line" id 1\nupdate "update 2\\nsecond line" id 2/);
+  });
+
+  t.test('demo/server.mjs (npm start) listens on 127.0.0.1 unless HOST says otherwise, and prints it', async (t) => {
+    const loopback = run(t, 'examples/demo/server.mjs', [], { PORT: '0' });
+    const [, port] = await loopback.waitFor(/demo on http:\/\/127\.0\.0\.1:(\d+)\//);
+    t.ok(await accepts('127.0.0.1', Number(port)));
+    t.notOk(await accepts('127.0.0.2', Number(port)), 'not bound to every interface');
+
+    const other = run(t, 'examples/demo/server.mjs', [], { PORT: '0', HOST: '127.0.0.2' });
+    const [, otherPort] = await other.waitFor(/demo on http:\/\/127\.0\.0\.2:(\d+)\//);
+    t.match(await fetch(`http://127.0.0.2:${otherPort}/`).then((r) => r.text()), /isosocket demo/);
+    t.notOk(await accepts('127.0.0.1', Number(otherPort)));
+  });
+
+  t.test('heartbeat.mjs closes a peer that stops answering pings, and keeps one that answers', async (t) => {
+    const server = run(t, 'examples/heartbeat.mjs', [], { PORT: '0', PING: '0.2' });
+    const [, port] = await server.waitFor(/listening on (\d+)/);
+    const alive = new WS(`ws://127.0.0.1:${port}/alive`);
+    t.teardown(() => alive.terminate());
+    let pings = 0;
+    alive.on('ping', () => pings++);
+    // A peer that completes the handshake and then never answers anything.
+    await connectRaw(t, Number(port), handshake(Number(port)).replace('GET / ', 'GET /dead '));
+    await server.waitFor(/\/dead error: No pong received within 0\.2 s of a ping\n\/dead close 1006/);
+    await until(() => pings >= 5, 10_000);
+    t.notMatch(server.output(), /\/alive close/, 'the peer that answers pings is still open after 5 of them');
+  });
+
+  t.test('client-ip.mjs takes X-Forwarded-For only from a trusted proxy', async (t) => {
+    const server = run(t, 'examples/client-ip.mjs', [], { PORT: '0' });
+    const [, port] = await server.waitFor(/listening on (\d+)/);
+    const url = `ws://127.0.0.1:${port}/`;
+    t.equal(await firstMessage(t, url), 'your address: 127.0.0.1');
+    t.equal(
+      await firstMessage(t, url, { headers: { 'X-Forwarded-For': '203.0.113.7' } }),
+      'your address: 203.0.113.7',
+      'from 127.0.0.1, a trusted proxy: the address it forwarded',
+    );
+    t.equal(
+      await firstMessage(t, url, { localAddress: '127.0.0.7', headers: { 'X-Forwarded-For': '203.0.113.7' } }),
+      'your address: 127.0.0.7',
+      'from an untrusted peer: the header is ignored',
+    );
+
+    t.test('behind nginx, a forged X-Forwarded-For from the client is not believed', async (t) => {
+      if (!requirePeer(t, 'nginx', 'nginx-light')) return;
+      const nginx = await startNginx(t, [Number(port)]);
+      t.equal(
+        await firstMessage(t, `ws://127.0.0.1:${nginx.port}/`, {
+          localAddress: '127.0.0.7',
+          headers: { 'X-Forwarded-For': '6.6.6.6' },
+        }),
+        'your address: 127.0.0.7',
+      );
+      await server.waitFor(/connection from 127\.0\.0\.7 \(X-Forwarded-For: 6\.6\.6\.6, 127\.0\.0\.7\)/);
+    });
   });
 });

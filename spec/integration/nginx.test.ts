@@ -10,10 +10,12 @@ import deflate from 'permessage-deflate';
 import t from 'tap';
 import WS from 'ws';
 import { Client, type CloseEvent, EventSource, EventSourceClient, WebSocket } from '../../src/index.js';
+import { requirePeer } from '../helpers/require-peer.js';
 import { startNginx } from '../helpers/services.js';
 import { next } from '../helpers/trace.js';
 
 t.test('behind nginx', async (t) => {
+  if (!requirePeer(t, 'nginx', 'nginx-light')) return;
   let release: () => void = () => {};
   const secondEvent = new Promise<void>((resolve) => (release = resolve));
   const seen: http.IncomingHttpHeaders[] = [];

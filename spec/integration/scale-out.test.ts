@@ -2,17 +2,17 @@
 // nginx: a message sent through one process reaches clients of the other,
 // and so do the feed's join events.
 
-import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { Client, EventSourceClient } from '../../src/index.js';
 import { until } from '../helpers/peers.js';
 import { freePort } from '../helpers/proxies.js';
+import { requirePeer } from '../helpers/require-peer.js';
 import { startNginx, startRedis } from '../helpers/services.js';
 import { run } from '../helpers/spawn.js';
 import { next } from '../helpers/trace.js';
 
 t.test('two demo processes behind nginx share one chat through Redis', async (t) => {
-  t.ok(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).includes('Redis server'));
+  if (!requirePeer(t, 'redis-server', 'redis-server') || !requirePeer(t, 'nginx', 'nginx-light')) return;
   const redis = await startRedis(t);
   const ports = [await freePort(), await freePort()];
   const processes = ports.map((port) =>

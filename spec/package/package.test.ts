@@ -1,36 +1,186 @@
-// The built package, imported and required by name the way users do
-// (package self-reference resolves `isosocket` to this repository's dist/).
+// The package as users get it. `npm pack` runs on a copy of the sources
+// without dist/, so prepack has to build it; the tarball is checked for what
+// it ships, then installed into a temporary project and used there by ES
+// module, CommonJS and TypeScript (module: nodenext, strict) consumers, with
+// `instanceof` across the two entry points.
+//
+// The install is offline: the tarball's dependencies come from the npm cache
+// that `npm ci` filled, so this works on a fresh machine in about a second.
 
 import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { NPM, ROOT } from '../helpers/spawn.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const run = (file: string): unknown =>
-  JSON.parse(execFileSync(process.execPath, [file], { cwd: fixtures, encoding: 'utf8' }));
+const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
 
-const expected = {
+/** Runs a command to completion (at most 60 s); its stdout. */
+function exec(command: string, args: string[], cwd: string): string {
+  const [file, ...prefix] = command === 'npm' ? NPM : [command];
+  return execFileSync(file, [...prefix, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+}
+
+/** What each consumer prints: the same for ESM and CommonJS. */
+const shared = {
   defaultIsClass: true,
   closed: 3,
-  isWebSocket: 'function',
-  client: 'function',
-  eventSource: 'function',
-  closeEvent: 1000,
-  errorEvent: 'm',
+  faye: ['function', 'function', 'function'],
+  events: [1000, 'm'],
+  echoed: 'echo hi',
+  closedCleanly: true,
+  sameExports: true,
+  sameDefault: true,
+  crossInstanceof: [true, true, true, true],
 };
 
-t.test('the package', async (t) => {
-  t.test('import gives the WebSocket class as default export, with the rest named', async (t) => {
-    t.same(run(`${fixtures}esm.mjs`), expected);
+t.test('the npm package', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'isosocket-pack-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+  // A checkout without dist/: the sources, the build inputs, and the
+  // repository's node_modules for TypeScript.
+  const source = join(work, 'source');
+  mkdirSync(join(source, 'scripts'), { recursive: true });
+  for (const file of ['package.json', 'LICENSE', 'README.md', 'CHANGELOG.md', 'SECURITY.md']) {
+    copyFileSync(join(ROOT, file), join(source, file));
+  }
+  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs']) {
+    copyFileSync(join(ROOT, file), join(source, file));
+  }
+  cpSync(join(ROOT, 'src'), join(source, 'src'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
+
+  const [packed] = JSON.parse(exec('npm', ['pack', '--json', '--pack-destination', work], source)) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
+  const files = (packed?.files ?? []).map((file) => file.path);
+  const tarball = join(work, packed?.filename ?? 'missing.tgz');
+
+  t.test('prepack builds it: the entry points package.json names are all in the tarball', async (t) => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const named = [
+      pkg.main,
+      pkg.types,
+      ...Object.values(pkg.exports['.']).flatMap((condition) => Object.values(condition as object)),
+    ].map((path: string) => path.replace(/^\.\//, ''));
+    t.same(
+      named.filter((path) => !files.includes(path)),
+      [],
+      'every main, types and exports target is shipped',
+    );
+    t.ok(files.includes('dist/cjs/package.json'), 'dist/cjs is marked CommonJS');
+    t.ok(files.includes('dist/cjs/websocket/client.js'), 'the compiled sources are shipped');
   });
 
-  t.test('require gives the WebSocket class itself, with everything attached', async (t) => {
-    t.same(run(`${fixtures}cjs.cjs`), expected);
+  t.test('ships LICENSE (MIT), README, CHANGELOG and SECURITY, and nothing from the repository besides', async (t) => {
+    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'SECURITY.md', 'package.json']) {
+      t.ok(files.includes(file), file);
+    }
+    t.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License/);
+    t.same(
+      files.filter((file) => !/^(dist\/|LICENSE$|README\.md$|CHANGELOG\.md$|SECURITY\.md$|package\.json$)/.test(file)),
+      [],
+      'no sources, specs, examples or configuration',
+    );
   });
 
-  t.test('type-checks for ESM and CommonJS consumers', async (t) => {
-    const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-    const project = fileURLToPath(new URL('../types/tsconfig.json', import.meta.url));
-    t.doesNotThrow(() => execFileSync(process.execPath, [tsc, '-p', project], { encoding: 'utf8' }));
+  t.test('has no source maps and no map references, since src/ is not shipped', async (t) => {
+    t.same(
+      files.filter((file) => file.endsWith('.map')),
+      [],
+    );
+    const unpacked = join(work, 'unpacked');
+    mkdirSync(unpacked);
+    exec('tar', ['-xzf', tarball, '-C', unpacked], work);
+    const referencing = files.filter(
+      (file) =>
+        /\.[cm]?[jt]s$/.test(file) &&
+        readFileSync(join(unpacked, 'package', file), 'utf8').includes('sourceMappingURL'),
+    );
+    t.same(referencing, []);
+  });
+
+  t.test('installed into a project', async (t) => {
+    const project = join(work, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true }\n');
+    try {
+      exec('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], project);
+    } catch (error) {
+      throw new Error(
+        `npm install --offline of the tarball failed; its dependencies come from the npm cache, which \`npm ci\` fills:\n${(error as { stderr?: string }).stderr}`,
+      );
+    }
+    for (const file of ['esm.mjs', 'cjs.cjs', 'consumer.mts', 'consumer.cts']) {
+      copyFileSync(join(fixtures, file), join(project, file));
+    }
+    const run = (file: string): unknown => JSON.parse(exec(process.execPath, [file], project));
+
+    t.test(
+      'import: the WebSocket class as default export, the rest named, the same classes require gives',
+      async (t) => {
+        t.same(run('esm.mjs'), shared);
+      },
+    );
+
+    t.test('require: the WebSocket class itself with everything attached, the same classes import gives', async (t) => {
+      t.same(run('cjs.cjs'), shared);
+    });
+
+    t.test(
+      'TypeScript, module nodenext and strict: both entry points compile to the same types, and run',
+      async (t) => {
+        writeFileSync(
+          join(project, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              target: 'ES2022',
+              module: 'nodenext',
+              moduleResolution: 'nodenext',
+              strict: true,
+              // The declarations themselves are checked (skipLibCheck off)
+              // by the spec/types test below; here, what consumer code sees.
+              skipLibCheck: true,
+              types: ['node'],
+              typeRoots: [join(ROOT, 'node_modules/@types')],
+              outDir: 'out',
+            },
+            files: ['consumer.mts', 'consumer.cts'],
+          }),
+        );
+        try {
+          exec(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
+        } catch (error) {
+          t.fail(`tsc failed:\n${(error as { stdout?: string }).stdout}`);
+          return;
+        }
+        t.same(run('out/consumer.mjs'), { echoed: 'echo typed', code: 1000, wasClean: true });
+        t.same(run('out/consumer.cjs'), {
+          options: { headers: { 'X-Typed': 'yes' }, closeTimeout: 1000 },
+          code: 4000,
+          state: 3,
+          client: 'function',
+        });
+      },
+    );
   });
 });

@@ -1,0 +1,1 @@
+export declare function which(command: string): string | undefined;

@@ -1,0 +1,84 @@
+// On a machine without the system peers, `npm test` runs everything that does
+// not need them and skips each suite that does, with one line naming the
+// Debian package; under ISOSOCKET_REQUIRE_PEERS=1 (CI) a skip is a failure.
+// Proved by running real peer-dependent spec files in a child process whose
+// PATH holds nothing but `node`.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { REQUIRE_PEERS } from '../helpers/require-peer.js';
+import { ROOT } from '../helpers/spawn.js';
+
+/** Runs one spec file with node (and tap's TypeScript loader) on a PATH with only node. */
+async function runWithoutPeers(
+  t: Test,
+  spec: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string; skips: string[] }> {
+  const bin = mkdtempSync(join(tmpdir(), 'isosocket-path-'));
+  t.teardown(() => rmSync(bin, { recursive: true, force: true }));
+  symlinkSync(process.execPath, join(bin, 'node'));
+  // The parent's environment, less what would tell the child where the
+  // peers are or that it runs under tap's runner.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !/^(TAP|NODE_OPTIONS$|CHROMIUM_PATH$|ISOSOCKET_)/.test(name) && name !== 'PATH',
+    ),
+  );
+  const child = spawn(process.execPath, ['--import=@tapjs/typescript/import', spec], {
+    cwd: ROOT,
+    env: { ...inherited, PATH: bin, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, output, skips: output.split('\n').filter((line) => /^ *ok \d+ - .* # SKIP /.test(line)) };
+}
+
+t.test('without the system peers on PATH', async (t) => {
+  t.test('a suite that needs nginx is skipped with one line naming nginx-light', async (t) => {
+    const { code, output, skips } = await runWithoutPeers(t, 'spec/integration/nginx.test.ts');
+    t.equal(code, 0, 'the spec passes', { output });
+    t.same(skips, ['ok 1 - behind nginx # SKIP needs nginx, not found on PATH: apt-get install nginx-light']);
+  });
+
+  t.test(`with ${REQUIRE_PEERS}=1 the same missing peer is a failure, naming the package`, async (t) => {
+    const { code, output } = await runWithoutPeers(t, 'spec/integration/nginx.test.ts', { [REQUIRE_PEERS]: '1' });
+    t.equal(code, 1, 'the spec fails', { output });
+    t.match(
+      output,
+      `not ok 1 - needs nginx, not found on PATH: apt-get install nginx-light (${REQUIRE_PEERS}=1 makes this a failure)`,
+    );
+  });
+
+  t.test('the suites that need openssl and tinyproxy are skipped, and the rest of the file still runs', async (t) => {
+    const { code, output, skips } = await runWithoutPeers(t, 'spec/integration/client-transport.test.ts');
+    t.equal(code, 0, 'the spec passes', { output });
+    t.same(
+      skips.map((line) => line.trim()),
+      [
+        'ok 1 - TLS # SKIP needs openssl, not found on PATH: apt-get install openssl',
+        'ok 2 - through tinyproxy # SKIP needs tinyproxy, not found on PATH: apt-get install tinyproxy',
+        'ok 4 - an https: proxy origin means TLS to the proxy, verified with proxy.tls # SKIP needs openssl, not found on PATH: apt-get install openssl',
+      ],
+    );
+    t.match(output, /\n {4}ok 3 - through a CONNECT proxy with authentication # time=/, 'the CONNECT proxy suite ran');
+    t.match(output, /\n {4}ok 7 - proxy: 'env' reads HTTP_PROXY and honours NO_PROXY # time=/);
+  });
+
+  t.test('a browser suite is skipped naming chromium', async (t) => {
+    const { code, output, skips } = await runWithoutPeers(t, 'spec/browser/parity.test.ts');
+    t.equal(code, 0, 'the spec passes', { output });
+    t.same(skips, [
+      'ok 1 - the same scenarios in Chromium and in Node give identical event traces # SKIP needs chromium, not found on PATH: apt-get install chromium',
+    ]);
+  });
+});
