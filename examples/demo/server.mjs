@@ -71,9 +71,9 @@ const clock = setInterval(() => {
 
 const shutdown = async () => {
   clearInterval(clock);
-  // 1000: the server socket's close() takes 1000 or 3000-4999 today (1001,
-  // going away, would fit better). Pages reconnect either way (chat.mjs).
-  for (const ws of sockets) ws.close(1000, 'server shutting down');
+  // 1001, going away: the server socket takes every code an endpoint may
+  // send. Pages reconnect (chat.mjs).
+  for (const ws of sockets) ws.close(1001, 'server shutting down');
   for (const es of feeds) es.close();
   server.close();
   await bus.close();

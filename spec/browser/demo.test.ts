@@ -57,10 +57,12 @@ t.test('after a server restart, the page and npm run demo:client reconnect and c
   const terminal = runNpm(t, 'demo:client', [base, 'terminal']);
   await terminal.waitFor(/\[status\] connected as terminal/);
 
-  first.child.kill('SIGTERM');
+  // Ctrl-C: both chat sockets are closed with 1001 (going away), and the
+  // server exits 0.
+  first.child.kill('SIGINT');
   t.equal(await first.exited, 0, 'the first server shut down');
-  await logShows(page, 'chat closed (1000), reconnecting in');
-  await terminal.waitFor(/\[status\] chat closed \(1000\), reconnecting in/);
+  await logShows(page, 'chat closed (1001), reconnecting in');
+  await terminal.waitFor(/\[status\] chat closed \(1001\), reconnecting in/);
 
   // Said while the server is down: kept, and sent once the chat is back.
   await page.fill('#text', 'typed in Chromium while the server was down');
