@@ -38,14 +38,18 @@ export interface WebSocketOptions<B extends BinaryType = BinaryType> {
 /** Options of the server-side `WebSocket`. */
 export type ServerOptions = WebSocketOptions;
 
-/** An HTTP proxy to tunnel through with CONNECT. */
+/**
+ * An HTTP proxy to tunnel through with CONNECT. As in faye-websocket, a proxy
+ * without an `origin` (`undefined`, `null`, `''`) means no proxy, whatever
+ * else it holds: faye's own client passes `{ origin: undefined, tls }`.
+ */
 export interface ProxyOptions {
-  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy). */
-  origin: string;
+  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy); absent or empty for none. */
+  origin?: string | URL | null | undefined;
   /** Extra headers for the CONNECT request. */
-  headers?: Readonly<Record<string, string | number>>;
+  headers?: Readonly<Record<string, string | number>> | undefined;
   /** Options for `tls.connect` to an `https:` proxy. */
-  tls?: TlsConnectionOptions;
+  tls?: TlsConnectionOptions | undefined;
 }
 
 /** Options of `WebSocket.Client` and `EventSource.Client` transport. */
@@ -56,9 +60,34 @@ export interface TransportOptions {
   net?: { localAddress?: string; family?: number; lookup?: unknown; [key: string]: unknown };
   /** Shorthand for `tls.ca`. */
   ca?: TlsConnectionOptions['ca'];
-  /** An explicit proxy, or `'env'` to use HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
-  proxy?: ProxyOptions | 'env';
+  /**
+   * An explicit proxy, or `'env'` to use HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+   * `undefined`, `null`, `false`, `''` and a proxy without `origin` all mean a
+   * direct connection (as in faye-websocket).
+   */
+  proxy?: ProxyOptions | 'env' | '' | false | null | undefined;
 }
+
+/**
+ * Options both clients take for the connection attempt and the request (ws's
+ * names). `EventSource.Client` takes them; the `WebSocket.Client` reads them
+ * through the same `resolveTransport`.
+ */
+export interface ConnectOptions {
+  /** Sent as the `Origin` header: a serialized origin such as `'https://example.com'`, or `'null'`. */
+  origin?: string | undefined;
+  /**
+   * Milliseconds for the connection (TCP, proxy, TLS) and the opening
+   * handshake together; past it the attempt fails as a network error would.
+   * Default 30000; 0 or `Infinity` for no limit.
+   */
+  handshakeTimeout?: number | undefined;
+  /** Aborting it abandons the connection (for `EventSource.Client`, as `close()` does). */
+  signal?: AbortSignal | undefined;
+}
+
+/** The keys of {@link ConnectOptions}, for the clients' option validation. */
+export const CONNECT_OPTION_KEYS = ['origin', 'handshakeTimeout', 'signal'] as const;
 
 /** Options of `WebSocket.Client`. */
 export interface ClientOptions<B extends BinaryType = BinaryType> extends WebSocketOptions<B>, TransportOptions {}
