@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import t, { type Test } from 'tap';
-import { type ErrorEvent, EventSourceClient } from '../../src/index.js';
+import { type ErrorEvent, EventSourceClient, type EventSourceClientInit } from '../../src/index.js';
 import { MAX_EVENT_SIZE } from '../../src/sse/client.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
@@ -33,6 +33,13 @@ function streamServer(t: Test, chunks: Array<string | Buffer>, { end = false } =
     }
     if (end) response.end();
   });
+}
+
+/** An EventSource.Client closed with the test, whatever happens in it. */
+function opened(t: Test, url: string, init?: EventSourceClientInit): EventSourceClient {
+  const source = new EventSourceClient(url, init);
+  t.teardown(() => source.close());
+  return source;
 }
 
 /** Resolves with the next `count` events of the type. */
@@ -143,8 +150,7 @@ t.test('EventSource.Client', async (t) => {
       'unknown: field\ndata: kept\n\n',
       'event\nid\ndata: reset\n\n',
     ]);
-    const source = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`);
     const events = await collect(source, 7);
     t.same(
       events.map((e) => e.data),
@@ -161,8 +167,7 @@ t.test('EventSource.Client', async (t) => {
       'id: x\0y\ndata: c\n\n',
       'id\ndata: d\n\n',
     ]);
-    const source = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`);
     const events = await collect(source, 4);
     t.same(
       events.map((e) => e.lastEventId),
@@ -175,8 +180,7 @@ t.test('EventSource.Client', async (t) => {
       streamOf('retry: 10x\nretry: 30\nevent: x\n\nid: 5\ndata: go\n\n'),
       streamOf('', { hold: true }),
     ]);
-    const source = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`);
     let named = 0;
     source.addEventListener('x', () => named++);
     const events = trace(source, ['open', 'message', 'error']);
@@ -193,8 +197,7 @@ t.test('EventSource.Client', async (t) => {
 
   t.test('sends Accept, Cache-Control: no-cache and Pragma: no-cache, as browsers do', async (t) => {
     const server = await scriptedServer(t, [streamOf('data: x\n\n', { hold: true })]);
-    const source = new EventSourceClient(`${server.origin}/feed?a=1`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/feed?a=1`);
     await nextWithin(source, 'message');
     const request = server.requests[0]?.toString('latin1') ?? '';
     t.match(request, /^GET \/feed\?a=1 HTTP\/1\.1\r\n/);
@@ -219,8 +222,7 @@ t.test('EventSource.Client', async (t) => {
             streamOf('retry: 20\n\n'),
             (socket) => socket.end(`HTTP/1.1 ${status} Whatever\r\nContent-Type: ${type}\r\nContent-Length: 0\r\n\r\n`),
           ]);
-          const source = new EventSourceClient(`${server.origin}/`);
-          t.teardown(() => source.close());
+          const source = opened(t, `${server.origin}/`);
           const events = trace(source, ['open', 'message', 'error']);
           const errors: ErrorEvent[] = [];
           source.addEventListener('error', (event) => errors.push(event));
@@ -240,7 +242,7 @@ t.test('EventSource.Client', async (t) => {
     const codes: Array<number | undefined> = [];
     for (const status of [401, 503, 204]) {
       const server = await serve(t, (_request, response) => response.writeHead(status).end());
-      const source = new EventSourceClient(`${server.origin}/`);
+      const source = opened(t, `${server.origin}/`);
       const error = await nextWithin<ErrorEvent>(source, 'error');
       statuses.push(error.status);
       codes.push(error.code);
@@ -249,7 +251,7 @@ t.test('EventSource.Client', async (t) => {
     const wrongType = await serve(t, (_request, response) =>
       response.writeHead(200, { 'Content-Type': 'text/plain' }).end(),
     );
-    const typed = await nextWithin<ErrorEvent>(new EventSourceClient(`${wrongType.origin}/`), 'error');
+    const typed = await nextWithin<ErrorEvent>(opened(t, `${wrongType.origin}/`), 'error');
     t.match(typed.message, /answered with Content-Type "text\/plain", not text\/event-stream/);
     t.same(statuses, [401, 503, 204]);
     t.same(codes, [401, 503, 204]);
@@ -257,8 +259,7 @@ t.test('EventSource.Client', async (t) => {
 
     const refused = await serve(t, () => {});
     await new Promise((resolve) => refused.server.close(resolve));
-    const network = new EventSourceClient(`${refused.origin}/`);
-    t.teardown(() => network.close());
+    const network = opened(t, `${refused.origin}/`);
     const error = await nextWithin<ErrorEvent>(network, 'error');
     t.equal(error.status, undefined, 'a network error has no status');
     t.equal(error.code, undefined);
@@ -277,8 +278,7 @@ t.test('EventSource.Client', async (t) => {
         response.writeHead(307, { Location: `http://localhost:${target.port}/elsewhere` }).end();
       }
     });
-    const first = new EventSourceClient(`${sameOrigin.origin}/start`, { headers: { Authorization: 'Bearer secret' } });
-    t.teardown(() => first.close());
+    const first = opened(t, `${sameOrigin.origin}/start`, { headers: { Authorization: 'Bearer secret' } });
     const event = await nextWithin<MessageEvent>(first, 'message');
     t.equal(event.data, 'no auth');
     t.equal(event.origin, `http://localhost:${target.port}`);
@@ -289,8 +289,7 @@ t.test('EventSource.Client', async (t) => {
       response.writeHead(200, { 'Content-Type': 'text/event-stream' });
       response.end(`data: ${request.headers.authorization}\n\n`);
     });
-    const second = new EventSourceClient(`${kept.origin}/a`, { headers: { Authorization: 'Bearer kept' } });
-    t.teardown(() => second.close());
+    const second = opened(t, `${kept.origin}/a`, { headers: { Authorization: 'Bearer kept' } });
     t.equal((await nextWithin<MessageEvent>(second, 'message')).data, 'Bearer kept');
   });
 
@@ -306,8 +305,7 @@ t.test('EventSource.Client', async (t) => {
       response.writeHead(200, { 'Content-Type': 'text/event-stream' });
       response.write('data: arrived\n\n');
     });
-    const source = new EventSourceClient(`${server.origin}/start`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/start`);
     t.equal((await nextWithin<MessageEvent>(source, 'message')).data, 'arrived');
     t.same(paths, ['/start', '/caf%C3%A9?q=%E2%98%83']);
   });
@@ -320,14 +318,14 @@ t.test('EventSource.Client', async (t) => {
       ['javascript:alert(1)', /Cannot fetch javascript:alert\(1\)/],
     ] as const) {
       const server = await serve(t, (_request, response) => response.writeHead(302, { Location: location }).end());
-      const source = new EventSourceClient(`${server.origin}/`);
+      const source = opened(t, `${server.origin}/`);
       const events = trace(source, ['open', 'error']);
       const error = await nextWithin<ErrorEvent>(source, 'error');
       t.match(error.message, pattern, location);
       t.same(events, ['error@2'], location);
     }
     const invalid = await serve(t, (_request, response) => response.writeHead(307, { Location: 'http://[' }).end());
-    t.equal((await nextWithin<ErrorEvent>(new EventSourceClient(`${invalid.origin}/`), 'error')).status, 307);
+    t.equal((await nextWithin<ErrorEvent>(opened(t, `${invalid.origin}/`), 'error')).status, 307);
   });
 
   t.test('gives up after too many redirects', async (t) => {
@@ -336,7 +334,7 @@ t.test('EventSource.Client', async (t) => {
       requests++;
       response.writeHead(302, { Location: '/again' }).end();
     });
-    const source = new EventSourceClient(`${server.origin}/`);
+    const source = opened(t, `${server.origin}/`);
     const error = await nextWithin<ErrorEvent>(source, 'error');
     t.match(error.message, /Too many redirects \(over 20\)/);
     t.equal(error.status, 302);
@@ -348,7 +346,7 @@ t.test('EventSource.Client', async (t) => {
     const server = await serve(t, () => {});
     const port = server.port;
     await new Promise((resolve) => server.server.close(resolve));
-    const source = new EventSourceClient(`http://127.0.0.1:${port}/`);
+    const source = opened(t, `http://127.0.0.1:${port}/`);
     const error = await nextWithin<ErrorEvent>(source, 'error');
     t.equal(source.readyState, EventSourceClient.CONNECTING);
     t.match(error.message, /ECONNREFUSED/);
@@ -362,12 +360,11 @@ t.test('EventSource.Client', async (t) => {
       response.writeHead(200, { 'Content-Type': 'text/event-stream' });
       response.write(`data: ${request.headers['x-token']} ${request.headers.accept}\n\n`);
     });
-    const source = new EventSourceClient(`${server.origin}/`, {
+    const source = opened(t, `${server.origin}/`, {
       headers: { 'X-Token': 't1' },
       proxy: { origin: proxy.origin },
       withCredentials: true,
     });
-    t.teardown(() => source.close());
     t.equal(source.withCredentials, true);
     t.equal((await nextWithin<MessageEvent>(source, 'message')).data, 't1 text/event-stream');
     t.equal(proxy.requests.length, 1);
@@ -394,7 +391,7 @@ t.test('EventSource.Client', async (t) => {
   });
 
   t.test('fails a non-http(s) URL asynchronously', async (t) => {
-    const source = new EventSourceClient('ftp://127.0.0.1/');
+    const source = opened(t, 'ftp://127.0.0.1/');
     t.equal(source.readyState, EventSourceClient.CONNECTING);
     await nextWithin(source, 'error');
     t.equal(source.readyState, EventSourceClient.CLOSED);
@@ -408,8 +405,7 @@ t.test('EventSource.Client: Last-Event-ID', async (t) => {
       streamOf(`retry: 20\nid: ${id}\ndata: x\n\n`),
       streamOf('data: again\n\n', { hold: true }),
     ]);
-    const source = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`);
     const messages = await collect(source, 2);
     t.equal(messages[0]?.lastEventId, id);
     t.same(headerOf(server.requests[1], 'Last-Event-ID'), Buffer.from(id, 'utf8'));
@@ -420,8 +416,7 @@ t.test('EventSource.Client: Last-Event-ID', async (t) => {
       streamOf('retry: 20\nid: a\x01b\ndata: x\n\n'),
       streamOf('data: again\n\n', { hold: true }),
     ]);
-    const source = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`);
     const messages = await collect(source, 2);
     t.equal(messages[0]?.lastEventId, 'a\x01b', 'the event still reports it');
     t.equal(headerOf(server.requests[1], 'Last-Event-ID'), undefined);
@@ -444,18 +439,15 @@ t.test('EventSource.Client: origin', async (t) => {
       (socket) => socket.end(`HTTP/1.1 302 Found\r\nLocation: ${a.origin}/final\r\nContent-Length: 0\r\n\r\n`),
     ]);
 
-    const direct = new EventSourceClient(`${a.origin}/start`, { origin: a.origin });
-    t.teardown(() => direct.close());
+    const direct = opened(t, `${a.origin}/start`, { origin: a.origin });
     await nextWithin(direct, 'message');
     t.equal(headerOf(b.requests[0], 'Origin')?.toString(), a.origin, 'A -> B with A as origin: not tainted');
 
-    const tainted = new EventSourceClient(`${a.origin}/start`, { origin: 'https://app.example' });
-    t.teardown(() => tainted.close());
+    const tainted = opened(t, `${a.origin}/start`, { origin: 'https://app.example' });
     await nextWithin(tainted, 'message');
     t.equal(headerOf(b.requests[1], 'Origin')?.toString(), 'null', 'A -> B with another origin: tainted');
 
-    const returning = new EventSourceClient(`${back.origin}/hop`, { origin: a.origin });
-    t.teardown(() => returning.close());
+    const returning = opened(t, `${back.origin}/hop`, { origin: a.origin });
     t.equal((await nextWithin<MessageEvent>(returning, 'message')).data, 'a');
     t.same(seen, [
       ['/start', a.origin],
@@ -475,8 +467,7 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
       silence,
       streamOf('data: after the timeout\n\n', { hold: true }),
     ]);
-    const source = new EventSourceClient(`${server.origin}/`, { handshakeTimeout: 200 });
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`, { handshakeTimeout: 200 });
     const events = trace(source, ['open', 'message', 'error']);
     const errors: ErrorEvent[] = [];
     source.addEventListener('error', (event) => errors.push(event));
@@ -497,8 +488,7 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
       (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/ev'),
       streamOf('data: whole\n\n', { hold: true }),
     ]);
-    const source = new EventSourceClient(`${server.origin}/`, { handshakeTimeout: 200 });
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`, { handshakeTimeout: 200 });
     const errors: ErrorEvent[] = [];
     source.addEventListener('error', (event) => errors.push(event));
     t.equal((await nextWithin<MessageEvent>(source, 'message', 5000)).data, 'whole');
@@ -507,11 +497,10 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
 
   t.test('a proxy that never answers CONNECT: the error names the proxy', async (t) => {
     const proxy = await scriptedServer(t, [silence]);
-    const source = new EventSourceClient('http://127.0.0.1:9/', {
+    const source = opened(t, 'http://127.0.0.1:9/', {
       handshakeTimeout: 200,
       proxy: { origin: proxy.origin },
     });
-    t.teardown(() => source.close());
     const error = await nextWithin<ErrorEvent>(source, 'error');
     t.match(error.message, /Proxy 127\.0\.0\.1:\d+ did not answer CONNECT to 127\.0\.0\.1:9: .*200 ms/);
     t.equal(source.readyState, EventSourceClient.CONNECTING);
@@ -525,8 +514,7 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
         setTimeout(() => socket.write('data: late but fine\n\n'), 300);
       },
     ]);
-    const source = new EventSourceClient(`${server.origin}/`, { handshakeTimeout: 100 });
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`, { handshakeTimeout: 100 });
     const events = trace(source, ['open', 'message', 'error']);
     t.equal((await nextWithin<MessageEvent>(source, 'message')).data, 'late but fine');
     t.same(events, ['open@1', 'message@1']);
@@ -538,11 +526,10 @@ t.test('EventSource.Client: signal', async (t) => {
     const server = await scriptedServer(t, [streamOf('data: x\n\n', { hold: true })]);
     const controller = new AbortController();
     controller.abort();
-    const source = new EventSourceClient(`${server.origin}/`, { signal: controller.signal });
+    const source = opened(t, `${server.origin}/`, { signal: controller.signal });
     const events = trace(source, ['open', 'message', 'error']);
     t.equal(source.readyState, EventSourceClient.CLOSED);
-    const control = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => control.close());
+    const control = opened(t, `${server.origin}/`);
     await nextWithin(control, 'message');
     t.equal(server.requests.length, 1, 'only the control connected');
     t.same(events, []);
@@ -551,7 +538,7 @@ t.test('EventSource.Client: signal', async (t) => {
   t.test('aborting while connecting is close(): CLOSED, no error, the socket closed', async (t) => {
     const server = await scriptedServer(t, [silence]);
     const controller = new AbortController();
-    const source = new EventSourceClient(`${server.origin}/`, { signal: controller.signal });
+    const source = opened(t, `${server.origin}/`, { signal: controller.signal });
     const events = trace(source, ['open', 'message', 'error']);
     await until(() => server.requests.length === 1);
     controller.abort();
@@ -563,7 +550,7 @@ t.test('EventSource.Client: signal', async (t) => {
   t.test('aborting while open is close() too', async (t) => {
     const server = await scriptedServer(t, [streamOf('data: x\n\n', { hold: true })]);
     const controller = new AbortController();
-    const source = new EventSourceClient(`${server.origin}/`, { signal: controller.signal });
+    const source = opened(t, `${server.origin}/`, { signal: controller.signal });
     const events = trace(source, ['open', 'message', 'error']);
     await nextWithin(source, 'message');
     controller.abort();
@@ -575,7 +562,7 @@ t.test('EventSource.Client: signal', async (t) => {
   t.test('aborting during the retry wait: no reconnection', async (t) => {
     const server = await scriptedServer(t, [streamOf('retry: 20\ndata: x\n\n')]);
     const controller = new AbortController();
-    const source = new EventSourceClient(`${server.origin}/`, { signal: controller.signal });
+    const source = opened(t, `${server.origin}/`, { signal: controller.signal });
     await nextWithin(source, 'error');
     controller.abort();
     await severalRetryIntervals(t);
@@ -587,7 +574,7 @@ t.test('EventSource.Client: signal', async (t) => {
 t.test('EventSource.Client: close() means no reconnection, whenever it is called', async (t) => {
   t.test('inside onerror', async (t) => {
     const server = await scriptedServer(t, [streamOf('retry: 20\ndata: x\n\n')]);
-    const source = new EventSourceClient(`${server.origin}/`);
+    const source = opened(t, `${server.origin}/`);
     const events = trace(source, ['open', 'message', 'error']);
     const closed = new Promise<void>((resolve) => {
       source.onerror = () => {
@@ -604,18 +591,21 @@ t.test('EventSource.Client: close() means no reconnection, whenever it is called
 
   t.test('during the retry wait', async (t) => {
     const server = await scriptedServer(t, [streamOf('retry: 20\ndata: x\n\n')]);
-    const source = new EventSourceClient(`${server.origin}/`);
+    const source = opened(t, `${server.origin}/`);
     await nextWithin(source, 'error');
     await new Promise((resolve) => setImmediate(resolve));
     t.equal(source.readyState, EventSourceClient.CONNECTING, 'waiting to reconnect');
+    const timers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const before = timers();
     source.close();
+    t.equal(timers(), before - 1, 'close() cleared the retry timer');
     await severalRetryIntervals(t);
     t.equal(server.requests.length, 1);
   });
 
   t.test('while open: the stream is dropped and nothing follows', async (t) => {
     const server = await scriptedServer(t, [(socket) => socket.write(`${STREAM_HEAD}retry: 20\ndata: x\n\n`)]);
-    const source = new EventSourceClient(`${server.origin}/`);
+    const source = opened(t, `${server.origin}/`);
     const events = trace(source, ['open', 'message', 'error']);
     await nextWithin(source, 'message');
     source.close();
@@ -633,8 +623,7 @@ t.test('EventSource.Client: limits', async (t) => {
     process.on('warning', onwarning);
     t.teardown(() => process.off('warning', onwarning));
     const server = await scriptedServer(t, [streamOf('retry: 99999999999999999999\ndata: x\n\n')]);
-    const source = new EventSourceClient(`${server.origin}/`);
-    t.teardown(() => source.close());
+    const source = opened(t, `${server.origin}/`);
     const error = await nextWithin<ErrorEvent>(source, 'error');
     t.match(error.message, /reconnecting in 2147483647 ms$/);
     await severalRetryIntervals(t);
@@ -649,16 +638,18 @@ t.test('EventSource.Client: limits', async (t) => {
     const server = await scriptedServer(t, [
       async (socket) => {
         socket.write(`${STREAM_HEAD}data: `);
-        // One line that never ends, 1 MiB at a time, until the client hangs up.
+        // One line, 1 MiB at a time, until the client hangs up or the limit is passed.
         while (!socket.destroyed && sent <= MAX_EVENT_SIZE + chunk.length) {
           sent += chunk.length;
           if (!socket.write(chunk))
             await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
         }
+        // A client without the limit sees the stream end here, and says so at once.
+        socket.end();
       },
     ]);
     const started = process.hrtime.bigint();
-    const source = new EventSourceClient(`${server.origin}/`);
+    const source = opened(t, `${server.origin}/`);
     const events = trace(source, ['open', 'message', 'error']);
     const error = await nextWithin<ErrorEvent>(source, 'error', 30_000);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
