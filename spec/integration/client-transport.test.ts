@@ -189,8 +189,10 @@ t.test('WebSocket.Client transport', async (t) => {
     t.equal(proxy.requests.length, 1);
     const unverified = new Client(peer.url, [], { proxy: { origin: proxy.origin } });
     const events = trace(unverified);
+    const error = nextWithin<ErrorEvent>(unverified, 'error');
     await nextWithin(unverified, 'close');
     t.same(events, FAILED, 'the proxy certificate is verified too');
+    t.match((await error).message, /Could not connect to proxy 127\.0\.0\.1:\d+: .*certificate.* \([A-Z_]+\)$/);
   });
 
   t.test('net options reach net.connect (localAddress)', async (t) => {
@@ -222,6 +224,14 @@ t.test('WebSocket.Client transport', async (t) => {
         t.match((await error).message, pattern);
       });
     }
+
+    t.test('with a long reason phrase: the message quotes 200 characters of it', async (t) => {
+      const proxy = await startConnectProxy(t, { refuse: `403 ${'x'.repeat(1000)}` });
+      const ws = new Client('ws://127.0.0.1:9/', [], { proxy: { origin: proxy.origin } });
+      const error = nextWithin<ErrorEvent>(ws, 'error');
+      await nextWithin(ws, 'close');
+      t.match((await error).message, /Proxy refused CONNECT to 127\.0\.0\.1:9: 403 x{196}…$/);
+    });
 
     t.test('that is not there: the message says the proxy could not be reached', async (t) => {
       const port = await freePort();
@@ -316,6 +326,12 @@ t.test('WebSocket.Client transport', async (t) => {
     const error = nextWithin<ErrorEvent>(ws, 'error');
     await nextWithin(ws, 'close');
     t.match((await error).message, /HTTP_PROXY is not a valid URL: http:\/\/\[/);
+
+    process.env.https_proxy = 'socks5://127.0.0.1:1080';
+    const secure = new Client('wss://127.0.0.1:9/', [], { proxy: 'env' });
+    const secureError = nextWithin<ErrorEvent>(secure, 'error');
+    await nextWithin(secure, 'close');
+    t.match((await secureError).message, /HTTPS_PROXY \(or HTTP_PROXY\) must be an http: or https: URL, not socks5:/);
   });
 });
 
@@ -465,6 +481,61 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     controller.abort(reason);
     t.equal(await pending, reason);
     await until(() => silent.closed === 1);
+  });
+
+  t.test('an attempt aborted before connect() makes no connection', async (t) => {
+    const silent = await silentServer(t);
+    const transport = resolveTransport({});
+    const attempt = new ConnectionAttempt(transport);
+    attempt.abort('never mind');
+    const error = await failure(connect(new URL(silent.secureUrl), transport, attempt));
+    t.match(error, { name: 'AbortError', message: 'never mind' });
+    const control = await within(
+      connect(new URL(`ws://127.0.0.1:${silent.port}/`), transport, new ConnectionAttempt(transport)),
+      5000,
+      'the control connection',
+    );
+    control.destroy();
+    await until(() => silent.connections === 1);
+    t.equal(silent.connections, 1, 'only the control connected');
+  });
+
+  t.test("a proxy's answer in pieces, with the target's first bytes in the same packet", async (t) => {
+    const server = net.createServer((client) => {
+      client.on('error', () => {});
+      client.once('data', () => {
+        client.write('HTTP/1.1 200 Connection');
+        setTimeout(() => client.write(' Established\r\n\r\nfirst bytes from the target'), 20);
+      });
+    });
+    const port = await listen(t, server);
+    const transport = resolveTransport({ proxy: { origin: `http://127.0.0.1:${port}` } });
+    const socket = await within(
+      connect(new URL('ws://127.0.0.1:9/'), transport, new ConnectionAttempt(transport)),
+      5000,
+      'the tunnel',
+    );
+    t.teardown(() => socket.destroy());
+    // The tunnel is handed over paused: nothing is lost before the caller listens.
+    const data = once(socket, 'data');
+    socket.resume();
+    const [first] = (await within(data, 5000, 'the first bytes')) as [Buffer];
+    t.equal(first.toString(), 'first bytes from the target');
+  });
+
+  t.test('an IPv6 target through a proxy: CONNECT [::1]:port', async (t) => {
+    const proxy = await startConnectProxy(t);
+    const server = http.createServer();
+    server.on('upgrade', (request, socket, head) => {
+      const ws = new WebSocket(request, socket, head);
+      ws.pipe(ws);
+    });
+    server.listen(0, '::1');
+    await within(once(server, 'listening'), 5000, 'listening on ::1');
+    t.teardown(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    await echoes(t, new Client(`ws://[::1]:${port}/`, [], { proxy: { origin: proxy.origin } }));
+    t.match(proxy.requests[0] ?? '', new RegExp(`^CONNECT \\[::1\\]:${port} HTTP/1\\.1\r\nHost: \\[::1\\]:${port}$`));
   });
 
   t.test('the deadline runs on past the connection until finish()', async (t) => {

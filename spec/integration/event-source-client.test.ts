@@ -253,6 +253,16 @@ t.test('EventSource.Client', async (t) => {
     );
     const typed = await nextWithin<ErrorEvent>(opened(t, `${wrongType.origin}/`), 'error');
     t.match(typed.message, /answered with Content-Type "text\/plain", not text\/event-stream/);
+    const untyped = await serve(t, (_request, response) => response.writeHead(200).end());
+    t.match((await nextWithin<ErrorEvent>(opened(t, `${untyped.origin}/`), 'error')).message, /Content-Type \(none\)/);
+    const longType = await serve(t, (_request, response) =>
+      response.writeHead(200, { 'Content-Type': `text/html; ${'x'.repeat(500)}` }).end(),
+    );
+    t.match(
+      (await nextWithin<ErrorEvent>(opened(t, `${longType.origin}/`), 'error')).message,
+      /Content-Type "text\/html; x{89}…", not/,
+      'quoted up to 100 characters',
+    );
     t.same(statuses, [401, 503, 204]);
     t.same(codes, [401, 503, 204]);
     t.equal(typed.status, 200);
@@ -324,6 +334,11 @@ t.test('EventSource.Client', async (t) => {
       t.match(error.message, pattern, location);
       t.same(events, ['error@2'], location);
     }
+    const long = await serve(t, (_request, response) =>
+      response.writeHead(302, { Location: `http://[${'x'.repeat(1000)}` }).end(),
+    );
+    const longError = await nextWithin<ErrorEvent>(opened(t, `${long.origin}/`), 'error');
+    t.match(longError.message, /has an invalid Location: "http:\/\/\[x{192}…"$/, 'quoted up to 200 characters');
     const invalid = await serve(t, (_request, response) => response.writeHead(307, { Location: 'http://[' }).end());
     t.equal((await nextWithin<ErrorEvent>(opened(t, `${invalid.origin}/`), 'error')).status, 307);
   });
@@ -390,11 +405,31 @@ t.test('EventSource.Client', async (t) => {
     t.equal(requests, 0);
   });
 
-  t.test('fails a non-http(s) URL asynchronously', async (t) => {
+  t.test('fails a non-http(s) URL asynchronously; close() first means no event', async (t) => {
     const source = opened(t, 'ftp://127.0.0.1/');
     t.equal(source.readyState, EventSourceClient.CONNECTING);
+    const closedFirst = opened(t, 'ftp://127.0.0.1/');
+    const events = trace(closedFirst, ['open', 'message', 'error']);
+    closedFirst.close();
     await nextWithin(source, 'error');
     t.equal(source.readyState, EventSourceClient.CLOSED);
+    t.same(events, [], 'the closed one dispatched nothing');
+  });
+
+  t.test('close() inside onmessage: the rest of the same chunk is not dispatched', async (t) => {
+    const server = await scriptedServer(t, [streamOf('data: one\n\ndata: two\n\ndata: three\n\n', { hold: true })]);
+    const source = opened(t, `${server.origin}/`);
+    const data: string[] = [];
+    const first = new Promise<void>((resolve) => {
+      source.onmessage = (event) => {
+        data.push(event.data);
+        source.close();
+        resolve();
+      };
+    });
+    await within(first, 5000, 'the first message');
+    await until(() => server.closed === 1);
+    t.same(data, ['one']);
   });
 });
 

@@ -161,7 +161,8 @@ function resolveSignal(value: unknown): AbortSignal | undefined {
     (candidate === null ||
       typeof candidate !== 'object' ||
       typeof candidate.aborted !== 'boolean' ||
-      typeof candidate.addEventListener !== 'function')
+      typeof candidate.addEventListener !== 'function' ||
+      typeof candidate.removeEventListener !== 'function')
   ) {
     throw new TypeError('signal must be an AbortSignal');
   }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import {
+  abortError,
   ConnectionAttempt,
   DEFAULT_HANDSHAKE_TIMEOUT,
   MAX_PROXY_RESPONSE_HEAD,
@@ -102,6 +103,7 @@ t.test('resolveTransport', async (t) => {
       [{ handshakeTimeout: '1000' }, /^handshakeTimeout/],
       [{ handshakeTimeout: 2 ** 31 }, /^handshakeTimeout/],
       [{ signal: {} }, /^signal must be an AbortSignal/],
+      [{ signal: { aborted: false, addEventListener() {} } }, /^signal must be an AbortSignal/],
       [{ signal: null }, /^signal must be an AbortSignal/],
       [{ origin: 'https://app.example/' }, /^origin must be a serialized origin/],
       [{ origin: 'app.example' }, /^origin must be a serialized origin/],
@@ -173,4 +175,21 @@ t.test('ConnectionAttempt', async (t) => {
     application.abort();
     t.equal(attempt.signal.aborted, false);
   });
+});
+
+t.test('a signal from another realm or a polyfill (an EventTarget with aborted and reason) works', async (t) => {
+  const polyfill = Object.assign(new EventTarget(), { aborted: false, reason: undefined as unknown });
+  const transport = resolveTransport({ signal: polyfill as unknown as AbortSignal });
+  const attempt = new ConnectionAttempt(transport);
+  polyfill.aborted = true;
+  polyfill.reason = 'stopped';
+  polyfill.dispatchEvent(new Event('abort'));
+  t.equal(attempt.signal.reason, 'stopped');
+});
+
+t.test('abortError gives an Error for any abort reason', async (t) => {
+  const error = new Error('mine');
+  t.equal(abortError(error), error);
+  t.match(abortError('closing'), { name: 'AbortError', message: 'closing' });
+  t.match(abortError(undefined), { name: 'AbortError', message: 'Aborted' });
 });
