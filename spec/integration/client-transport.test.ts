@@ -350,7 +350,7 @@ t.test("faye-websocket's client usage: { proxy: { origin, tls }, tls } with orig
             proxied === 'no proxy'
               ? undefined
               : await startConnectProxy(t, proxied === 'a secure proxy' ? { tls: { key, cert } } : {});
-          const ws = new Client(`${secure ? 'wss' : 'ws'}://localhost:${peer.port}/bayeux`, ['foo', 'echo'], {
+          const ws = new WebSocket.Client(`${secure ? 'wss' : 'ws'}://localhost:${peer.port}/bayeux`, ['foo', 'echo'], {
             proxy: { origin: proxy?.origin, tls: tlsOptions },
             tls: tlsOptions,
           });
