@@ -490,11 +490,13 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     attempt.abort('never mind');
     const error = await failure(connect(new URL(silent.secureUrl), transport, attempt));
     t.match(error, { name: 'AbortError', message: 'never mind' });
+    const controlAttempt = new ConnectionAttempt(transport);
     const control = await within(
-      connect(new URL(`ws://127.0.0.1:${silent.port}/`), transport, new ConnectionAttempt(transport)),
+      connect(new URL(`ws://127.0.0.1:${silent.port}/`), transport, controlAttempt),
       5000,
       'the control connection',
     );
+    controlAttempt.finish();
     control.destroy();
     await until(() => silent.connections === 1);
     t.equal(silent.connections, 1, 'only the control connected');
@@ -510,11 +512,9 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     });
     const port = await listen(t, server);
     const transport = resolveTransport({ proxy: { origin: `http://127.0.0.1:${port}` } });
-    const socket = await within(
-      connect(new URL('ws://127.0.0.1:9/'), transport, new ConnectionAttempt(transport)),
-      5000,
-      'the tunnel',
-    );
+    const attempt = new ConnectionAttempt(transport);
+    t.teardown(() => attempt.finish());
+    const socket = await within(connect(new URL('ws://127.0.0.1:9/'), transport, attempt), 5000, 'the tunnel');
     t.teardown(() => socket.destroy());
     // The tunnel is handed over paused: nothing is lost before the caller listens.
     const data = once(socket, 'data');
