@@ -70,25 +70,31 @@ export class CloseEvent extends Event {
 const closeState = new WeakMap<CloseEvent, { code: number; reason: string; wasClean: boolean }>();
 const errorState = new WeakMap<
   ErrorEvent,
-  { message: string; error: unknown; filename: string; lineno: number; colno: number }
+  { message: string; error: unknown; filename: string; lineno: number; colno: number; status: number | undefined }
 >();
 
-/** Initialiser for {@link ErrorEvent}, as in HTML. */
+/** Initialiser for {@link ErrorEvent}, as in HTML, plus the Node-only `status`. */
 export interface ErrorEventInit extends EventInit {
   message?: string;
   error?: unknown;
   filename?: string;
   lineno?: number;
   colno?: number;
+  /** Node-only: the HTTP status of the answer that failed the connection. */
+  status?: number | undefined;
 }
 
 /**
  * The event dispatched when a connection fails. Browsers dispatch a bare
- * `Event` here; in Node the `message` and `error` say what went wrong.
+ * `Event` here; in Node the `message` and `error` say what went wrong, and
+ * `status` (alias `code`) gives the HTTP status when an answer failed it.
  *
  * @see https://html.spec.whatwg.org/multipage/webappapis.html#errorevent
  * @example
  * ws.onerror = (event) => console.error(event.message);
+ * source.onerror = (event) => {
+ *   if (event.status === 401) source.close(); // and log in again
+ * };
  */
 export class ErrorEvent extends Event {
   constructor(type: string, init: ErrorEventInit = {}) {
@@ -99,7 +105,24 @@ export class ErrorEvent extends Event {
       filename: init.filename ?? '',
       lineno: init.lineno ?? 0,
       colno: init.colno ?? 0,
+      status: init.status,
     });
+  }
+
+  /**
+   * Node-only: the HTTP status of the answer that failed the connection (a
+   * non-200 answer, 200 with the wrong `Content-Type`, a redirect that could
+   * not be followed), so a 401 is told from a 503 without parsing `message`.
+   * `undefined` for network errors (refused, reset, timed out) and for the
+   * end of a stream.
+   */
+  get status(): number | undefined {
+    return errorState.get(this)?.status;
+  }
+
+  /** Alias of {@link ErrorEvent.status}, the name the `eventsource` package uses. */
+  get code(): number | undefined {
+    return errorState.get(this)?.status;
   }
 
   get message(): string {
@@ -127,7 +150,12 @@ export class ErrorEvent extends Event {
  * What `onerror` receives, typed so that lib.dom's `Event` fits: isosocket
  * always dispatches an {@link ErrorEvent}, so `message` and `error` are set.
  */
-export type ErrorEventLike = Event & { readonly message?: string; readonly error?: unknown };
+export type ErrorEventLike = Event & {
+  readonly message?: string;
+  readonly error?: unknown;
+  readonly status?: number | undefined;
+  readonly code?: number | undefined;
+};
 
 /** The events a WebSocket dispatches, for typed `addEventListener`. */
 export interface WebSocketEventMap {

@@ -55,14 +55,18 @@ export interface ServerOptions extends WebSocketOptions {
   handleProtocols?: ProtocolChooser;
 }
 
-/** An HTTP proxy to tunnel through with CONNECT. */
+/**
+ * An HTTP proxy to tunnel through with CONNECT. As in faye-websocket, a proxy
+ * without an `origin` (`undefined`, `null`, `''`) means no proxy, whatever
+ * else it holds: faye's own client passes `{ origin: undefined, tls }`.
+ */
 export interface ProxyOptions {
-  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy). */
-  origin: string;
+  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy); absent or empty for none. */
+  origin?: string | URL | null | undefined;
   /** Extra headers for the CONNECT request. */
-  headers?: Readonly<Record<string, string | number>>;
+  headers?: Readonly<Record<string, string | number>> | undefined;
   /** Options for `tls.connect` to an `https:` proxy. */
-  tls?: TlsConnectionOptions;
+  tls?: TlsConnectionOptions | undefined;
 }
 
 /** Options of `WebSocket.Client` and `EventSource.Client` transport. */
@@ -73,12 +77,40 @@ export interface TransportOptions {
   net?: { localAddress?: string; family?: number; lookup?: unknown; [key: string]: unknown };
   /** Shorthand for `tls.ca`. */
   ca?: TlsConnectionOptions['ca'];
-  /** An explicit proxy, or `'env'` to use HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
-  proxy?: ProxyOptions | 'env';
+  /**
+   * An explicit proxy, or `'env'` to use HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+   * `undefined`, `null`, `false`, `''` and a proxy without `origin` all mean a
+   * direct connection (as in faye-websocket).
+   */
+  proxy?: ProxyOptions | 'env' | '' | false | null | undefined;
 }
 
+/**
+ * Options both clients take for the connection attempt and the request (ws's
+ * names). `EventSource.Client` takes them; the `WebSocket.Client` reads them
+ * through the same `resolveTransport`.
+ */
+export interface ConnectOptions {
+  /** Sent as the `Origin` header: a serialized origin such as `'https://example.com'`, or `'null'`. */
+  origin?: string | undefined;
+  /**
+   * Milliseconds for the connection (TCP, proxy, TLS) and the opening
+   * handshake together; past it the attempt fails as a network error would.
+   * Default 30000; 0 or `Infinity` for no limit.
+   */
+  handshakeTimeout?: number | undefined;
+  /** Aborting it abandons the connection (for `EventSource.Client`, as `close()` does). */
+  signal?: AbortSignal | undefined;
+}
+
+/** The keys of {@link ConnectOptions}, for the clients' option validation. */
+export const CONNECT_OPTION_KEYS = ['origin', 'handshakeTimeout', 'signal'] as const;
+
 /** Options of `WebSocket.Client`. */
-export interface ClientOptions<B extends BinaryType = BinaryType> extends WebSocketOptions<B>, TransportOptions {}
+export interface ClientOptions<B extends BinaryType = BinaryType>
+  extends WebSocketOptions<B>,
+    TransportOptions,
+    ConnectOptions {}
 
 /** The default of `maxLength`, as faye-websocket: 2^26 - 1 bytes. */
 export const DEFAULT_MAX_LENGTH = 0x3ffffff;
@@ -98,7 +130,7 @@ const SHARED_OPTION_KEYS = [
 
 export const SERVER_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'handleProtocols'] as const;
 
-export const CLIENT_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy'] as const;
+export const CLIENT_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy', ...CONNECT_OPTION_KEYS] as const;
 
 /**
  * Throws a TypeError when `options` has a key not in `validKeys`

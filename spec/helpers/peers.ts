@@ -96,7 +96,7 @@ export async function isOpen(ws: WebSocket): Promise<void> {
 export function recordEvents(ws: WebSocket, into: string[] = []): string[] {
   for (const type of ['open', 'message', 'error', 'close']) {
     ws.addEventListener(type, (event) => {
-      const detail = 'code' in event ? `:${(event as unknown as { code: number }).code}` : '';
+      const detail = event.type === 'close' && 'code' in event ? `:${(event as unknown as { code: number }).code}` : '';
       into.push(`${type}${detail}@${ws.readyState}`);
     });
   }

@@ -66,6 +66,8 @@ export interface ConnectProxy {
   origin: string;
   /** Every CONNECT request head the proxy received. */
   requests: string[];
+  /** The remote address of every client connection, in order. */
+  peers: string[];
 }
 
 /**
@@ -78,8 +80,10 @@ export async function startConnectProxy(
   options: { credentials?: string; refuse?: string; tls?: { key: string; cert: string } } = {},
 ): Promise<ConnectProxy> {
   const requests: string[] = [];
+  const peers: string[] = [];
   const sockets = new Set<net.Socket>();
   const onClient = (client: net.Socket): void => {
+    peers.push(String(client.remoteAddress));
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => {});
@@ -127,5 +131,5 @@ export async function startConnectProxy(
     for (const socket of sockets) socket.destroy();
   });
   const port = await listen(t, server);
-  return { origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, requests };
+  return { origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, requests, peers };
 }

@@ -10,7 +10,7 @@ export function trace(target: EventTarget & Traced, types = ['open', 'message', 
   const events: string[] = [];
   for (const type of types) {
     target.addEventListener(type, (event) => {
-      const code = 'code' in event ? `:${(event as { code: number }).code}` : '';
+      const code = event.type === 'close' && 'code' in event ? `:${(event as { code: number }).code}` : '';
       events.push(`${type}${code}@${target.readyState}`);
     });
   }

@@ -4,6 +4,7 @@
 import deflate from 'permessage-deflate';
 import t from 'tap';
 import { type BinaryType, Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
+import { until } from '../helpers/peers.js';
 import { freePort } from '../helpers/proxies.js';
 import { acceptFor, PEERS, rawServer } from '../helpers/servers.js';
 import { next, trace } from '../helpers/trace.js';
@@ -322,6 +323,70 @@ t.test('WebSocket.Client', async (t) => {
     t.same(events, ['open@1', 'close:1006@3'], 'the app asked to close: no error event');
   });
 
+  t.test('handshakeTimeout fails a server that accepts TCP and never answers: error, then close 1006', async (t) => {
+    const server = await rawServer(t, () => undefined);
+    const started = Date.now();
+    const ws = new Client(server.url, [], { handshakeTimeout: 150 });
+    const events = trace(ws);
+    const error = next<ErrorEvent>(ws, 'error');
+    await next(ws, 'close');
+    t.same(events, FAILED);
+    t.match((await error).message, /handshakeTimeout/);
+    t.ok(Date.now() - started >= 140, 'not before the timeout');
+  });
+
+  t.test('handshakeTimeout does not cut a connection that opened in time', async (t) => {
+    const peer = await PEERS[0](t);
+    const ws = new Client(peer.url, [], { handshakeTimeout: 100 });
+    await next(ws, 'open');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    t.equal(ws.readyState, Client.OPEN, 'still open after 2.5 timeouts');
+    ws.close();
+    await next(ws, 'close');
+  });
+
+  t.test('an aborted signal fails a connection in progress, and closes an open one cleanly', async (t) => {
+    const silent = await rawServer(t, () => undefined);
+    const controller = new AbortController();
+    const connecting = new Client(silent.url, [], { signal: controller.signal });
+    const events = trace(connecting);
+    setTimeout(() => controller.abort(new Error('the user went away')), 50);
+    const error = next<ErrorEvent>(connecting, 'error');
+    await next(connecting, 'close');
+    t.same(events, FAILED);
+    t.match((await error).message, /the user went away/);
+
+    const peer = await PEERS[1](t);
+    const open = new AbortController();
+    const ws = new Client(peer.url, [], { signal: open.signal });
+    const openEvents = trace(ws);
+    await next(ws, 'open');
+    open.abort();
+    const close = await next<CloseEvent>(ws, 'close');
+    t.same(openEvents, ['open@1', 'close:1005@3']);
+    t.equal(close.wasClean, true, 'a clean closing handshake, as close() gives');
+
+    const before = new AbortController();
+    before.abort();
+    const never = new Client(peer.url, [], { signal: before.signal });
+    const neverEvents = trace(never);
+    await next(never, 'close');
+    t.same(neverEvents, FAILED, 'an already aborted signal never opens');
+  });
+
+  t.test('the origin option is sent as Origin', async (t) => {
+    let head = '';
+    const server = await rawServer(t, (request, key) => {
+      head = request;
+      return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`;
+    });
+    const ws = new Client(server.url, [], { origin: 'https://app.example' });
+    await next(ws, 'open');
+    t.match(head, /\r\nOrigin: https:\/\/app\.example\r\n/);
+    ws.close();
+    t.throws(() => new Client(server.url, [], { origin: 'https://app.example/path' }), TypeError);
+  });
+
   t.test('sends custom headers on the handshake request', async (t) => {
     let head = '';
     const server = await rawServer(t, (request) => {
@@ -330,7 +395,7 @@ t.test('WebSocket.Client', async (t) => {
     });
     const ws = new Client(server.url, [], { headers: { 'X-Token': 'abc' } });
     ws.onerror = () => {};
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => head.includes('\r\n\r\n'));
     ws.close();
     t.match(head, /\r\nX-Token: abc\r\n/);
     t.match(head, /^GET \/ HTTP\/1\.1\r\n/);

@@ -1,32 +1,79 @@
 // The client transport shared by WebSocket.Client and EventSource.Client:
 // a TCP or TLS connection to the target, directly or tunnelled through an
-// HTTP proxy with CONNECT.
+// HTTP proxy with CONNECT, within a deadline the application can also abort.
+//
+// Calling contract (both clients):
+//   const transport = resolveTransport(options);   // synchronous; a bad option is a TypeError
+//   const attempt = new ConnectionAttempt(transport); // starts the handshakeTimeout timer
+//   const socket = await connect(url, transport, attempt);
+//   ... send the request, read the response head ...
+//   attempt.finish();                               // the handshake is complete: timer stopped
+// `attempt.signal` aborts when `handshakeTimeout` passes, when the
+// application's `signal` aborts, or on `attempt.abort()`; `connect()` then
+// rejects with an Error that says which. `connect(url, transport, signal)`
+// with a bare AbortSignal (the earlier contract) still works: the deadline
+// then covers only the connection (TCP, proxy, TLS) and ends with it.
 //
 // References:
 // - RFC 9110 §9.3.6, CONNECT: https://www.rfc-editor.org/rfc/rfc9110#section-9.3.6
 // - RFC 6455 §4.1 (a client may use a proxy; TLS is inside the tunnel)
 // - RFC 7617, Basic authentication (Proxy-Authorization)
+// - faye-websocket lib/faye/websocket/client.js: a `proxy` without `origin` is no proxy
+// - ws `handshakeTimeout`; DOM Standard, AbortSignal: https://dom.spec.whatwg.org/#interface-AbortSignal
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { ProxyOptions, TransportOptions } from '../options.js';
-import { validateHeaders } from './headers.js';
+import type { ConnectOptions, ProxyOptions, TransportOptions } from '../options.js';
+import { validateHeaders, validateOrigin } from './headers.js';
 import { proxyForUrl } from './proxy-env.js';
 import { endpointOf } from './url.js';
 
 /** Largest proxy response head we read before giving up (bytes). */
 export const MAX_PROXY_RESPONSE_HEAD = 16 * 1024;
 
+/**
+ * The default `handshakeTimeout`, in milliseconds: 30 s, for the connection
+ * (TCP, proxy, TLS) and the opening handshake together. Above Firefox's 20 s
+ * (`network.websocket.timeout.open`) and far under Chromium's 240 s: a healthy
+ * handshake takes well under a few seconds even across the world through a
+ * proxy, so nobody waits on it, and a peer that accepts TCP and never answers
+ * no longer hangs the client.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
+
+/** The longest delay Node's timers take (2^31 - 1 ms); longer ones fire at once. */
+export const MAX_TIMER_DELAY = 0x7fffffff;
+
+/** An explicit proxy, checked and parsed. */
+export interface ResolvedProxy {
+  origin: URL;
+  headers: Array<[string, string]>;
+  tls: tls.ConnectionOptions;
+}
+
 /** The transport options with each shape checked, ready to connect with. */
 export interface ResolvedTransport {
   tls: tls.ConnectionOptions;
   net: Record<string, unknown>;
-  proxy: ProxyOptions | 'env' | undefined;
+  /** `undefined` is a direct connection. */
+  proxy: ResolvedProxy | 'env' | undefined;
+  /** Milliseconds for connection and opening handshake; 0 for no limit. */
+  handshakeTimeout: number;
+  /** The application's signal: aborting it abandons the attempt. */
+  signal: AbortSignal | undefined;
+  /** The `Origin` header value to send, if any. */
+  origin: string | undefined;
 }
 
-/** Checks the transport options; throws a TypeError naming the bad one. */
-export function resolveTransport(options: TransportOptions | undefined): ResolvedTransport {
+/**
+ * Checks the transport and connect options; throws a TypeError naming the bad one.
+ *
+ * As in faye-websocket, a proxy without an origin means a direct connection:
+ * `proxy` may be `undefined`, `null`, `false`, `''`, `{}` or
+ * `{ origin: undefined, tls: {...} }` (faye's own client passes the last).
+ */
+export function resolveTransport(options: (TransportOptions & ConnectOptions) | undefined): ResolvedTransport {
   const given = options ?? {};
   for (const key of ['tls', 'net'] as const) {
     const value = given[key];
@@ -34,51 +81,230 @@ export function resolveTransport(options: TransportOptions | undefined): Resolve
       throw new TypeError(`${key} must be an object of options for ${key}.connect()`);
     }
   }
-  const proxy = given.proxy;
-  if (proxy !== undefined && proxy !== 'env') {
-    if (proxy === null || typeof proxy !== 'object' || typeof proxy.origin !== 'string') {
-      throw new TypeError("proxy must be { origin, headers?, tls? } or 'env'");
-    }
-    let origin: URL;
-    try {
-      origin = new URL(proxy.origin);
-    } catch {
-      throw new TypeError(`proxy.origin is not a valid URL: ${proxy.origin}`);
-    }
-    if (origin.protocol !== 'http:' && origin.protocol !== 'https:') {
-      throw new TypeError(`proxy.origin must be an http: or https: URL, not ${origin.protocol}`);
-    }
-    validateHeaders(proxy.headers, 'proxy.headers');
-  }
   const tlsOptions: tls.ConnectionOptions = { ...(given.tls ?? {}) };
   if (given.ca !== undefined && tlsOptions.ca === undefined) tlsOptions.ca = given.ca;
-  return { tls: tlsOptions, net: { ...(given.net ?? {}) }, proxy };
+  return {
+    tls: tlsOptions,
+    net: { ...(given.net ?? {}) },
+    proxy: resolveProxy(given.proxy),
+    handshakeTimeout: resolveHandshakeTimeout(given.handshakeTimeout),
+    signal: resolveSignal(given.signal),
+    origin: given.origin === undefined ? undefined : validateOrigin(given.origin, 'origin'),
+  };
+}
+
+function resolveProxy(proxy: unknown): ResolvedProxy | 'env' | undefined {
+  // faye: `var proxy = options.proxy || {}` and `if (proxy.origin) ...`.
+  if (proxy === 'env') return 'env';
+  if (proxy === undefined || proxy === null || proxy === false || proxy === '') return undefined;
+  if (typeof proxy === 'string') {
+    throw new TypeError(
+      `proxy must be { origin, headers?, tls? } or 'env'; for this proxy write proxy: { origin: '${proxy}' }`,
+    );
+  }
+  if (typeof proxy !== 'object') throw new TypeError("proxy must be { origin, headers?, tls? } or 'env'");
+  const { origin, headers, tls: proxyTls } = proxy as ProxyOptions;
+  if (origin === undefined || origin === null || origin === '') return undefined;
+  if (typeof origin !== 'string' && !(origin instanceof URL)) {
+    throw new TypeError('proxy.origin must be a URL string such as http://proxy.example:3128');
+  }
+  return {
+    origin: parseProxyOrigin(String(origin), 'proxy.origin', TypeError),
+    headers: validateHeaders(headers, 'proxy.headers'),
+    tls: checkTlsOptions(proxyTls, 'proxy.tls'),
+  };
+}
+
+/** Parses an http: or https: proxy URL; throws `Failure` with a message naming `what`. */
+function parseProxyOrigin(value: string, what: string, Failure: new (message: string) => Error): URL {
+  let origin: URL;
+  try {
+    origin = new URL(value);
+  } catch {
+    throw new Failure(`${what} is not a valid URL: ${value}`);
+  }
+  if (origin.protocol !== 'http:' && origin.protocol !== 'https:') {
+    throw new Failure(`${what} must be an http: or https: URL, not ${origin.protocol}`);
+  }
+  try {
+    decodeURIComponent(origin.username);
+    decodeURIComponent(origin.password);
+  } catch {
+    throw new Failure(`${what} has credentials that are not valid percent-encoding`);
+  }
+  return origin;
+}
+
+function checkTlsOptions(value: unknown, name: string): tls.ConnectionOptions {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object')
+    throw new TypeError(`${name} must be an object of options for tls.connect()`);
+  return value as tls.ConnectionOptions;
+}
+
+function resolveHandshakeTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_HANDSHAKE_TIMEOUT;
+  if (value === Number.POSITIVE_INFINITY) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_DELAY) {
+    throw new TypeError(
+      `handshakeTimeout must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY} (0 or Infinity for no limit)`,
+    );
+  }
+  return value;
+}
+
+function resolveSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Partial<AbortSignal> | null;
+  if (
+    !(value instanceof AbortSignal) &&
+    (candidate === null ||
+      typeof candidate !== 'object' ||
+      typeof candidate.aborted !== 'boolean' ||
+      typeof candidate.addEventListener !== 'function' ||
+      typeof candidate.removeEventListener !== 'function')
+  ) {
+    throw new TypeError('signal must be an AbortSignal');
+  }
+  return value as AbortSignal;
+}
+
+/** An Error for an abort reason: the reason itself when it is one. */
+export function abortError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new DOMException(String(reason ?? 'Aborted'), 'AbortError');
+}
+
+/**
+ * One attempt to open a connection, from the first TCP packet to the end of
+ * the opening handshake (a WebSocket's 101, an event stream's response head).
+ * Its `signal` aborts when `handshakeTimeout` passes (reason: a `TimeoutError`
+ * DOMException), when the application's `signal` aborts (its reason), or on
+ * `abort()`. Every timer and listener is let go by `finish()` or the abort.
+ *
+ * @see https://dom.spec.whatwg.org/#interface-AbortSignal
+ * @example
+ * const attempt = new ConnectionAttempt(transport);
+ * const socket = await connect(url, transport, attempt);
+ * request.on('response', () => attempt.finish());
+ */
+export class ConnectionAttempt {
+  readonly #controller = new AbortController();
+  readonly #linked: AbortSignal[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #settled = false;
+  readonly #onLinkedAbort = (event: Event): void => this.abort((event.target as AbortSignal).reason);
+
+  /**
+   * @param transport `handshakeTimeout` (0 for none) and the application's `signal`.
+   * @param signal Another signal to follow, such as the client's own.
+   */
+  constructor(transport: Pick<ResolvedTransport, 'handshakeTimeout' | 'signal'>, signal?: AbortSignal) {
+    for (const linked of [transport.signal, signal]) {
+      if (linked === undefined) continue;
+      if (linked.aborted) {
+        this.abort(linked.reason);
+        return;
+      }
+      linked.addEventListener('abort', this.#onLinkedAbort);
+      this.#linked.push(linked);
+    }
+    const ms = transport.handshakeTimeout;
+    if (ms > 0) {
+      this.#timer = setTimeout(
+        () =>
+          this.abort(
+            new DOMException(`The opening handshake took longer than ${ms} ms (handshakeTimeout)`, 'TimeoutError'),
+          ),
+        ms,
+      );
+    }
+  }
+
+  /** Aborts when the attempt is abandoned; `signal.reason` says why. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether the attempt ended because `handshakeTimeout` passed. */
+  get timedOut(): boolean {
+    return (
+      this.#controller.signal.aborted && (this.#controller.signal.reason as Error | undefined)?.name === 'TimeoutError'
+    );
+  }
+
+  /** Abandons the attempt (no-op once finished or aborted). */
+  abort(reason: unknown = new DOMException('The connection attempt was aborted', 'AbortError')): void {
+    if (this.#settled) return;
+    this.#release();
+    this.#controller.abort(reason);
+  }
+
+  /** The handshake is complete: stops the timer; the signal will not abort any more. */
+  finish(): void {
+    if (this.#settled) return;
+    this.#release();
+  }
+
+  #release(): void {
+    this.#settled = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const linked of this.#linked) linked.removeEventListener('abort', this.#onLinkedAbort);
+    this.#linked.length = 0;
+  }
 }
 
 /**
  * Opens a connection to `target` (ws:, wss:, http: or https:), through the
  * configured proxy if any. Resolves once bytes can be written: after the TLS
- * handshake for secure targets, after the proxy's 2xx for tunnels.
+ * handshake for secure targets, after the proxy's 2xx for tunnels. Rejects
+ * with an Error naming the proxy when the proxy is down or refuses, and with
+ * the abort reason when `attempt` aborts.
+ *
+ * @param attempt A {@link ConnectionAttempt} whose deadline runs on past the
+ * connection (the caller finishes it), or a bare AbortSignal: then a deadline
+ * from `transport` covers the connection alone.
  */
-export async function connect(target: URL, options: ResolvedTransport, signal: AbortSignal): Promise<Duplex> {
+export async function connect(
+  target: URL,
+  transport: ResolvedTransport,
+  attempt: ConnectionAttempt | AbortSignal,
+): Promise<Duplex> {
+  const own = attempt instanceof ConnectionAttempt ? undefined : new ConnectionAttempt(transport, attempt);
+  const signal = (own ?? (attempt as ConnectionAttempt)).signal;
+  try {
+    return await connectWithin(target, transport, signal);
+  } finally {
+    own?.finish();
+  }
+}
+
+async function connectWithin(target: URL, options: ResolvedTransport, signal: AbortSignal): Promise<Duplex> {
   const endpoint = endpointOf(target);
-  let proxy: ProxyOptions | undefined;
+  let proxy: ResolvedProxy | undefined;
   if (options.proxy === 'env') {
     const origin = proxyForUrl(target);
-    if (origin) proxy = { origin };
+    if (origin) {
+      // The environment is not validated up front: say which variable is wrong.
+      const variable = endpoint.secure ? 'HTTPS_PROXY (or HTTP_PROXY)' : 'HTTP_PROXY';
+      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(origin) ? origin : `http://${origin}`;
+      proxy = { origin: parseProxyOrigin(withScheme, variable, Error), headers: [], tls: {} };
+    }
   } else {
     proxy = options.proxy;
   }
 
   if (!proxy) {
+    // The net options (localAddress, family, lookup...) apply to TLS too: tls.connect passes them on.
     return endpoint.secure
       ? open(
           tls.connect({
+            ...options.net,
             ...options.tls,
             host: endpoint.host,
             port: endpoint.port,
             servername: options.tls.servername ?? serverName(endpoint.host),
-          }),
+          } as tls.ConnectionOptions),
           'secureConnect',
           signal,
         )
@@ -89,26 +315,30 @@ export async function connect(target: URL, options: ResolvedTransport, signal: A
         );
   }
 
-  const proxyUrl = new URL(proxy.origin);
-  const proxyEndpoint = endpointOf(proxyUrl);
-  const toProxy = proxyEndpoint.secure
-    ? open(
-        tls.connect({
-          ...(proxy.tls ?? {}),
-          host: proxyEndpoint.host,
-          port: proxyEndpoint.port,
-          servername: proxy.tls?.servername ?? serverName(proxyEndpoint.host),
-        }),
-        'secureConnect',
-        signal,
-      )
-    : open(
-        net.connect({ ...options.net, host: proxyEndpoint.host, port: proxyEndpoint.port } as net.NetConnectOpts),
-        'connect',
-        signal,
-      );
-  const socket = await toProxy;
-  await tunnel(socket, endpoint, proxyUrl, proxy.headers, signal);
+  const proxyEndpoint = endpointOf(proxy.origin);
+  let socket: net.Socket;
+  try {
+    socket = await (proxyEndpoint.secure
+      ? open(
+          tls.connect({
+            ...options.net,
+            ...proxy.tls,
+            host: proxyEndpoint.host,
+            port: proxyEndpoint.port,
+            servername: proxy.tls.servername ?? serverName(proxyEndpoint.host),
+          } as tls.ConnectionOptions),
+          'secureConnect',
+          signal,
+        )
+      : open(
+          net.connect({ ...options.net, host: proxyEndpoint.host, port: proxyEndpoint.port } as net.NetConnectOpts),
+          'connect',
+          signal,
+        ));
+  } catch (error) {
+    throw new Error(`Could not connect to proxy ${proxy.origin.host}: ${describe(error as Error)}`, { cause: error });
+  }
+  await tunnel(socket, endpoint, proxy, signal);
   if (!endpoint.secure) return socket;
   // A wss: or https: target: TLS inside the tunnel, verified against the target's name.
   return open(
@@ -122,6 +352,12 @@ export async function connect(target: URL, options: ResolvedTransport, signal: A
   );
 }
 
+/** A system error's code (ECONNREFUSED...), else the message with any code. */
+function describe(error: Error & { code?: unknown; syscall?: unknown }): string {
+  if (typeof error.syscall === 'string' && typeof error.code === 'string') return error.code;
+  return typeof error.code === 'string' ? `${error.message} (${error.code})` : error.message;
+}
+
 /** SNI must not be an IP address (RFC 6066 §3). */
 function serverName(host: string): string | undefined {
   return net.isIP(host) ? undefined : host;
@@ -133,7 +369,7 @@ function open<S extends net.Socket>(socket: S, ready: 'connect' | 'secureConnect
     const onabort = (): void => {
       cleanup();
       socket.destroy();
-      reject(new Error('The connection attempt was aborted'));
+      reject(abortError(signal.reason));
     };
     const onerror = (error: Error): void => {
       cleanup();
@@ -156,14 +392,17 @@ function open<S extends net.Socket>(socket: S, ready: 'connect' | 'secureConnect
   });
 }
 
+/** At most this many characters of a peer's status line go into an error message. */
+const MAX_QUOTED = 200;
+
 /** Sends CONNECT and waits for the proxy's answer; a non-2xx answer rejects with its status line. */
 function tunnel(
   socket: net.Socket,
   endpoint: { host: string; port: number },
-  proxyUrl: URL,
-  extraHeaders: ProxyOptions['headers'],
+  proxy: ResolvedProxy,
   signal: AbortSignal,
 ): Promise<void> {
+  const proxyUrl = proxy.origin;
   const authority = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
   if (proxyUrl.username || proxyUrl.password) {
@@ -171,32 +410,33 @@ function tunnel(
     const credentials = `${decodeURIComponent(proxyUrl.username)}:${decodeURIComponent(proxyUrl.password)}`;
     lines.push(`Proxy-Authorization: Basic ${Buffer.from(credentials).toString('base64')}`);
   }
-  for (const [name, value] of validateHeaders(extraHeaders, 'proxy.headers')) lines.push(`${name}: ${value}`);
-  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  for (const [name, value] of proxy.headers) lines.push(`${name}: ${value}`);
 
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);
-    const fail = (message: string): void => {
+    const fail = (message: string, cause?: unknown): void => {
       cleanup();
       socket.destroy();
-      reject(new Error(message));
+      reject(new Error(message, { cause }));
     };
     const ondata = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (head.length > MAX_PROXY_RESPONSE_HEAD) {
-          fail(`Proxy ${proxyUrl.host} sent a response head over ${MAX_PROXY_RESPONSE_HEAD} bytes to CONNECT`);
-        }
+      // The head, its blank line included, may be at most MAX_PROXY_RESPONSE_HEAD bytes.
+      if ((end < 0 ? head.length : end + 4) > MAX_PROXY_RESPONSE_HEAD) {
+        fail(`Proxy ${proxyUrl.host} sent a response head over ${MAX_PROXY_RESPONSE_HEAD} bytes to CONNECT`);
         return;
       }
+      if (end < 0) return;
       cleanup();
       const statusLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
       if (!status?.startsWith('2')) {
         socket.destroy();
         const hint = status === '407' ? " (check the proxy origin's user:password)" : '';
-        reject(new Error(`Proxy refused CONNECT to ${authority}: ${statusLine.replace(/^HTTP\/1\.[01] /, '')}${hint}`));
+        const quoted = statusLine.replace(/^HTTP\/1\.[01] /, '');
+        const shown = quoted.length > MAX_QUOTED ? `${quoted.slice(0, MAX_QUOTED)}…` : quoted;
+        reject(new Error(`Proxy refused CONNECT to ${authority}: ${shown}${hint}`));
         return;
       }
       // Hold what follows until the caller listens; bytes past the head are the target's.
@@ -207,8 +447,11 @@ function tunnel(
     };
     const onclose = (): void =>
       fail(`Proxy ${proxyUrl.host} closed the connection before answering CONNECT to ${authority}`);
-    const onerror = (error: Error): void => fail(`Proxy ${proxyUrl.host}: ${error.message}`);
-    const onabort = (): void => fail('The connection attempt was aborted');
+    const onerror = (error: Error): void => fail(`Proxy ${proxyUrl.host}: ${error.message}`, error);
+    const onabort = (): void => {
+      const reason = abortError(signal.reason);
+      fail(`Proxy ${proxyUrl.host} did not answer CONNECT to ${authority}: ${reason.message}`, reason);
+    };
     const cleanup = (): void => {
       socket.off('data', ondata);
       socket.off('close', onclose);
@@ -219,5 +462,6 @@ function tunnel(
     socket.on('close', onclose);
     socket.on('error', onerror);
     signal.addEventListener('abort', onabort);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   });
 }

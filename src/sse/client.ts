@@ -1,23 +1,39 @@
 // EventSource.Client: the WHATWG EventSource for Node, with reconnection,
 // Last-Event-ID, redirects, and the Node-only transport options (headers, TLS,
-// proxy) shared with WebSocket.Client.
+// proxy, handshakeTimeout, signal, origin) shared with WebSocket.Client.
+//
+// Nothing a server sends can make this client throw: every value taken from
+// the peer that reaches a Node API which throws (the Last-Event-ID header, a
+// redirect's Location, the retry delay given to setTimeout) is encoded,
+// checked or clamped first, and the request is built inside a try.
 //
 // References:
 // - HTML, server-sent events: https://html.spec.whatwg.org/multipage/server-sent-events.html
-// - Fetch, redirect handling: https://fetch.spec.whatwg.org/#http-redirect-fetch
+// - Fetch, HTTP-redirect fetch: https://fetch.spec.whatwg.org/#http-redirect-fetch
+// - Fetch, redirect-tainted origin: https://fetch.spec.whatwg.org/#concept-request-tainted-origin
+// - Fetch, HTTP-network-or-cache fetch (the no-store cache mode's request headers):
+//   https://fetch.spec.whatwg.org/#concept-http-network-or-cache-fetch
 // - rexxars/eventsource-parser (the event stream parser used here)
 
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import { EventHandlers } from '../dom/listeners.js';
 import { ErrorEvent, type ErrorEventLike, type EventHandler, type Listener } from '../events.js';
-import { validateHeaders } from '../net/headers.js';
-import { connect, type ResolvedTransport, resolveTransport } from '../net/transport.js';
-import { type TransportOptions, validateOptionKeys } from '../options.js';
+import { utf8HeaderValue, validateHeaders } from '../net/headers.js';
+import {
+  abortError,
+  ConnectionAttempt,
+  connect,
+  MAX_TIMER_DELAY,
+  type ResolvedTransport,
+  resolveTransport,
+} from '../net/transport.js';
+import { CONNECT_OPTION_KEYS, type ConnectOptions, type TransportOptions, validateOptionKeys } from '../options.js';
 
 /** Options of {@link EventSourceClient}: the spec's init plus Node-only transport options. */
-export interface EventSourceClientInit extends TransportOptions {
+export interface EventSourceClientInit extends TransportOptions, ConnectOptions {
   /** The spec's flag; kept and exposed (Node sends no cookies of its own). */
   withCredentials?: boolean;
   /** Extra request headers, e.g. Authorization; dropped on a redirect to another origin. */
@@ -31,7 +47,7 @@ export interface EventSourceEventMap {
   error: ErrorEvent;
 }
 
-const INIT_KEYS = ['withCredentials', 'headers', 'tls', 'net', 'ca', 'proxy'] as const;
+const INIT_KEYS = ['withCredentials', 'headers', 'tls', 'net', 'ca', 'proxy', ...CONNECT_OPTION_KEYS] as const;
 /** Chromium's default reconnection time, in milliseconds. */
 export const DEFAULT_RECONNECTION_TIME = 3000;
 /** Fetch's redirect limit. */
@@ -49,6 +65,9 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * @example
  * const source = new EventSource.Client('https://example.com/feed', { headers: { Authorization: 'Bearer t' } });
  * source.addEventListener('greeting', (event) => console.log(event.data, event.lastEventId));
+ * source.onerror = (event) => {
+ *   if (event.status === 401) source.close();
+ * };
  */
 export class EventSourceClient extends EventTarget {
   static readonly CONNECTING = 0;
@@ -63,19 +82,21 @@ export class EventSourceClient extends EventTarget {
   #lastEventId = '';
   #reconnectionTime = DEFAULT_RECONNECTION_TIME;
   #origin: string;
-  #controller: AbortController | undefined;
+  #attempt: ConnectionAttempt | undefined;
   #request: http.ClientRequest | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #handlers = new EventHandlers(this);
+  readonly #onSignalAbort = (): void => this.close();
 
   /**
    * @param url An http: or https: URL; an unparsable one is a `SyntaxError` DOMException.
-   * @param init `withCredentials`, and Node-only `headers`, `tls`, `ca`, `net`, `proxy`.
+   * @param init `withCredentials`, and Node-only `headers`, `tls`, `ca`, `net`, `proxy`,
+   * `origin`, `handshakeTimeout` and `signal`; an unknown key or a bad value is a TypeError.
    */
   constructor(url: string | URL, init?: EventSourceClientInit) {
     super();
     validateOptionKeys(init, INIT_KEYS);
-    // 1-4. Let urlRecord be the result of encoding-parsing a URL given url. If
+    // 3-4. Let urlRecord be the result of encoding-parsing a URL given url. If
     //      urlRecord is failure, then throw a "SyntaxError" DOMException.
     try {
       this.#url = new URL(String(url));
@@ -87,8 +108,15 @@ export class EventSourceClient extends EventTarget {
     this.#withCredentials = init?.withCredentials === true;
     this.#headers = validateHeaders(init?.headers, 'headers');
     this.#transport = resolveTransport(init);
-    // 14-15. Fetch request, in parallel.
-    this.#fetch(this.#url, 0, this.#headers);
+    // Note: extension, not in the spec: an aborted `signal` closes the EventSource, as close() does.
+    const signal = this.#transport.signal;
+    if (signal?.aborted) {
+      this.#readyState = 2;
+      return;
+    }
+    signal?.addEventListener('abort', this.#onSignalAbort);
+    // 15. Fetch request, in parallel.
+    this.#fetch([this.#url], this.#headers);
   }
 
   get CONNECTING(): 0 {
@@ -167,115 +195,201 @@ export class EventSourceClient extends EventTarget {
 
   /**
    * Aborts any instance of the fetch algorithm started for this EventSource
-   * object, and sets the readyState attribute to CLOSED.
+   * object, and sets the readyState attribute to CLOSED. Nothing is fetched
+   * and no event is dispatched after it.
    * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource-close
    */
   close(): void {
     this.#readyState = 2;
-    this.#controller?.abort();
-    this.#controller = undefined;
+    this.#transport.signal?.removeEventListener('abort', this.#onSignalAbort);
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
+    attempt?.abort();
     this.#dropRequest();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
-  #fetch(url: URL, redirects: number, headers: Array<[string, string]>): void {
+  /**
+   * Fetches the last URL of `urlList` (the constructor's URL, then each
+   * redirect's), within one {@link ConnectionAttempt} per request.
+   */
+  #fetch(urlList: URL[], headers: Array<[string, string]>): void {
+    const url = urlList[urlList.length - 1] as URL;
+    // Fetch, HTTP-redirect fetch: if locationURL's scheme is not an HTTP(S)
+    // scheme, then return a network error (futile to retry: fail).
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      setImmediate(() => this.#failTheConnection(`Cannot fetch ${url.href}: only http: and https: are supported`));
+      const message = `Cannot fetch ${url.href}: only http: and https: are supported`;
+      setImmediate(() => this.#failTheConnection(message));
       return;
     }
-    const controller = new AbortController();
-    this.#controller = controller;
-    connect(url, this.#transport, controller.signal).then(
+    // The application's signal is not linked here: it closes the EventSource itself.
+    const attempt = new ConnectionAttempt({ handshakeTimeout: this.#transport.handshakeTimeout, signal: undefined });
+    this.#attempt = attempt;
+    connect(url, this.#transport, attempt).then(
       (socket) => {
-        if (controller.signal.aborted) {
+        if (this.#attempt !== attempt) {
           socket.destroy();
           return;
         }
-        this.#request = this.#send(url, redirects, headers, socket);
+        try {
+          this.#request = this.#send(urlList, headers, socket, attempt);
+        } catch (error) {
+          // Not reachable with checked options; kept so no value can throw out of a promise callback.
+          socket.destroy();
+          this.#reestablishTheConnection(
+            `Could not send the request to ${url.href}: ${(error as Error).message}`,
+            error,
+          );
+        }
       },
       (error: Error) => {
-        if (!controller.signal.aborted)
-          this.#reestablishTheConnection(`Could not connect to ${url.href}: ${error.message}`);
+        if (this.#attempt !== attempt) return;
+        this.#reestablishTheConnection(`Could not connect to ${url.href}: ${error.message}`, error);
       },
     );
   }
 
-  #send(url: URL, redirects: number, headers: Array<[string, string]>, socket: Duplex): http.ClientRequest {
+  #send(
+    urlList: URL[],
+    headers: Array<[string, string]>,
+    socket: Duplex,
+    attempt: ConnectionAttempt,
+  ): http.ClientRequest {
+    const url = urlList[urlList.length - 1] as URL;
     const requestHeaders: Record<string, string> = Object.fromEntries(headers);
+    // 10. User agents may set (`Accept`, `text/event-stream`) in request's header list.
     requestHeaders.Accept = 'text/event-stream';
-    requestHeaders['Cache-Control'] = 'no-store';
-    // Spec: if lastEventId is not the empty string, set `Last-Event-ID`.
-    if (this.#lastEventId !== '') requestHeaders['Last-Event-ID'] = this.#lastEventId;
+    // 11. Set request's cache mode to "no-store"; Fetch then appends
+    //     (`Pragma`, `no-cache`) and (`Cache-Control`, `no-cache`), as browsers send.
+    requestHeaders['Cache-Control'] = 'no-cache';
+    requestHeaders.Pragma = 'no-cache';
+    if (this.#transport.origin !== undefined) {
+      // Fetch: a redirect-tainted origin is serialized as `null`.
+      requestHeaders.Origin = this.#redirectTainted(urlList) ? 'null' : this.#transport.origin;
+    }
+    // Reestablish the connection, 5.3: if the last event ID string is not the
+    // empty string, set (`Last-Event-ID`, last event ID string, encoded as UTF-8).
+    if (this.#lastEventId !== '') {
+      const value = utf8HeaderValue(this.#lastEventId);
+      // Note: an ID holding a control character other than tab cannot be sent
+      // in HTTP (RFC 9110 §5.5; Node throws); the request goes without it.
+      if (value !== undefined) requestHeaders['Last-Event-ID'] = value;
+    }
     const request = http.request({
       method: 'GET',
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port || (url.protocol === 'https:' ? 443 : 80),
       path: `${url.pathname}${url.search}`,
       headers: requestHeaders,
-      createConnection: () => socket as import('node:net').Socket,
+      createConnection: () => socket as Socket,
     });
     request.on('response', (response) => {
-      if (this.#request === request) this.#processResponse(url, redirects, headers, response);
-      else response.destroy();
+      if (this.#request !== request) {
+        response.destroy();
+        return;
+      }
+      attempt.finish();
+      this.#processResponse(urlList, headers, response);
     });
     request.on('error', (error) => {
-      if (this.#request === request) this.#reestablishTheConnection(`Network error: ${url.href}: ${error.message}`);
+      if (this.#request === request)
+        this.#reestablishTheConnection(`Network error: ${url.href}: ${error.message}`, error);
     });
+    // No response head within handshakeTimeout is a network error: reestablish.
+    attempt.signal.addEventListener(
+      'abort',
+      () => {
+        if (this.#request !== request) return;
+        const reason = abortError(attempt.signal.reason);
+        this.#reestablishTheConnection(`No response from ${url.href}: ${reason.message}`, reason);
+      },
+      { once: true },
+    );
     request.end();
     // A tunnelled socket arrives paused; nothing can arrive before the request is sent.
     socket.resume();
     return request;
   }
 
-  /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (processEventSourceEndOfBody, processResponse) */
-  #processResponse(
-    url: URL,
-    redirects: number,
-    headers: Array<[string, string]>,
-    response: http.IncomingMessage,
-  ): void {
+  /** @see https://fetch.spec.whatwg.org/#concept-request-tainted-origin */
+  #redirectTainted(urlList: URL[]): boolean {
+    const origin = this.#transport.origin;
+    // 1. Let lastURL be null.
+    let lastURL: URL | undefined;
+    // 2. For each url of request's URL list:
+    for (const url of urlList) {
+      // 2.1. If lastURL is null, then set lastURL to url and continue.
+      if (lastURL === undefined) {
+        lastURL = url;
+        continue;
+      }
+      // 2.2. If url's origin is not same origin with lastURL's origin and
+      //      request's origin is not same origin with lastURL's origin, then return true.
+      if (url.origin !== lastURL.origin && origin !== lastURL.origin) return true;
+      // 2.3. Set lastURL to url.
+      lastURL = url;
+    }
+    // 3. Return false.
+    return false;
+  }
+
+  /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (processResponse) */
+  #processResponse(urlList: URL[], headers: Array<[string, string]>, response: http.IncomingMessage): void {
+    const url = urlList[urlList.length - 1] as URL;
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
-    if (REDIRECT_STATUSES.has(status) && location) {
+    if (REDIRECT_STATUSES.has(status) && location !== undefined) {
       this.#dropRequest();
-      if (redirects >= MAX_REDIRECTS) {
-        this.#failTheConnection(`Too many redirects (over ${MAX_REDIRECTS}) from ${this.#url.href}`);
+      // Fetch, HTTP-redirect fetch: if request's redirect count is 20, return a network error.
+      if (urlList.length > MAX_REDIRECTS) {
+        this.#failTheConnection(`Too many redirects (over ${MAX_REDIRECTS}) from ${this.#url.href}`, status);
         return;
       }
+      // Node hands header bytes over as Latin-1 characters; browsers read a
+      // Location as UTF-8 (bytes that are not UTF-8 become U+FFFD).
+      const decoded = Buffer.from(location, 'latin1').toString('utf8');
       let next: URL;
       try {
-        next = new URL(location, url);
+        next = new URL(decoded, url);
       } catch {
-        this.#failTheConnection(`The redirect from ${url.href} has an invalid Location: ${location}`);
+        const shown = decoded.length > 200 ? `${decoded.slice(0, 200)}…` : decoded;
+        this.#failTheConnection(
+          `The redirect from ${url.href} has an invalid Location: ${JSON.stringify(shown)}`,
+          status,
+        );
         return;
       }
       // Headers the application set (Authorization, cookies) never go to another origin.
       const keep = next.origin === url.origin ? headers : [];
-      this.#fetch(next, redirects + 1, keep);
+      this.#fetch([...urlList, next], keep);
       return;
     }
     const contentType = String(response.headers['content-type'] ?? '');
     const essence = contentType.split(';')[0]?.trim().toLowerCase();
-    // If res's status is not 200, or if res's `Content-Type` is not
-    // `text/event-stream`, then fail the connection.
+    // 15.3. If res's status is not 200, or if res's `Content-Type` is not
+    //       `text/event-stream`, then fail the connection.
     if (status !== 200 || essence !== 'text/event-stream') {
       this.#dropRequest();
+      const shownType = contentType.length > 100 ? `${contentType.slice(0, 100)}…` : contentType;
       this.#failTheConnection(
         status !== 200
-          ? `${url.href} answered ${status} ${response.statusMessage ?? ''}; an event stream needs 200`.trimEnd()
-          : `${url.href} answered with Content-Type ${contentType || '(none)'}, not text/event-stream`,
+          ? `${url.href} answered ${status} ${(response.statusMessage ?? '').slice(0, 100)}; an event stream needs 200`.trimEnd()
+          : `${url.href} answered with Content-Type ${contentType ? JSON.stringify(shownType) : '(none)'}, not text/event-stream`,
+        status,
       );
       return;
     }
-    // Otherwise, announce the connection and interpret res's body line by line.
+    // 15.4. Otherwise, announce the connection and interpret res's body line by line.
     this.#origin = url.origin;
     this.#announceTheConnection();
     const decoder = new TextDecoder('utf-8');
     const parser = createParser({
       onEvent: (event) => this.#dispatch(event),
       onRetry: (ms) => {
-        this.#reconnectionTime = ms;
+        // Node's timers fire at once for delays past 2^31 - 1 ms: clamp, so a
+        // huge retry waits as long as a timer can rather than not at all.
+        this.#reconnectionTime = Math.min(ms, MAX_TIMER_DELAY);
       },
       onError: (error: ParseError) => {
         if (error.type === 'max-buffer-size-exceeded') {
@@ -285,11 +399,12 @@ export class EventSourceClient extends EventTarget {
       },
       maxBufferSize: MAX_EVENT_SIZE,
     });
+    const request = this.#request;
     response.on('data', (chunk: Buffer) => {
-      if (this.#readyState === 2) return;
+      if (this.#request !== request || this.#readyState === 2) return;
       parser.feed(decoder.decode(chunk, { stream: true }));
     });
-    const request = this.#request;
+    // processEventSourceEndOfBody: if res is not a network error, then reestablish the connection.
     const ended = (): void => {
       if (this.#readyState === 2 || request === undefined || this.#request !== request) return;
       this.#reestablishTheConnection(`The event stream from ${url.href} ended`);
@@ -329,34 +444,44 @@ export class EventSourceClient extends EventTarget {
     );
   }
 
-  /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection */
-  #reestablishTheConnection(message: string): void {
+  /**
+   * A network error (refused, reset, timed out) or the end of the stream.
+   * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection
+   */
+  #reestablishTheConnection(message: string, error?: unknown): void {
     this.#dropRequest();
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
+    attempt?.abort();
     // 1.1. If the readyState attribute is set to CLOSED, abort the task.
     if (this.#readyState === 2) return;
     // 1.2. Set the readyState attribute to CONNECTING.
     this.#readyState = 0;
     // 1.3. Fire an event named error at the EventSource object.
     this.dispatchEvent(
-      new ErrorEvent('error', { message: `${message}; reconnecting in ${this.#reconnectionTime} ms` }),
+      new ErrorEvent('error', { message: `${message}; reconnecting in ${this.#reconnectionTime} ms`, error }),
     );
+    // A listener may have called close().
     if (this.#readyState !== 0) return;
     // 2. Wait a delay equal to the reconnection time of the event source.
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      // 4. If the EventSource's readyState attribute is not set to CONNECTING, then return.
+      // 5.1. If the EventSource object's readyState attribute is not set to CONNECTING, then return.
       if (this.#readyState !== 0) return;
-      // 5-8. Fetch again, with Last-Event-ID when the last event ID string is not empty.
-      this.#fetch(this.#url, 0, this.#headers);
+      // 5.2-5.4. Fetch request again (Last-Event-ID is set in #send).
+      this.#fetch([this.#url], this.#headers);
     }, this.#reconnectionTime);
   }
 
-  /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#fail-the-connection */
-  #failTheConnection(message: string): void {
+  /**
+   * A fatal answer: CLOSED, then one error event carrying the HTTP status.
+   * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#fail-the-connection
+   */
+  #failTheConnection(message: string, status?: number): void {
     // If readyState is not CLOSED, set it to CLOSED and fire an event named error.
     if (this.#readyState === 2) return;
     this.close();
-    this.dispatchEvent(new ErrorEvent('error', { message }));
+    this.dispatchEvent(new ErrorEvent('error', { message, status }));
   }
 }

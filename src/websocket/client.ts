@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { validateCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
-import { connect, resolveTransport } from '../net/transport.js';
+import { abortError, ConnectionAttempt, connect, resolveTransport } from '../net/transport.js';
 import { parseWebSocketUrl, validateProtocols } from '../net/url.js';
 import {
   type BinaryType,
@@ -47,7 +47,8 @@ export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
 export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<B> {
   #statusCode: number | undefined;
   #headers: Record<string, string> | undefined;
-  #controller: AbortController | undefined = new AbortController();
+  #attempt: ConnectionAttempt | undefined;
+  #onAbort: (() => void) | undefined;
   #request: http.ClientRequest | undefined;
   #pending: Duplex | undefined;
 
@@ -71,11 +72,34 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
       closeTimeout: resolved.closeTimeout,
       ping: resolved.ping,
     });
-    const handshake = clientHandshake(protocolList, resolved.extensions, resolved.headers);
+    const headers = resolved.headers;
+    // Note: extension, not in the spec: Node has no document, so an Origin is
+    // sent only when the application names one (ws's and faye's `origin`).
+    if (transport.origin !== undefined && !headers.some(([name]) => name.toLowerCase() === 'origin')) {
+      headers.unshift(['Origin', transport.origin]);
+    }
+    const handshake = clientHandshake(protocolList, resolved.extensions, headers);
+
+    // One deadline for the connection and the opening handshake together
+    // (handshakeTimeout), ended early by the application's signal.
+    const attempt = new ConnectionAttempt(transport);
+    this.#attempt = attempt;
+    this.#onAbort = () => {
+      const reason = abortError(attempt.signal.reason);
+      this._fail(undefined, `Could not connect to ${record.href}: ${reason.message}`, reason);
+    };
+    attempt.signal.addEventListener('abort', this.#onAbort, { once: true });
+    // Note: extension, not in the spec: aborting the signal after open closes
+    // the connection, as close() would.
+    const signal = transport.signal;
+    if (signal) {
+      const onAbort = (): void => this.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.addEventListener('close', () => signal.removeEventListener('abort', onAbort), { once: true });
+    }
 
     // Step 12: establish a WebSocket connection, in parallel.
-    const signal = (this.#controller as AbortController).signal;
-    connect(record, transport, signal).then(
+    connect(record, transport, attempt).then(
       (socket) => {
         if (this.readyState !== WebSocketBase.CONNECTING) {
           socket.destroy();
@@ -95,9 +119,7 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
         this.#request = request;
         request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
           this.#record(response);
-          this.#request = undefined;
-          this.#pending = undefined;
-          this.#controller = undefined;
+          this.#settle();
           if (this.readyState !== WebSocketBase.CONNECTING) {
             upgraded.destroy();
             return;
@@ -203,11 +225,22 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
 
   /** @internal Stops a connection attempt in progress. */
   protected override _abortConnecting(): void {
-    this.#controller?.abort();
-    this.#controller = undefined;
-    this.#request?.destroy();
+    const attempt = this.#attempt;
+    const request = this.#request;
+    const pending = this.#pending;
+    if (attempt && this.#onAbort) attempt.signal.removeEventListener('abort', this.#onAbort);
+    attempt?.abort();
+    this.#settle();
+    request?.destroy();
+    pending?.destroy();
+  }
+
+  /** The attempt is over (answered, failed or abandoned): its timer and listeners go. */
+  #settle(): void {
+    this.#attempt?.finish();
+    this.#attempt = undefined;
+    this.#onAbort = undefined;
     this.#request = undefined;
-    this.#pending?.destroy();
     this.#pending = undefined;
   }
 

@@ -1,0 +1,195 @@
+import t from 'tap';
+import {
+  abortError,
+  ConnectionAttempt,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  MAX_PROXY_RESPONSE_HEAD,
+  MAX_TIMER_DELAY,
+  resolveTransport,
+} from '../../../src/net/transport.js';
+import { within } from '../../helpers/bounded.js';
+
+const timers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+
+t.test('resolveTransport', async (t) => {
+  t.test('fills in the defaults: direct, 30 s handshake, no signal, no origin', async (t) => {
+    t.same(resolveTransport(undefined), {
+      tls: {},
+      net: {},
+      proxy: undefined,
+      handshakeTimeout: 30_000,
+      signal: undefined,
+      origin: undefined,
+    });
+    t.equal(DEFAULT_HANDSHAKE_TIMEOUT, 30_000);
+    t.equal(MAX_PROXY_RESPONSE_HEAD, 16 * 1024);
+    t.equal(MAX_TIMER_DELAY, 2 ** 31 - 1);
+  });
+
+  t.test('every proxy shape faye treats as none is a direct connection, whatever else it holds', async (t) => {
+    const shapes: unknown[] = [
+      undefined,
+      null,
+      false,
+      '',
+      {},
+      { origin: undefined },
+      { origin: null },
+      { origin: '' },
+      { origin: undefined, tls: { ca: 'a CA' } },
+      { origin: undefined, headers: { 'not a token': 'ignored, as faye ignores it' } },
+    ];
+    for (const proxy of shapes) {
+      t.equal(resolveTransport({ proxy: proxy as never }).proxy, undefined, JSON.stringify(proxy) ?? 'undefined');
+    }
+  });
+
+  t.test('an explicit proxy is parsed once: origin URL, header pairs, tls', async (t) => {
+    const ca = 'proxy CA';
+    const resolved = resolveTransport({
+      proxy: { origin: 'http://user:p%40ss@proxy.test:3128', headers: { 'X-A': 1 }, tls: { ca } },
+    }).proxy;
+    t.not(resolved, 'env');
+    if (resolved === undefined || resolved === 'env') return;
+    t.equal(resolved.origin.href, 'http://user:p%40ss@proxy.test:3128/');
+    t.same(resolved.headers, [['X-A', '1']]);
+    t.same(resolved.tls, { ca });
+    t.equal(
+      (resolveTransport({ proxy: { origin: new URL('https://proxy.test') } }).proxy as { origin: URL }).origin.protocol,
+      'https:',
+    );
+    t.equal(resolveTransport({ proxy: 'env' }).proxy, 'env');
+  });
+
+  t.test('tls.ca wins over the ca shorthand; net is copied', async (t) => {
+    const net = { localAddress: '127.0.0.2' };
+    t.same(resolveTransport({ ca: 'short', tls: { ca: 'long' } }).tls, { ca: 'long' });
+    t.same(resolveTransport({ ca: 'short' }).tls, { ca: 'short' });
+    const resolved = resolveTransport({ net });
+    t.same(resolved.net, net);
+    t.not(resolved.net, net, 'a copy: later changes to the option do not leak in');
+  });
+
+  t.test('handshakeTimeout: milliseconds up to 2^31 - 1; 0 and Infinity mean no limit', async (t) => {
+    t.equal(resolveTransport({ handshakeTimeout: 250 }).handshakeTimeout, 250);
+    t.equal(resolveTransport({ handshakeTimeout: 0 }).handshakeTimeout, 0);
+    t.equal(resolveTransport({ handshakeTimeout: Number.POSITIVE_INFINITY }).handshakeTimeout, 0);
+    t.equal(resolveTransport({ handshakeTimeout: MAX_TIMER_DELAY }).handshakeTimeout, MAX_TIMER_DELAY);
+  });
+
+  t.test('signal and origin pass through once checked', async (t) => {
+    const { signal } = new AbortController();
+    t.equal(resolveTransport({ signal }).signal, signal);
+    t.equal(resolveTransport({ origin: 'https://app.example:8443' }).origin, 'https://app.example:8443');
+  });
+
+  t.test('a bad option is a TypeError naming it', async (t) => {
+    const bad: Array<[unknown, RegExp]> = [
+      [{ tls: null }, /^tls must be an object/],
+      [{ tls: 'x' }, /^tls must be an object/],
+      [{ net: 1 }, /^net must be an object/],
+      [{ proxy: 'http://proxy.test:3128' }, /write proxy: \{ origin: 'http:\/\/proxy\.test:3128' \}/],
+      [{ proxy: true }, /^proxy must be \{ origin, headers\?, tls\? \} or 'env'/],
+      [{ proxy: 3128 }, /^proxy must be/],
+      [{ proxy: { origin: 42 } }, /^proxy\.origin must be a URL string/],
+      [{ proxy: { origin: 'not a url' } }, /^proxy\.origin is not a valid URL: not a url/],
+      [{ proxy: { origin: 'socks5://proxy.test:1080' } }, /^proxy\.origin must be an http: or https: URL, not socks5:/],
+      [{ proxy: { origin: 'http://a%zz@proxy.test' } }, /^proxy\.origin has credentials that are not valid/],
+      [{ proxy: { origin: 'http://proxy.test', headers: { 'x y': 1 } } }, /^proxy\.headers: "x y" is not a valid/],
+      [{ proxy: { origin: 'http://proxy.test', headers: { a: 'b\r\nc: d' } } }, /^proxy\.headers: .*CR, LF or NUL/],
+      [{ proxy: { origin: 'http://proxy.test', tls: 'x' } }, /^proxy\.tls must be an object/],
+      [{ handshakeTimeout: -1 }, /^handshakeTimeout must be a number of milliseconds from 0 to 2147483647/],
+      [{ handshakeTimeout: Number.NaN }, /^handshakeTimeout/],
+      [{ handshakeTimeout: '1000' }, /^handshakeTimeout/],
+      [{ handshakeTimeout: 2 ** 31 }, /^handshakeTimeout/],
+      [{ signal: {} }, /^signal must be an AbortSignal/],
+      [{ signal: { aborted: false, addEventListener() {} } }, /^signal must be an AbortSignal/],
+      [{ signal: null }, /^signal must be an AbortSignal/],
+      [{ origin: 'https://app.example/' }, /^origin must be a serialized origin/],
+      [{ origin: 'app.example' }, /^origin must be a serialized origin/],
+      [{ origin: '' }, /^origin must be a serialized origin/],
+      [{ origin: 'https://bücher.example' }, /^origin must be a serialized origin/],
+      [{ origin: 'https://a\r\nX: y' }, /^origin must be a serialized origin/],
+      [{ origin: 5 }, /^origin must be a serialized origin/],
+    ];
+    for (const [options, message] of bad) {
+      t.throws(() => resolveTransport(options as never), { name: 'TypeError', message }, JSON.stringify(options));
+    }
+  });
+});
+
+t.test('ConnectionAttempt', async (t) => {
+  t.test('aborts with a TimeoutError naming handshakeTimeout when the time passes', async (t) => {
+    const attempt = new ConnectionAttempt({ handshakeTimeout: 20, signal: undefined });
+    t.equal(attempt.signal.aborted, false);
+    await within(new Promise((resolve) => attempt.signal.addEventListener('abort', resolve)), 2000, 'the timeout');
+    t.equal(attempt.timedOut, true);
+    t.equal(attempt.signal.reason.name, 'TimeoutError');
+    t.equal(attempt.signal.reason.message, 'The opening handshake took longer than 20 ms (handshakeTimeout)');
+  });
+
+  t.test('finish() stops the timer: a finished attempt never aborts', async (t) => {
+    const before = timers();
+    const finished = new ConnectionAttempt({ handshakeTimeout: 20, signal: undefined });
+    const control = new ConnectionAttempt({ handshakeTimeout: 20, signal: undefined });
+    t.equal(timers(), before + 2);
+    finished.finish();
+    t.equal(timers(), before + 1, 'its timer is cleared at once');
+    await within(new Promise((resolve) => control.signal.addEventListener('abort', resolve)), 2000, 'the control');
+    t.equal(finished.signal.aborted, false);
+    finished.abort();
+    t.equal(finished.signal.aborted, false, 'abort() after finish() is a no-op');
+    t.equal(timers(), before);
+  });
+
+  t.test('a handshakeTimeout of 0 starts no timer', async (t) => {
+    const before = timers();
+    const attempt = new ConnectionAttempt({ handshakeTimeout: 0, signal: undefined });
+    t.equal(timers(), before);
+    attempt.abort();
+    t.equal(attempt.signal.reason.name, 'AbortError');
+    t.equal(attempt.timedOut, false);
+  });
+
+  t.test("follows the application's signal and an extra one, with their reasons", async (t) => {
+    const application = new AbortController();
+    const own = new AbortController();
+    const first = new ConnectionAttempt({ handshakeTimeout: 0, signal: application.signal }, own.signal);
+    const reason = new Error('user gave up');
+    application.abort(reason);
+    t.equal(first.signal.reason, reason);
+
+    const second = new ConnectionAttempt({ handshakeTimeout: 0, signal: undefined }, own.signal);
+    own.abort('closing');
+    t.equal(second.signal.reason, 'closing');
+
+    const third = new ConnectionAttempt({ handshakeTimeout: 1000, signal: application.signal });
+    t.equal(third.signal.aborted, true, 'an already aborted signal aborts at once');
+    t.equal(third.timedOut, false);
+  });
+
+  t.test('after finish() the linked signals are let go', async (t) => {
+    const application = new AbortController();
+    const attempt = new ConnectionAttempt({ handshakeTimeout: 0, signal: application.signal });
+    attempt.finish();
+    application.abort();
+    t.equal(attempt.signal.aborted, false);
+  });
+});
+
+t.test('a signal from another realm or a polyfill (an EventTarget with aborted and reason) works', async (t) => {
+  const polyfill = Object.assign(new EventTarget(), { aborted: false, reason: undefined as unknown });
+  const transport = resolveTransport({ signal: polyfill as unknown as AbortSignal });
+  const attempt = new ConnectionAttempt(transport);
+  polyfill.aborted = true;
+  polyfill.reason = 'stopped';
+  polyfill.dispatchEvent(new Event('abort'));
+  t.equal(attempt.signal.reason, 'stopped');
+});
+
+t.test('abortError gives an Error for any abort reason', async (t) => {
+  const error = new Error('mine');
+  t.equal(abortError(error), error);
+  t.match(abortError('closing'), { name: 'AbortError', message: 'closing' });
+  t.match(abortError(undefined), { name: 'AbortError', message: 'Aborted' });
+});
