@@ -53,6 +53,12 @@ export interface ServerOptions extends WebSocketOptions {
    * answer must be one of them, or false for none. Overrides `protocols`.
    */
   handleProtocols?: ProtocolChooser;
+  /**
+   * Behind a TLS-terminating proxy: let `X-Forwarded-Proto: https` (and the
+   * like) make `url` `wss:`, as Express's `trust proxy`. Off by default: the
+   * socket decides, and a client cannot.
+   */
+  trustProxy?: boolean;
 }
 
 /**
@@ -128,7 +134,7 @@ const SHARED_OPTION_KEYS = [
   'perMessageDeflate',
 ] as const;
 
-export const SERVER_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'handleProtocols'] as const;
+export const SERVER_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'handleProtocols', 'trustProxy'] as const;
 
 export const CLIENT_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy', ...CONNECT_OPTION_KEYS] as const;
 

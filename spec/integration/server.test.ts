@@ -2,9 +2,13 @@
 // where `ws` would be too polite), over loopback.
 
 import { once } from 'node:events';
+import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import deflate from 'permessage-deflate';
 import t from 'tap';
+import WS from 'ws';
 import { CloseEvent, ErrorEvent, WebSocket } from '../../src/index.js';
+import { listen } from '../helpers/listen.js';
 import { isOpen, nextEvent, opened, rawClient, recordEvents, startServer, until, wsClient } from '../helpers/peers.js';
 
 t.test('WebSocket (server)', async (t) => {
@@ -187,11 +191,84 @@ t.test('WebSocket (server)', async (t) => {
       t.same([ws.CONNECTING, ws.OPEN, ws.CLOSING, ws.CLOSED], [0, 1, 2, 3]);
     });
 
-    t.test('uses wss: in url when the request came through a TLS-terminating proxy', async (t) => {
+    t.test('uses wss: in url for X-Forwarded-Proto: https only with trustProxy', async (t) => {
+      const trusting = await startServer(t, { options: { trustProxy: true } });
+      wsClient(t, trusting.url, [], { headers: { 'X-Forwarded-Proto': 'https' } });
+      t.match((await trusting.next()).url, /^wss:\/\//);
+      // By default the socket decides: a client cannot make itself look secure.
+      const plain = await startServer(t);
+      wsClient(t, plain.url, [], { headers: { 'X-Forwarded-Proto': 'https' } });
+      t.match((await plain.next()).url, /^ws:\/\//);
+      t.throws(
+        () => new WebSocket({ headers: {} } as never, new PassThrough(), undefined, [], { trustProxy: 'yes' as never }),
+        TypeError,
+      );
+    });
+  });
+
+  t.test('ws conveniences', async (t) => {
+    t.test('terminate() drops the connection at once: close 1006 here and at the peer, no error', async (t) => {
       const server = await startServer(t);
-      wsClient(t, server.url, [], { headers: { 'X-Forwarded-Proto': 'https' } });
+      const client = wsClient(t, server.url);
       const ws = await server.next();
-      t.match(ws.url, /^wss:\/\//);
+      const events = recordEvents(ws);
+      await isOpen(ws);
+      ws.terminate();
+      const [[code]] = await Promise.all([once(client, 'close'), nextEvent(ws, 'close')]);
+      t.equal(code, 1006, 'the peer saw no close frame');
+      t.same(events, ['open@1', 'close:1006@3']);
+    });
+
+    t.test('handleProtocols chooses the subprotocol from those offered', async (t) => {
+      const offered: string[][] = [];
+      const server = await startServer(t, {
+        protocols: ['ignored'],
+        options: {
+          handleProtocols: (list) => {
+            offered.push(list);
+            return list.at(-1) ?? false;
+          },
+        },
+      });
+      const client = wsClient(t, server.url, ['v1', 'v2', 'v3']);
+      const ws = await server.next();
+      await opened(client);
+      t.same(offered, [['v1', 'v2', 'v3']]);
+      t.equal(ws.protocol, 'v3');
+      t.equal(client.protocol, 'v3');
+    });
+
+    t.test('WebSocket.refuse() answers an upgrade with a status, headers and a body, then closes', async (t) => {
+      const server = http.createServer();
+      server.on('upgrade', (_request, socket) => {
+        WebSocket.refuse(socket, 401, { headers: { 'WWW-Authenticate': 'Bearer' }, body: 'log in first' });
+      });
+      const port = await listen(t, server);
+      const client = new WS(`ws://127.0.0.1:${port}/`);
+      client.on('error', () => {});
+      const [, response] = (await once(client, 'unexpected-response')) as [unknown, http.IncomingMessage];
+      t.equal(response.statusCode, 401);
+      t.equal(response.headers['www-authenticate'], 'Bearer');
+      let body = '';
+      for await (const chunk of response) body += chunk;
+      t.equal(body, 'log in first');
+      t.throws(() => WebSocket.refuse(new PassThrough(), 200), TypeError);
+      t.throws(() => WebSocket.refuse(new PassThrough(), 403, { headers: { X: 'a\r\nb: c' } }), TypeError);
+    });
+
+    t.test('a mistaken argument order says what goes where', async (t) => {
+      t.throws(() => new WebSocket('ws://example.com' as never, undefined as never), {
+        name: 'TypeError',
+        message: /WebSocket\.Client/,
+      });
+      t.throws(() => new WebSocket({ headers: {} } as never, new PassThrough(), undefined, { ping: 30 } as never), {
+        name: 'TypeError',
+        message: /options go in the fifth/,
+      });
+      t.throws(() => new WebSocket.Client('ws://example.com', { headers: {} } as never), {
+        name: 'TypeError',
+        message: /protocols must be a string or an array/,
+      });
     });
   });
 

@@ -3,7 +3,8 @@
 //
 // References:
 // - RFC 9110 §7.2 (Host), and the de facto X-Forwarded-Proto of TLS-terminating
-//   proxies (honoured as faye-websocket and websocket-driver do)
+//   proxies (honoured when the application says it is behind one, as
+//   Express's `trust proxy`)
 
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -15,12 +16,18 @@ export function firstHeader(value: string | string[] | undefined): string {
 }
 
 /**
- * The URL the client asked for: the secure scheme when the socket is TLS or a
- * proxy says the request was (`X-Forwarded-Proto: https` and the like), then
- * host and path.
+ * The URL the client asked for: the secure scheme when the socket is TLS, or,
+ * when `trustProxy` says a TLS-terminating proxy is in front, when it says the
+ * request came over TLS (`X-Forwarded-Proto: https` and the like); then host
+ * and path. Without `trustProxy` a client cannot choose the scheme.
  */
-export function requestUrl(request: IncomingMessage, schemes: { plain: string; secure: string }): string {
-  const secure = (request.socket as Partial<TLSSocket> | undefined)?.encrypted === true || isSecureRequest(request);
+export function requestUrl(
+  request: IncomingMessage,
+  schemes: { plain: string; secure: string },
+  trustProxy = false,
+): string {
+  const secure =
+    (request.socket as Partial<TLSSocket> | undefined)?.encrypted === true || (trustProxy && isSecureRequest(request));
   const host = firstHeader(request.headers.host) || 'localhost';
   return `${secure ? schemes.secure : schemes.plain}//${host}${request.url ?? '/'}`;
 }

@@ -44,6 +44,12 @@ export function parseWebSocketUrl(url: string | URL): URL {
 export function validateProtocols(protocols: string | readonly string[] | undefined | null): string[] {
   if (protocols === undefined || protocols === null) return [];
   // 8. If protocols is a string, set protocols to a sequence consisting of just that string.
+  if (typeof protocols !== 'string' && typeof (protocols as Iterable<string>)[Symbol.iterator] !== 'function') {
+    // WebIDL: a value that is not a sequence is a TypeError. Most often, ws-style options.
+    throw new TypeError(
+      'protocols must be a string or an array of strings; options go after them: new WebSocket.Client(url, [], options)',
+    );
+  }
   const list = typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
   // 9. If any of the values in protocols occur more than once or otherwise fail
   //    to match the requirements for elements that comprise the value of

@@ -308,6 +308,25 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     return true;
   }
 
+  /**
+   * Drops the connection now, without a closing handshake (ws's name): close
+   * 1006 follows, and error too while CONNECTING.
+   */
+  terminate(): void {
+    // Note: extension, not in the spec.
+    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CONNECTING && !this.#opened) {
+      this._fail(undefined, 'The connection was terminated before it opened');
+      return;
+    }
+    if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
+    this.#stopPinging();
+    this.#connection?.abort();
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) socket.destroy();
+    else setImmediate(() => this.#finalize());
+  }
+
   // ---- faye's stream interface -------------------------------------------
 
   /** Stops reading from the socket until resume(). */

@@ -10,10 +10,11 @@
 // - WHATWG WebSockets: https://websockets.spec.whatwg.org/
 // - RFC 6455 §4.2, server-side requirements: https://www.rfc-editor.org/rfc/rfc6455#section-4.2
 
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { validateServerCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
+import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import {
   type BinaryType,
@@ -62,6 +63,36 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     return isWebSocket(request);
   }
 
+  /**
+   * Refuses an upgrade with an HTTP status, headers and a body, and closes the
+   * connection: for an `upgrade` handler that will not make a WebSocket
+   * (authentication, rate limits). Header values with CR, LF or NUL are a
+   * TypeError.
+   *
+   * @example
+   * if (!authorized(request)) return WebSocket.refuse(socket, 401, { headers: { 'WWW-Authenticate': 'Bearer' } });
+   */
+  static refuse(
+    socket: Duplex,
+    status: number,
+    options: { headers?: Readonly<Record<string, string | number>>; body?: string } = {},
+  ): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new TypeError(`status must be an HTTP error status (400-599), not ${String(status)}`);
+    }
+    const headers = validateHeaders(options.headers, 'headers');
+    const body = options.body ?? `${STATUS_CODES[status] ?? 'Refused'}\n`;
+    const head = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
+      'Connection: close',
+      'Content-Type: text/plain; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      ...headers.map(([name, value]) => `${name}: ${value}`),
+    ];
+    socket.on('error', () => {});
+    if (!socket.destroyed) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  }
+
   /** Throws a TypeError when `options` has a key not in `validKeys`. */
   static validateOptions(options: object | undefined, validKeys: readonly string[]): void {
     validateOptionKeys(options, validKeys);
@@ -90,14 +121,22 @@ export class WebSocket extends WebSocketBase<BinaryType> {
           'to connect to a server, use new WebSocket.Client(url)',
       );
     }
+    if (protocols !== undefined && protocols !== null && typeof protocols !== 'string' && !Array.isArray(protocols)) {
+      throw new TypeError(
+        'protocols (the fourth argument) must be a string or an array of strings; options go in the fifth: ' +
+          'new WebSocket(request, socket, head, [], options)',
+      );
+    }
     const resolved = resolveOptions(options, SERVER_OPTION_KEYS, 'server');
+    const trustProxy = options?.trustProxy ?? false;
+    if (typeof trustProxy !== 'boolean') throw new TypeError('trustProxy must be true or false');
     const chooser = options?.handleProtocols;
     if (chooser !== undefined && typeof chooser !== 'function') {
       throw new TypeError('handleProtocols must be a function (offered protocols, request) => protocol | false');
     }
     const supported = chooser ?? (typeof protocols === 'string' ? [protocols] : [...(protocols ?? [])]);
     super({
-      url: requestUrl(request, { plain: 'ws:', secure: 'wss:' }),
+      url: requestUrl(request, { plain: 'ws:', secure: 'wss:' }, trustProxy),
       origin: firstHeader(request.headers.origin),
       binaryType: resolved.binaryType,
       closeTimeout: resolved.closeTimeout,
