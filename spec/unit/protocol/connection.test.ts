@@ -482,6 +482,27 @@ t.test('Connection owner and handler', async (t) => {
     t.equal(seen[0], owner);
   });
 
+  t.test('the server writes a large binary message as a header and the caller buffer itself, uncopied', async (t) => {
+    const writes: Buffer[] = [];
+    const noop = () => {};
+    const connection = new Connection(
+      {},
+      {
+        write: (_o, data) => writes.push(data),
+        message: noop,
+        ping: noop,
+        pong: noop,
+        closing: noop,
+        failed: noop,
+      },
+      { client: false, maxLength: 100 },
+    );
+    const payload = Buffer.alloc(1 << 20, 1);
+    connection.binary(payload);
+    t.equal(writes.length, 2);
+    t.equal(writes[1], payload, 'no copy of 1 MiB on the way out');
+  });
+
   t.test('decodeFrames reads what the connection writes', async (t) => {
     t.same(
       decodeFrames(frame(2, Buffer.from([1]), { masked: true })).map((f) => [f.opcode, [...f.payload]]),
