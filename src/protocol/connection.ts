@@ -352,6 +352,7 @@ export class Connection<O> {
       this.#fragments?.push(payload);
       if (!this.#fin) return;
       const messageOpcode = this.#messageOpcode;
+      const messageLength = this.#messageLength;
       const rsv = this.#messageRsv;
       const fragments = this.#fragments;
       const decoder = this.#decoder;
@@ -375,9 +376,17 @@ export class Connection<O> {
           return;
         }
       }
-      const data =
-        (fragments as Buffer[]).length === 1 ? (fragments as Buffer[])[0] : Buffer.concat(fragments as Buffer[]);
-      this.#deliver(messageOpcode, rsv, data as Buffer);
+      let data: Buffer;
+      try {
+        data =
+          (fragments as Buffer[]).length === 1
+            ? ((fragments as Buffer[])[0] as Buffer)
+            : Buffer.concat(fragments as Buffer[]);
+      } catch {
+        this.#protocolError(MESSAGE_TOO_BIG, `Could not allocate ${messageLength} bytes for a message`);
+        return;
+      }
+      this.#deliver(messageOpcode, rsv, data);
       return;
     }
     if (opcode === OPCODE_PING) {
@@ -400,14 +409,22 @@ export class Connection<O> {
 
   /** Checks one fragment of a text message; false (and failed) when it is not UTF-8. */
   #decodeFragment(payload: Buffer): boolean {
+    let part: string;
     try {
-      const part = (this.#decoder as TextDecoder).decode(payload, { stream: true });
-      if (this.#fragments === undefined) this.#text += part;
-      return true;
+      part = (this.#decoder as TextDecoder).decode(payload, { stream: true });
     } catch {
       this.#protocolError(INVALID_PAYLOAD, 'Invalid UTF-8 in a text message');
       return false;
     }
+    if (this.#fragments !== undefined) return true;
+    try {
+      this.#text += part;
+    } catch {
+      // Past the longest string JavaScript can hold (only with a maxLength that large).
+      this.#protocolError(MESSAGE_TOO_BIG, 'A text message too long for a JavaScript string');
+      return false;
+    }
+    return true;
   }
 
   /** A whole message: through the extensions when any are active, then to the handler. */
@@ -459,7 +476,15 @@ export class Connection<O> {
       this.#protocolError(INVALID_PAYLOAD, 'Invalid UTF-8 in a text message');
       return;
     }
-    this.#handler.message(this.#owner, data.toString('utf8'));
+    let text: string;
+    try {
+      text = data.toString('utf8');
+    } catch {
+      // Past the longest string JavaScript can hold (only with a maxLength that large).
+      this.#protocolError(MESSAGE_TOO_BIG, 'A text message too long for a JavaScript string');
+      return;
+    }
+    this.#handler.message(this.#owner, text);
   }
 
   #hold(item: Held): void {

@@ -2,6 +2,7 @@
 // rule from both roles (the server expects masked frames, the client
 // unmasked ones), each input also split at every byte boundary.
 
+import { constants } from 'node:buffer';
 import zlib from 'node:zlib';
 import t from 'tap';
 import { Connection } from '../../../src/protocol/connection.js';
@@ -459,6 +460,22 @@ t.test('Connection with permessage-deflate', async (t) => {
     t.same(server.events, []);
     t.equal(server.closeCode(), 1001);
   });
+});
+
+t.test('a text message longer than the longest JavaScript string fails with 1009, not an exception', async (t) => {
+  // Only a maxLength above 512 MiB allows this; the connection must say 1009 rather than throw
+  // out of receive() (which, from a socket listener, would end the process).
+  const length = constants.MAX_STRING_LENGTH + 1;
+  const header = Buffer.from([0x81, 127, 0, 0, 0, 0, 0, 0, 0, 0]);
+  header.writeUInt32BE(length, 6);
+  const payload = Buffer.alloc(length, 0x61);
+  const w = wire({ client: true, maxLength: length });
+  t.doesNotThrow(() => {
+    w.connection.receive(header);
+    w.connection.receive(payload);
+  });
+  t.same(w.events, [['failed', 1009, 'A text message too long for a JavaScript string']]);
+  t.equal(w.closeCode(), 1009);
 });
 
 t.test('Connection owner and handler', async (t) => {
