@@ -162,6 +162,6 @@ if (mode === 'echo') {
       }
     });
   }
-  process.on('message', () => process.send({ events }));
+  process.on('message', (message) => (message === 'exit' ? process.exit(0) : process.send({ events })));
   process.stdin.resume();
 }

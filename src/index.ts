@@ -27,6 +27,16 @@ export type {
   WebSocketOptions,
 } from './options.js';
 export {
+  type BroadcastOptions,
+  type ChannelStore,
+  type ChannelStoreSink,
+  EventSourceChannel,
+  type EventSourceChannelEventMap,
+  type EventSourceChannelOptions,
+  OverflowEvent,
+  type StoredEvent,
+} from './sse/channel.js';
+export {
   EventSourceClient,
   type EventSourceClientInit,
   type EventSourceEventMap,
@@ -36,6 +46,7 @@ export {
   type EventSourceOptions,
   type EventSourceServerEventMap,
   type SendOptions,
+  type Serialize,
 } from './sse/endpoint.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
