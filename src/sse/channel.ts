@@ -121,6 +121,10 @@ const OPTION_KEYS = ['history', 'historyAge', 'maxBuffered', 'serialize', 'store
 const BROADCAST_KEYS = ['event', 'id'] as const;
 const DEFAULT_HISTORY = 1000;
 const DEFAULT_MAX_BUFFERED = 1024 * 1024;
+/** A flush that takes this long (ms) makes the next one wait as long again... */
+const SLOW_FLUSH_MS = 1;
+/** ...but never longer than this (ms). */
+const MAX_FLUSH_DELAY_MS = 100;
 
 /**
  * One feed of server-sent events for many streams: encode once, write once per
@@ -147,12 +151,14 @@ export class EventSourceChannel extends EventTarget {
   #batch: HistoryEntry[] = [];
   #batchBytes = 0;
   #scheduled = false;
+  /** performance.now() before which the next flush waits (see flush()). */
+  #nextFlushAt = 0;
   #dropped = 0;
   #lastEventId = '';
   #storeDown = false;
   #closed = false;
   readonly #flushHook = (): void => this.flush();
-  readonly #onImmediate = (): void => {
+  readonly #onScheduled = (): void => {
     this.#scheduled = false;
     this.flush();
   };
@@ -313,6 +319,7 @@ export class EventSourceChannel extends EventTarget {
   flush(): void {
     const batch = this.#batch;
     if (batch.length === 0) return;
+    const started = performance.now();
     this.#batch = [];
     const chunk = batch.length === 1 ? (batch[0] as HistoryEntry).block : concat(batch, this.#batchBytes);
     this.#batchBytes = 0;
@@ -326,6 +333,8 @@ export class EventSourceChannel extends EventTarget {
         dropped.push(source);
       }
     }
+    const took = performance.now() - started;
+    this.#nextFlushAt = took < SLOW_FLUSH_MS ? 0 : started + took + Math.min(took, MAX_FLUSH_DELAY_MS);
     // Listeners run after the loop, so that they see (and may change) a settled set.
     if (dropped) for (const source of dropped) this.#drop(source);
   }
@@ -352,12 +361,23 @@ export class EventSourceChannel extends EventTarget {
     this.#history.push(entry);
     this.#lastEventId = id;
     if (!live) return;
+    this.#enqueue(entry);
+  }
+
+  /**
+   * Queues an entry for the next flush: at the end of this turn, or, when the
+   * last flush was slow (the streams' writes took the CPU), once as long again
+   * has passed, so that a saturated channel writes more events per write
+   * instead of falling behind one write per event per stream.
+   */
+  #enqueue(entry: HistoryEntry): void {
     this.#batch.push(entry);
     this.#batchBytes += entry.block.length;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#onImmediate);
-    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const wait = this.#nextFlushAt - performance.now();
+    if (wait > 0) setTimeout(this.#onScheduled, wait);
+    else setImmediate(this.#onScheduled);
   }
 
   #resume(source: EventSource, member: Member, lastId: string): void {
@@ -424,12 +444,7 @@ export class EventSourceChannel extends EventTarget {
     this.#history.push(entry);
     this.#lastEventId = entry.id;
     if (!live || this.#closed) return;
-    this.#batch.push(entry);
-    this.#batchBytes += entry.block.length;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#onImmediate);
-    }
+    this.#enqueue(entry);
   }
 
   /** Encodes stored events; one whose event name or id could inject a field is skipped. */

@@ -115,7 +115,12 @@ export class EventStreamWriter {
   }
 
   #writeThrough(chunk: string | Buffer): boolean {
-    const ok = this.#response.write(chunk);
+    // Corked around the one write, the response hands the chunk to the socket
+    // now rather than in a process.nextTick of its own for each write.
+    const response = this.#response;
+    response.cork();
+    const ok = response.write(chunk);
+    response.uncork();
     this.#flush?.();
     if (!ok) this.#backlog = [];
     return ok;
