@@ -217,7 +217,9 @@ async function sseFanOut() {
     for (let run = 0; run < RUNS; run++) {
       const { child, port } = await startServer(kind);
       const before = await request(child, { type: 'memory' });
-      const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_IDLE], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+      const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_IDLE], {
+        stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
+      });
       await new Promise((resolve) => load.stdout.once('data', resolve));
       const after = await request(child, { type: 'memory' });
       heap.push((after.heapUsed - before.heapUsed) / SSE_IDLE);

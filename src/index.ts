@@ -28,6 +28,7 @@ export type {
 } from './options.js';
 export {
   type BroadcastOptions,
+  ChannelMessageEvent,
   type ChannelStore,
   type ChannelStoreSink,
   EventSourceChannel,
@@ -48,6 +49,7 @@ export {
   type SendOptions,
   type Serialize,
 } from './sse/endpoint.js';
+export { RedisChannelStore, type RedisChannelStoreOptions, type RedisClientLike } from './sse/redis.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
 export { WebSocket };

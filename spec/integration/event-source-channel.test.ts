@@ -8,8 +8,8 @@ import t, { type Test } from 'tap';
 import { EventSource, EventSourceChannel, EventSourceClient, OverflowEvent } from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { openRawStream, sleep, within } from '../helpers/sse.js';
 import { run } from '../helpers/spawn.js';
+import { openRawStream, sleep, within } from '../helpers/sse.js';
 
 interface Served {
   port: number;
@@ -63,7 +63,11 @@ t.test('EventSource.Channel', async (t) => {
     const streams = await Promise.all([1, 2, 3].map(() => openRawStream(t, served.port)));
     await until(() => channel.size === 3, 2000);
     const before = served.writes.map((w) => w.length);
-    const ids = await Promise.all([channel.broadcast('a'), channel.broadcast('b\nc', { event: 'x' }), channel.broadcast('d')]);
+    const ids = await Promise.all([
+      channel.broadcast('a'),
+      channel.broadcast('b\nc', { event: 'x' }),
+      channel.broadcast('d'),
+    ]);
     await until(() => streams.every((s) => s.events.length === 3), 2000);
 
     for (const stream of streams) {
@@ -80,7 +84,10 @@ t.test('EventSource.Channel', async (t) => {
       'one write per stream for the three events of one turn',
     );
     t.ok(chunks[0]?.[0] === chunks[1]?.[0] && chunks[1]?.[0] === chunks[2]?.[0], 'the very same Buffer object');
-    t.ok(ids.every((id) => STREAM_ID.test(id)), 'ids are <ms>-<seq>');
+    t.ok(
+      ids.every((id) => STREAM_ID.test(id)),
+      'ids are <ms>-<seq>',
+    );
     t.same([...ids].sort(compare), ids, 'in increasing order');
     t.equal(channel.lastEventId, ids[2]);
   });
@@ -241,32 +248,35 @@ t.test('EventSource.Channel', async (t) => {
     }
   });
 
-  t.test('a client that does not read is dropped over maxBuffered: counted, and an overflow event names it', async (t) => {
-    const channel = new EventSourceChannel({ maxBuffered: 256 * 1024, history: 10 });
-    const served = await channelServer(t, channel);
-    const reader = await openRawStream(t, served.port);
-    const stuck = await openRawStream(t, served.port);
-    await until(() => channel.size === 2, 2000);
-    stuck.socket.pause();
-    const overflows: OverflowEvent[] = [];
-    channel.addEventListener('overflow', (event) => overflows.push(event));
-    const big = 'x'.repeat(32 * 1024);
-    let sent = 0;
-    while (channel.dropped === 0 && sent < 2000) {
-      await channel.broadcast(big);
-      sent++;
-      if (sent % 8 === 0) await sleep(1);
-    }
-    t.equal(channel.dropped, 1, `dropped after ${sent} events of 32 KiB`);
-    t.equal(overflows.length, 1);
-    t.ok(overflows[0] instanceof OverflowEvent);
-    t.equal(overflows[0]?.source, served.sources[1], 'the stuck one');
-    t.equal(channel.size, 1, 'the reader stays');
-    stuck.socket.resume();
-    await within(stuck.ended, 5000, 'the stuck connection closed, once what the kernel held is read');
-    await until(() => reader.events.length === sent, 5000);
-    t.equal(reader.events.length, sent, 'the reader got every event');
-  });
+  t.test(
+    'a client that does not read is dropped over maxBuffered: counted, and an overflow event names it',
+    async (t) => {
+      const channel = new EventSourceChannel({ maxBuffered: 256 * 1024, history: 10 });
+      const served = await channelServer(t, channel);
+      const reader = await openRawStream(t, served.port);
+      const stuck = await openRawStream(t, served.port);
+      await until(() => channel.size === 2, 2000);
+      stuck.socket.pause();
+      const overflows: OverflowEvent[] = [];
+      channel.addEventListener('overflow', (event) => overflows.push(event));
+      const big = 'x'.repeat(32 * 1024);
+      let sent = 0;
+      while (channel.dropped === 0 && sent < 2000) {
+        await channel.broadcast(big);
+        sent++;
+        if (sent % 8 === 0) await sleep(1);
+      }
+      t.equal(channel.dropped, 1, `dropped after ${sent} events of 32 KiB`);
+      t.equal(overflows.length, 1);
+      t.ok(overflows[0] instanceof OverflowEvent);
+      t.equal(overflows[0]?.source, served.sources[1], 'the stuck one');
+      t.equal(channel.size, 1, 'the reader stays');
+      stuck.socket.resume();
+      await within(stuck.ended, 5000, 'the stuck connection closed, once what the kernel held is read');
+      await until(() => reader.events.length === sent, 5000);
+      t.equal(reader.events.length, sent, 'the reader got every event');
+    },
+  );
 
   t.test('the bound holds in a child process: peak RSS stays low while 20 clients read nothing', async (t) => {
     const server = run(t, 'spec/fixtures/sse-overflow-server.mjs', [], { PORT: '0' });

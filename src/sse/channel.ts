@@ -102,8 +102,25 @@ export class OverflowEvent extends Event {
   }
 }
 
+/**
+ * Dispatched for every event the channel sends out (after its streams were
+ * given it), from this process or, with a store, from any: what a subscriber
+ * that is not an EventSource (e.g. WebSockets) can relay.
+ */
+export class ChannelMessageEvent extends MessageEvent<string> {
+  /** The event name it was published with, `'message'` when none. */
+  readonly event: string;
+
+  constructor(type: string, init: { data: string; lastEventId: string; event?: string | undefined }) {
+    super(type, { data: init.data, lastEventId: init.lastEventId });
+    this.event = init.event ?? 'message';
+  }
+}
+
 /** The events a channel dispatches. */
 export interface EventSourceChannelEventMap {
+  /** An event went out to the streams (its data, name and id). */
+  message: ChannelMessageEvent;
   /** The store cannot be reached: events reach this process's streams only, until it is back. */
   error: ErrorEvent;
   /** A stream was dropped for being too far behind. */
@@ -223,6 +240,12 @@ export class EventSourceChannel extends EventTarget {
   set onerror(value: EventHandler<ErrorEvent>) {
     this.#handlers.set('error', value);
   }
+  get onmessage(): EventHandler<ChannelMessageEvent> {
+    return this.#handlers.get('message');
+  }
+  set onmessage(value: EventHandler<ChannelMessageEvent>) {
+    this.#handlers.set('message', value);
+  }
   get onoverflow(): EventHandler<OverflowEvent> {
     return this.#handlers.get('overflow');
   }
@@ -311,7 +334,7 @@ export class EventSourceChannel extends EventTarget {
       id = checkId(options.id);
       this.#clock.observe(id);
     }
-    this.#publish(id, event, text, true);
+    this.#publish(id, event, text);
     return Promise.resolve(id);
   }
 
@@ -337,6 +360,10 @@ export class EventSourceChannel extends EventTarget {
     this.#nextFlushAt = took < SLOW_FLUSH_MS ? 0 : started + took + Math.min(took, MAX_FLUSH_DELAY_MS);
     // Listeners run after the loop, so that they see (and may change) a settled set.
     if (dropped) for (const source of dropped) this.#drop(source);
+    for (const entry of batch) {
+      const init = { data: entry.data ?? '', lastEventId: entry.id, event: entry.event };
+      this.dispatchEvent(new ChannelMessageEvent('message', init));
+    }
   }
 
   /**
@@ -352,15 +379,16 @@ export class EventSourceChannel extends EventTarget {
     await this.#store?.close();
   }
 
-  #publish(id: string, event: string | undefined, text: string, live: boolean): void {
+  #publish(id: string, event: string | undefined, text: string): void {
     const entry: HistoryEntry = {
       id,
       block: Buffer.from(formatEvent(text, event === undefined ? { id } : { event, id })),
       at: Date.now(),
+      data: text,
+      event,
     };
     this.#history.push(entry);
     this.#lastEventId = id;
-    if (!live) return;
     this.#enqueue(entry);
   }
 
@@ -430,7 +458,7 @@ export class EventSourceChannel extends EventTarget {
     const here = (error: unknown): string => {
       this.#storeFailed(error);
       const id = this.#clock.next(Date.now());
-      this.#publish(id, event, text, true);
+      this.#publish(id, event, text);
       return id;
     };
     if (!store.ready) return Promise.resolve(here(new Error('not connected')));
@@ -454,7 +482,7 @@ export class EventSourceChannel extends EventTarget {
     for (const { id, event, data } of stored) {
       try {
         const block = Buffer.from(formatEvent(String(data), event === undefined ? { id } : { event, id }));
-        entries.push({ id, block, at });
+        entries.push({ id, block, at, data: String(data), event });
       } catch {
         // Written by someone else, with CR or LF in its name or id: never sent.
       }
