@@ -129,7 +129,8 @@ export interface EventSourceChannelEventMap {
 
 interface Member {
   readonly writer: EventStreamWriter;
-  readonly onclose: () => void;
+  /** Runs as the stream ends (any close path): flush what is pending to it, then let it go. */
+  readonly onend: () => void;
   /** While the store answers a resume: the live entries held back until then. */
   held: HistoryEntry[] | null;
 }
@@ -174,7 +175,6 @@ export class EventSourceChannel extends EventTarget {
   #lastEventId = '';
   #storeDown = false;
   #closed = false;
-  readonly #flushHook = (): void => this.flush();
   readonly #onScheduled = (): void => {
     this.#scheduled = false;
     this.flush();
@@ -287,9 +287,15 @@ export class EventSourceChannel extends EventTarget {
     // What is pending goes to the others first, so that history now holds
     // exactly what the other streams have been given.
     this.flush();
-    const member: Member = { writer, held: null, onclose: () => this.unregister(source) };
-    source.addEventListener('close', member.onclose);
-    writer.beforeEnd(this.#flushHook);
+    const member: Member = {
+      writer,
+      held: null,
+      onend: () => {
+        this.flush();
+        this.unregister(source);
+      },
+    };
+    writer.beforeEnd(member.onend);
     this.#members.set(source, member);
     if (source.lastEventId !== '') this.#resume(source, member, source.lastEventId);
   }
@@ -299,8 +305,7 @@ export class EventSourceChannel extends EventTarget {
     const member = this.#members.get(source);
     if (!member) return false;
     this.#members.delete(source);
-    source.removeEventListener('close', member.onclose);
-    member.writer.removeBeforeEnd(this.#flushHook);
+    member.writer.removeBeforeEnd(member.onend);
     return true;
   }
 

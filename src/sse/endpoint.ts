@@ -89,8 +89,10 @@ export class EventSource extends EventTarget {
   readonly #lastEventId: string;
   #readyState: 0 | 1 | 2 = 0;
   #pingTimer: NodeJS.Timeout | undefined;
-  readonly #handlers = new EventHandlers(this);
-  readonly #stream = new StreamEvents();
+  // Made on first use: most streams never have an on* handler or a faye
+  // stream listener, and a channel may hold many thousands of them.
+  #handlers: EventHandlers | undefined;
+  #streamEvents: StreamEvents | undefined;
 
   /** faye's stream flag. */
   writable = true;
@@ -131,7 +133,7 @@ export class EventSource extends EventTarget {
     this.#serialize = serialize;
     this.#url = requestUrl(request, { plain: 'http:', secure: 'https:' });
     this.#lastEventId = firstHeader(request.headers['last-event-id']);
-    this.#writer = new EventStreamWriter(response, () => this.#stream.emit('drain'));
+    this.#writer = new EventStreamWriter(response, () => this.#streamEvents?.emit('drain'));
     writers.set(this, this.#writer);
 
     if (response.writableEnded || response.destroyed) {
@@ -192,15 +194,17 @@ export class EventSource extends EventTarget {
   }
 
   get onopen(): EventHandler<Event> {
-    return this.#handlers.get('open');
+    return this.#handlers?.get('open') ?? null;
   }
   set onopen(value: EventHandler<Event>) {
+    this.#handlers ??= new EventHandlers(this);
     this.#handlers.set('open', value);
   }
   get onclose(): EventHandler<Event> {
-    return this.#handlers.get('close');
+    return this.#handlers?.get('close') ?? null;
   }
   set onclose(value: EventHandler<Event>) {
+    this.#handlers ??= new EventHandlers(this);
     this.#handlers.set('close', value);
   }
 
@@ -279,19 +283,20 @@ export class EventSource extends EventTarget {
 
   /** faye: `on('close', fn)`, and `on('drain', fn)` for streams. */
   on(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream, type, listener, false);
+    addListener(this, this.#stream(), type, listener, false);
     return this;
   }
 
   /** faye: a listener that runs once. */
   once(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream, type, listener, true);
+    addListener(this, this.#stream(), type, listener, true);
     return this;
   }
 
   /** faye: removes a listener added with on() or once(). */
   off(type: string, listener: EmitterListener): this {
-    removeListener(this, this.#stream, type, listener);
+    if (this.#streamEvents) removeListener(this, this.#streamEvents, type, listener);
+    else this.removeEventListener(type, listener);
     return this;
   }
 
@@ -302,6 +307,11 @@ export class EventSource extends EventTarget {
 
   /** Emits a stream event to on() listeners (lets Node streams pipe in). */
   emit(type: string, ...args: unknown[]): boolean {
-    return this.#stream.emit(type, ...args);
+    return this.#streamEvents?.emit(type, ...args) ?? false;
+  }
+
+  #stream(): StreamEvents {
+    this.#streamEvents ??= new StreamEvents();
+    return this.#streamEvents;
   }
 }

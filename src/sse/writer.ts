@@ -27,7 +27,7 @@ export class EventStreamWriter {
   /** Chunks waiting for 'drain'; null while writes go straight through. */
   #backlog: Buffer[] | null = null;
   #backlogBytes = 0;
-  #beforeEnd: Array<() => void> = [];
+  #beforeEnd: Array<() => void> | undefined;
 
   /**
    * @param ondrain called when everything that waited has been handed to the
@@ -91,21 +91,24 @@ export class EventStreamWriter {
     return 'queued';
   }
 
-  /** Runs `hook` just before the response ends (a channel flushes its pending events). */
+  /** Runs `hook` just before the response ends, on every close path (a channel flushes, then lets go of the stream). */
   beforeEnd(hook: () => void): void {
+    this.#beforeEnd ??= [];
     if (!this.#beforeEnd.includes(hook)) this.#beforeEnd.push(hook);
   }
 
   /** Removes a hook added with beforeEnd(). */
   removeBeforeEnd(hook: () => void): void {
-    this.#beforeEnd = this.#beforeEnd.filter((h) => h !== hook);
+    const hooks = this.#beforeEnd;
+    const index = hooks ? hooks.indexOf(hook) : -1;
+    if (hooks && index >= 0) hooks.splice(index, 1);
   }
 
   /** Hands over what waits, then ends the response (no-op when already over). */
   end(): void {
     const hooks = this.#beforeEnd;
-    this.#beforeEnd = [];
-    for (const hook of hooks) hook();
+    this.#beforeEnd = undefined;
+    if (hooks) for (const hook of hooks) hook();
     if (!this.writable) return;
     const backlog = this.#backlog;
     if (backlog && backlog.length > 0) this.#response.write(Buffer.concat(backlog, this.#backlogBytes));
