@@ -148,6 +148,7 @@ if (mode === 'echo') {
   let events = 0;
   let ready = 0;
   let samples = [];
+  let cpu = process.cpuUsage();
   for (let i = 0; i < clients; i++) {
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
@@ -177,7 +178,9 @@ if (mode === 'echo') {
     if (message === 'exit') process.exit(0);
     samples.sort((a, b) => a - b);
     const at = (q) => (samples.length ? samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] : null);
-    process.send({ events, p50: at(0.5), p99: at(0.99) });
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    process.send({ events, p50: at(0.5), p99: at(0.99), cpuMs: (used.user + used.system) / 1000 });
     samples = [];
   });
   process.stdin.resume();

@@ -181,6 +181,8 @@ async function sseFanOut() {
       const rates = [];
       const p50 = [];
       const p99 = [];
+      const serverCpu = [];
+      const loadCpu = [];
       let dropped = 0;
       for (let run = 0; run < RUNS; run++) {
         const { child, port } = await startServer(kind);
@@ -197,6 +199,8 @@ async function sseFanOut() {
         rates.push((after.events - before.events) / seconds);
         p50.push(after.p50);
         p99.push(after.p99);
+        serverCpu.push((100 * done.cpuMs) / DURATION);
+        loadCpu.push((100 * after.cpuMs) / (seconds * 1000));
         dropped += done.dropped ?? 0;
         load.kill();
         child.kill();
@@ -204,10 +208,11 @@ async function sseFanOut() {
       results.loads[label][name] = {
         eventsPerSecond: summary(rates),
         latencyMs: { p50: summary(p50), p99: summary(p99) },
+        cpuPercent: { server: summary(serverCpu), loadGenerator: summary(loadCpu) },
         dropped,
       };
       log(
-        `sse fan-out ${label} ${name}: ${fmt(median(rates))} events/s, latency p50 ${fmt(median(p50))} ms, p99 ${fmt(median(p99))} ms${dropped ? `, ${dropped} streams dropped` : ''}`,
+        `sse fan-out ${label} ${name}: ${fmt(median(rates))} events/s, latency p50 ${fmt(median(p50))} ms, p99 ${fmt(median(p99))} ms, CPU server ${fmt(median(serverCpu))}% load generator ${fmt(median(loadCpu))}%${dropped ? `, ${dropped} streams dropped` : ''}`,
       );
     }
   }
@@ -344,6 +349,15 @@ if (results.sseFanOut) {
   );
   for (const [label, r] of Object.entries(s.loads)) {
     lines.push(`| ${label} | ${ms(r.iso.latencyMs)} | ${ms(r.faye.latencyMs)} | ${ms(r.better.latencyMs)} |`);
+  }
+  const cpu = (c) => `${fmt(c.server.median)}% / ${fmt(c.loadGenerator.median)}%`;
+  lines.push(
+    '',
+    '| CPU while broadcasting, server / load generator (one core = 100%) | isosocket channel | faye-websocket | better-sse |',
+    '|---|---|---|---|',
+  );
+  for (const [label, r] of Object.entries(s.loads)) {
+    lines.push(`| ${label} | ${cpu(r.iso.cpuPercent)} | ${cpu(r.faye.cpuPercent)} | ${cpu(r.better.cpuPercent)} |`);
   }
   const m = s.memory;
   lines.push(

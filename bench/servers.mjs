@@ -81,6 +81,7 @@ process.on('message', async (message) => {
     // setImmediate so that sockets flush. Each event's data starts with the
     // time it is published, for latency.
     const now = () => performance.timeOrigin + performance.now();
+    const cpu = process.cpuUsage();
     const started = Date.now();
     const until = started + message.ms;
     let rounds = 0;
@@ -92,7 +93,8 @@ process.on('message', async (message) => {
       rounds++;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    process.send({ rounds, published, ...stats() });
+    const used = process.cpuUsage(cpu);
+    process.send({ rounds, published, cpuMs: (used.user + used.system) / 1000, ...stats() });
   }
 });
 
