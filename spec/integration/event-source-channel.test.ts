@@ -5,7 +5,13 @@
 
 import http from 'node:http';
 import t, { type Test } from 'tap';
-import { EventSource, EventSourceChannel, EventSourceClient, OverflowEvent } from '../../src/index.js';
+import {
+  ChannelMessageEvent,
+  EventSource,
+  EventSourceChannel,
+  EventSourceClient,
+  OverflowEvent,
+} from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { run } from '../helpers/spawn.js';
@@ -335,6 +341,22 @@ t.test('EventSource.Channel', async (t) => {
     const other = new EventSourceChannel();
     other.register(first);
     t.equal(other.size, 0, 'a closed stream is not registered');
+  });
+
+  t.test('a message event follows each event it sends out, with data, id and name', async (t) => {
+    const channel = new EventSourceChannel({ serialize: JSON.stringify });
+    const served = await channelServer(t, channel);
+    const stream = await openRawStream(t, served.port);
+    await until(() => channel.size === 1, 2000);
+    const seen: string[] = [];
+    channel.onmessage = (event) => {
+      t.ok(event instanceof ChannelMessageEvent && event instanceof MessageEvent);
+      seen.push(`${event.event} ${event.data} ${event.lastEventId} ${stream.events.length}`);
+    };
+    const ids = [await channel.broadcast({ n: 1 }), await channel.broadcast('two', { event: 'named' })];
+    await until(() => seen.length === 2, 2000);
+    t.same(seen, [`message {"n":1} ${ids[0]} 0`, `named "two" ${ids[1]} 0`]);
+    await until(() => stream.events.length === 2, 2000);
   });
 
   t.test("a stream's own send() keeps its place among the channel's events", async (t) => {

@@ -175,6 +175,15 @@ t.test('RedisChannelStore', async (t) => {
   );
 });
 
+t.test('a process whose channel and store are closed exits by itself: no timer, socket or read left', async (t) => {
+  for (const redis of [undefined, await startRedis(t)]) {
+    const child = run(t, 'spec/fixtures/sse-channel-exit.mjs', [], redis ? { REDIS_URL: redis.url } : {});
+    const code = await within(child.exited, 10_000, `the process exiting (${redis ? 'Redis' : 'local'})`);
+    t.equal(code, 0, child.output());
+    t.match(child.output(), /received event 2 \d+-\d+\nclosed\n/);
+  }
+});
+
 t.test('examples/sse-channel.mjs', async (t) => {
   t.test('two copies with REDIS_URL, on two ports, share one channel', async (t) => {
     const redis = await startRedis(t);

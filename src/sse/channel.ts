@@ -168,7 +168,8 @@ export class EventSourceChannel extends EventTarget {
   readonly #handlers = new EventHandlers(this);
   #batch: HistoryEntry[] = [];
   #batchBytes = 0;
-  #scheduled = false;
+  /** The pending flush: an immediate, or a timeout after a slow flush. */
+  #scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   /** performance.now() before which the next flush waits (see flush()). */
   #nextFlushAt = 0;
   #dropped = 0;
@@ -176,7 +177,7 @@ export class EventSourceChannel extends EventTarget {
   #storeDown = false;
   #closed = false;
   readonly #onScheduled = (): void => {
-    this.#scheduled = false;
+    this.#scheduled = undefined;
     this.flush();
   };
 
@@ -379,6 +380,10 @@ export class EventSourceChannel extends EventTarget {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
+    // Either kind; each clear function ignores the other's handle.
+    clearTimeout(this.#scheduled as NodeJS.Timeout);
+    clearImmediate(this.#scheduled as NodeJS.Immediate);
+    this.#scheduled = undefined;
     for (const source of [...this.#members.keys()]) source.close();
     this.#members.clear();
     await this.#store?.close();
@@ -404,13 +409,12 @@ export class EventSourceChannel extends EventTarget {
    * instead of falling behind one write per event per stream.
    */
   #enqueue(entry: HistoryEntry): void {
+    if (this.#closed) return;
     this.#batch.push(entry);
     this.#batchBytes += entry.block.length;
     if (this.#scheduled) return;
-    this.#scheduled = true;
     const wait = this.#nextFlushAt - performance.now();
-    if (wait > 0) setTimeout(this.#onScheduled, wait);
-    else setImmediate(this.#onScheduled);
+    this.#scheduled = wait > 0 ? setTimeout(this.#onScheduled, wait) : setImmediate(this.#onScheduled);
   }
 
   #resume(source: EventSource, member: Member, lastId: string): void {

@@ -49,7 +49,7 @@ export class EventStreamWriter {
 
   /** Bytes written and not yet handed to the OS, including what waits here. */
   get buffered(): number {
-    return this.#response.writableLength + this.#backlogBytes;
+    return (this.#response.writableLength ?? 0) + this.#backlogBytes;
   }
 
   /**
@@ -80,7 +80,7 @@ export class EventStreamWriter {
       this.#writeThrough(chunk);
       return 'written';
     }
-    if (response.writableLength + this.#backlogBytes + chunk.length > limit) {
+    if ((response.writableLength ?? 0) + this.#backlogBytes + chunk.length > limit) {
       this.#backlog = [];
       this.#backlogBytes = 0;
       response.destroy();
@@ -119,11 +119,12 @@ export class EventStreamWriter {
 
   #writeThrough(chunk: string | Buffer): boolean {
     // Corked around the one write, the response hands the chunk to the socket
-    // now rather than in a process.nextTick of its own for each write.
+    // now rather than in a process.nextTick of its own for each write (a
+    // response without cork(), e.g. HTTP/2's, writes as it does).
     const response = this.#response;
-    response.cork();
+    response.cork?.();
     const ok = response.write(chunk);
-    response.uncork();
+    response.uncork?.();
     this.#flush?.();
     if (!ok) this.#backlog = [];
     return ok;
