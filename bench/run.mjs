@@ -199,7 +199,7 @@ async function sseFanOut() {
         rates.push((after.events - before.events) / seconds);
         p50.push(after.p50);
         p99.push(after.p99);
-        serverCpu.push((100 * done.cpuMs) / DURATION);
+        serverCpu.push((100 * done.cpuMs) / done.wallMs);
         loadCpu.push((100 * after.cpuMs) / (seconds * 1000));
         dropped += done.dropped ?? 0;
         load.kill();

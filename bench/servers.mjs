@@ -87,14 +87,19 @@ process.on('message', async (message) => {
     let rounds = 0;
     let published = 0;
     while (Date.now() < until) {
-      const due = message.rate ? Math.floor(((Date.now() - started) / 1000) * message.rate) - published : 1;
+      // At most 20 ms worth of events per turn, so that a server that falls
+      // behind takes turns of bounded length instead of ever longer ones.
+      const due = message.rate
+        ? Math.min(Math.floor(((Date.now() - started) / 1000) * message.rate) - published, Math.ceil(message.rate / 50))
+        : 1;
       for (let i = 0; i < due; i++) publish(now().toFixed(3).padEnd(message.size, 'x'));
       published += Math.max(due, 0);
       rounds++;
       await new Promise((resolve) => setImmediate(resolve));
     }
     const used = process.cpuUsage(cpu);
-    process.send({ rounds, published, cpuMs: (used.user + used.system) / 1000, ...stats() });
+    const wallMs = Date.now() - started;
+    process.send({ rounds, published, wallMs, cpuMs: (used.user + used.system) / 1000, ...stats() });
   }
 });
 

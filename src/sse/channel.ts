@@ -91,6 +91,8 @@ export interface BroadcastOptions {
 /**
  * Dispatched when a stream is dropped for having more than `maxBuffered` bytes
  * waiting (a client that does not read).
+ *
+ * @see EventSourceChannelOptions.maxBuffered
  */
 export class OverflowEvent extends Event {
   /** The stream that was dropped. */
@@ -106,6 +108,8 @@ export class OverflowEvent extends Event {
  * Dispatched for every event the channel sends out (after its streams were
  * given it), from this process or, with a store, from any: what a subscriber
  * that is not an EventSource (e.g. WebSockets) can relay.
+ *
+ * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
  */
 export class ChannelMessageEvent extends MessageEvent<string> {
   /** The event name it was published with, `'message'` when none. */
