@@ -96,18 +96,25 @@ t.test('RedisChannelStore', async (t) => {
     );
     t.throws(() => two.broadcast('x', { id: '1' }), { name: 'TypeError', message: /store gives ids/ });
 
+    // Someone else writes to the stream an event name that would add a field: never sent.
+    await client.sendCommand(['XADD', key, '*', 'data', 'x', 'event', 'evil\ndata: injected']);
+    const clean = await one.channel.broadcast('clean');
+    await until(() => a.events.length === 5 && b.events.length === 5, 5000);
+    t.same([a.events[4]?.id, a.events[4]?.data], [clean, 'clean'], 'the entry with CR/LF in its name was skipped');
+    ids.push(clean);
+
     // A client of one moves to two with its first id: two's history (2) no
     // longer has it, so two asks Redis (XRANGE).
     const moved = await openRawStream(t, twoPort, '/', { 'Last-Event-ID': ids[0] as string });
-    await until(() => moved.events.length === 3, 5000);
-    const live = await one.channel.broadcast('live after the move');
     await until(() => moved.events.length === 4, 5000);
+    const live = await one.channel.broadcast('live after the move');
+    await until(() => moved.events.length === 5, 5000);
     t.same(
       moved.events.map((e) => e.id),
       [...ids.slice(1), live],
       'what it missed, then live, none twice',
     );
-    t.equal(one.errors.length + 0, 0, 'no error events');
+    t.equal(one.errors.length, 0, 'no error events');
   });
 
   t.test('a new process replays from the stream what came before it started', async (t) => {
