@@ -114,8 +114,8 @@ export class RedisChannelStore implements ChannelStore {
     return store;
   }
 
-  /** @internal use {@link RedisChannelStore.connect}. */
-  constructor(
+  /** Use {@link RedisChannelStore.connect}. */
+  private constructor(
     writer: RedisClientLike,
     reader: RedisClientLike,
     ownsWriter: boolean,
