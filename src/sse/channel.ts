@@ -131,6 +131,13 @@ export interface EventSourceChannelEventMap {
   overflow: OverflowEvent;
 }
 
+/** An event waiting for the next flush, with what its message event carries. */
+interface Pending {
+  readonly entry: HistoryEntry;
+  readonly data: string;
+  readonly event: string | undefined;
+}
+
 interface Member {
   readonly writer: EventStreamWriter;
   /** Runs as the stream ends (any close path): flush what is pending to it, then let it go. */
@@ -170,7 +177,7 @@ export class EventSourceChannel extends EventTarget {
   readonly #maxBuffered: number;
   readonly #store: ChannelStore | undefined;
   readonly #handlers = new EventHandlers(this);
-  #batch: HistoryEntry[] = [];
+  #batch: Pending[] = [];
   #batchBytes = 0;
   /** The pending flush: an immediate, or a timeout after a slow flush. */
   #scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
@@ -354,13 +361,14 @@ export class EventSourceChannel extends EventTarget {
     if (batch.length === 0) return;
     const started = performance.now();
     this.#batch = [];
-    const chunk = batch.length === 1 ? (batch[0] as HistoryEntry).block : concat(batch, this.#batchBytes);
+    const entries = batch.map((pending) => pending.entry);
+    const chunk = entries.length === 1 ? (entries[0] as HistoryEntry).block : concat(entries, this.#batchBytes);
     this.#batchBytes = 0;
     const limit = this.#maxBuffered;
     let dropped: EventSource[] | undefined;
     for (const [source, member] of this.#members) {
       if (member.held) {
-        member.held.push(...batch);
+        member.held.push(...entries);
       } else if (member.writer.deliver(chunk, limit) === 'overflow') {
         dropped ??= [];
         dropped.push(source);
@@ -370,9 +378,8 @@ export class EventSourceChannel extends EventTarget {
     this.#nextFlushAt = took < SLOW_FLUSH_MS ? 0 : started + took + Math.min(took, MAX_FLUSH_DELAY_MS);
     // Listeners run after the loop, so that they see (and may change) a settled set.
     if (dropped) for (const source of dropped) this.#drop(source);
-    for (const entry of batch) {
-      const init = { data: entry.data ?? '', lastEventId: entry.id, event: entry.event };
-      this.dispatchEvent(new ChannelMessageEvent('message', init));
+    for (const { entry, data, event } of batch) {
+      this.dispatchEvent(new ChannelMessageEvent('message', { data, lastEventId: entry.id, event }));
     }
   }
 
@@ -398,12 +405,10 @@ export class EventSourceChannel extends EventTarget {
       id,
       block: Buffer.from(formatEvent(text, event === undefined ? { id } : { event, id })),
       at: Date.now(),
-      data: text,
-      event,
     };
     this.#history.push(entry);
     this.#lastEventId = id;
-    this.#enqueue(entry);
+    this.#enqueue({ entry, data: text, event });
   }
 
   /**
@@ -412,10 +417,10 @@ export class EventSourceChannel extends EventTarget {
    * has passed, so that a saturated channel writes more events per write
    * instead of falling behind one write per event per stream.
    */
-  #enqueue(entry: HistoryEntry): void {
+  #enqueue(pending: Pending): void {
     if (this.#closed) return;
-    this.#batch.push(entry);
-    this.#batchBytes += entry.block.length;
+    this.#batch.push(pending);
+    this.#batchBytes += pending.entry.block.length;
     if (this.#scheduled) return;
     const wait = this.#nextFlushAt - performance.now();
     this.#scheduled = wait > 0 ? setTimeout(this.#onScheduled, wait) : setImmediate(this.#onScheduled);
@@ -485,7 +490,7 @@ export class EventSourceChannel extends EventTarget {
     this.#history.push(entry);
     this.#lastEventId = entry.id;
     if (!live || this.#closed) return;
-    this.#enqueue(entry);
+    this.#enqueue({ entry, data: String(stored.data), event: stored.event });
   }
 
   /** Encodes stored events; one whose event name or id could inject a field is skipped. */
@@ -495,7 +500,7 @@ export class EventSourceChannel extends EventTarget {
     for (const { id, event, data } of stored) {
       try {
         const block = Buffer.from(formatEvent(String(data), event === undefined ? { id } : { event, id }));
-        entries.push({ id, block, at, data: String(data), event });
+        entries.push({ id, block, at });
       } catch {
         // Written by someone else, with CR or LF in its name or id: never sent.
       }

@@ -17,9 +17,6 @@ export interface HistoryEntry {
   readonly block: Buffer;
   /** When it was published, in ms since the epoch. */
   readonly at: number;
-  /** The data and event name as published (for the channel's message events). */
-  readonly data?: string;
-  readonly event?: string | undefined;
 }
 
 const STREAM_ID = /^(\d{1,16})-(\d{1,16})$/;
