@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { run } from '../helpers/spawn.js';
+import { type Running, run } from '../helpers/spawn.js';
 import { openRawStream, sleep, within } from '../helpers/sse.js';
 
 interface Served {
@@ -253,6 +253,72 @@ t.test('EventSource.Channel', async (t) => {
       t.same(client.seen, published, `client ${index}: every id once, in order`);
     }
   });
+
+  t.test(
+    'client processes killed with SIGKILL at random points, started again with the last id they printed, see every id once',
+    async (t) => {
+      const channel = new EventSourceChannel();
+      const served = await channelServer(t, channel);
+      interface Follower {
+        seen: string[];
+        opened: number;
+        process?: Running;
+      }
+      const start = (follower: Follower): void => {
+        let buffer = '';
+        const child = run(t, 'spec/fixtures/sse-follower.mjs', [`${served.origin}/`, follower.seen.at(-1) ?? '']);
+        child.child.stdout?.on('data', (chunk: Buffer) => {
+          buffer += chunk;
+          for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
+            const line = buffer.slice(0, end);
+            buffer = buffer.slice(end + 1);
+            if (line === 'open') follower.opened++;
+            else if (line.startsWith('id ')) follower.seen.push(line.slice(3));
+          }
+        });
+        follower.process = child;
+      };
+      const followers: Follower[] = [0, 1, 2].map(() => ({ seen: [], opened: 0 }));
+      for (const follower of followers) start(follower);
+      await within(
+        until(() => followers.every((f) => f.opened === 1), 10_000),
+        11_000,
+        'the client processes connecting',
+      );
+
+      let seed = 99;
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const published: string[] = [];
+      let kills = 0;
+      for (let i = 0; i < 300; i++) {
+        published.push(await channel.broadcast(`n${i}`));
+        await sleep(2);
+        if (random() < 0.04) {
+          const follower = followers[Math.floor(random() * followers.length)] as Follower;
+          follower.process?.child.kill('SIGKILL');
+          await follower.process?.exited;
+          start(follower);
+          kills++;
+        }
+      }
+      await within(
+        until(() => followers.every((f) => f.seen.length >= published.length), 15_000),
+        16_000,
+        'every client process catching up',
+      ).catch((error) => {
+        t.comment(followers.map((f) => f.seen.length).join(' '));
+        throw error;
+      });
+      await sleep(50);
+      t.ok(kills >= 5, `${kills} client processes killed and started again`);
+      for (const [index, follower] of followers.entries()) {
+        t.same(follower.seen, published, `client ${index}: every id exactly once, in order`);
+      }
+    },
+  );
 
   t.test(
     'a client that does not read is dropped over maxBuffered: counted, and an overflow event names it',
