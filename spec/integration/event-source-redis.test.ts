@@ -189,6 +189,14 @@ t.test('a process whose channel and store are closed exits by itself: no timer, 
     t.equal(code, 0, child.output());
     t.match(child.output(), /received event 2 \d+-\d+\nclosed\n/);
   }
+  // Closed while Redis is down: its connections are dropped, not waited on.
+  const redis = await restartableRedis(t);
+  const child = run(t, 'spec/fixtures/sse-channel-exit.mjs', [], { REDIS_URL: redis.url, WAIT: '1' });
+  await child.waitFor(/received event 2/);
+  await redis.stop();
+  await sleep(300);
+  child.child.stdin?.write('close\n');
+  t.equal(await within(child.exited, 10_000, 'the process exiting (Redis down)'), 0, child.output());
 });
 
 t.test('examples/sse-channel.mjs', async (t) => {

@@ -192,8 +192,10 @@ export class RedisChannelStore implements ChannelStore {
     // The reader is blocked in XREAD: drop its connection.
     await settle(() => (this.#reader.destroy ? this.#reader.destroy() : this.#reader.disconnect?.()));
     if (this.#ownsWriter) {
+      // Gracefully (pending appends answered) when Redis is there; at once when not.
       const writer = this.#writer;
-      await settle(() => (writer.close ? writer.close() : writer.quit?.()));
+      if (writer.isReady) await settle(() => (writer.close ? writer.close() : writer.quit?.()));
+      else await settle(() => (writer.destroy ? writer.destroy() : writer.disconnect?.()));
     }
   }
 

@@ -20,6 +20,12 @@ export type Delivery = 'written' | 'queued' | 'overflow' | 'closed';
 /** The writer of each server EventSource, for channels (kept off the public class). */
 export const writers: WeakMap<object, EventStreamWriter> = new WeakMap();
 
+/**
+ * Writes one event stream's chunks through its ServerResponse, in order,
+ * holding them (by reference) while the response is over its high-water mark.
+ *
+ * @see https://nodejs.org/api/http.html#responsewritechunk-encoding-callback
+ */
 export class EventStreamWriter {
   readonly #response: ServerResponse;
   readonly #flush: (() => void) | undefined;
@@ -45,11 +51,6 @@ export class EventStreamWriter {
   /** Whether the response can still be written. */
   get writable(): boolean {
     return !this.#response.writableEnded && !this.#response.destroyed;
-  }
-
-  /** Bytes written and not yet handed to the OS, including what waits here. */
-  get buffered(): number {
-    return (this.#response.writableLength ?? 0) + this.#backlogBytes;
   }
 
   /**
