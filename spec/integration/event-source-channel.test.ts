@@ -350,6 +350,46 @@ t.test('EventSource.Channel', async (t) => {
     },
   );
 
+  t.test(
+    'a client that reads late gets every event in order: they wait by reference, then go out on drain',
+    async (t) => {
+      const channel = new EventSourceChannel({ maxBuffered: 64 * 1024 * 1024, history: 10 });
+      const served = await channelServer(t, channel);
+      const stream = await openRawStream(t, served.port);
+      await until(() => channel.size === 1, 2000);
+      stream.socket.pause();
+      const es = served.sources[0] as EventSource;
+      const drains: number[] = [];
+      es.on('drain', () => drains.push(stream.events.length));
+      const payload = 'y'.repeat(16 * 1024);
+      // 20 MiB, one turn at a time: more than the kernel's socket buffers take
+      // for a client that does not read (its receive window does not grow).
+      for (let i = 0; i < 1280; i++) {
+        if (i === 1000)
+          t.equal(es.send('its own, in its place'), false, "send() while events wait: false, wait for 'drain'");
+        await channel.broadcast(`${i} ${payload}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const writes = served.writes[0]?.length ?? 0;
+      t.ok(writes < 1280, `${writes} writes through the response for 1281 events`);
+      stream.socket.resume();
+      await within(
+        until(() => stream.events.length === 1281, 20_000),
+        21_000,
+        'every event once the client reads',
+      );
+      const order = stream.events.map((e) => (e.data.startsWith('its own') ? 'own' : Number(e.data.split(' ')[0])));
+      t.same(order, [
+        ...Array.from({ length: 1000 }, (_, i) => i),
+        'own',
+        ...Array.from({ length: 280 }, (_, i) => i + 1000),
+      ]);
+      t.equal(channel.dropped, 0);
+      await until(() => drains.length > 0, 2000);
+      t.pass("faye's 'drain' followed once everything waiting was handed over");
+    },
+  );
+
   t.test('the bound holds in a child process: peak RSS stays low while 20 clients read nothing', async (t) => {
     const server = run(t, 'spec/fixtures/sse-overflow-server.mjs', [], { PORT: '0' });
     const [, port] = await server.waitFor(/listening on (\d+)/);
