@@ -182,6 +182,39 @@ t.test('RedisChannelStore', async (t) => {
   );
 });
 
+t.test('Redis down when the store is made: it starts anyway, reports it, delivers here, and catches up', async (t) => {
+  const redis = await restartableRedis(t);
+  await redis.stop();
+  const started = Date.now();
+  const down = await within(node(t, redis.url, 'feed:boot'), 5000, 'connect() while Redis is down');
+  t.ok(Date.now() - started < 4000, 'connect() does not wait for Redis');
+  t.equal(down.store.ready, false);
+  const stream = await openRawStream(t, down.port);
+  await until(() => down.channel.size === 1 && down.errors.length === 1, 5000);
+  t.match(down.errors[0]?.message, /Redis stream "feed:boot" cannot be reached \(.*ECONNREFUSED/);
+  const local = await down.channel.broadcast('while down');
+  await until(() => stream.events.length === 1, 2000);
+  t.equal(stream.events[0]?.id, local);
+
+  await redis.start();
+  await within(
+    until(() => down.store.ready, 10_000),
+    11_000,
+    'the store connecting once Redis is up',
+  );
+  const other = await node(t, redis.url, 'feed:boot');
+  const shared = await other.channel.broadcast('through Redis');
+  await until(() => stream.events.length === 2, 10_000);
+  t.same(
+    stream.events.map((e) => [e.id, e.data]),
+    [
+      [local, 'while down'],
+      [shared, 'through Redis'],
+    ],
+  );
+  t.equal(down.errors.length, 1, 'one error event for the whole outage');
+});
+
 t.test('a process whose channel and store are closed exits by itself: no timer, socket or read left', async (t) => {
   for (const redis of [undefined, await startRedis(t)]) {
     const child = run(t, 'spec/fixtures/sse-channel-exit.mjs', [], redis ? { REDIS_URL: redis.url } : {});

@@ -71,6 +71,8 @@ export class RedisChannelStore implements ChannelStore {
   readonly #delivered = new Set<string>();
   #sink: ChannelStoreSink | undefined;
   #down = false;
+  #lastError: unknown;
+  #firstError: (() => void) | undefined;
   #closed = false;
 
   /**
@@ -100,7 +102,6 @@ export class RedisChannelStore implements ChannelStore {
         throw new TypeError('client must be a node-redis client (createClient() from the redis package)');
       }
       writer = client;
-      if (!writer.isOpen) await writer.connect();
     } else {
       if (typeof url !== 'string') throw new TypeError('url must be a redis:// URL');
       const redis = await loadRedis();
@@ -135,13 +136,27 @@ export class RedisChannelStore implements ChannelStore {
     if (ownsWriter) writer.on('error', failed);
   }
 
+  /**
+   * Resolves once connected, or at the first connection error: a store made
+   * while Redis is down starts as it would go on during an outage (the
+   * channel reports it, delivers in this process, and catches up later),
+   * while node-redis keeps reconnecting.
+   */
   async #connect(): Promise<void> {
+    const writer = this.#writer;
+    const connecting = Promise.all([writer.isOpen ? undefined : writer.connect(), this.#reader.connect()]);
+    connecting.catch(() => {}); // failures after the first arrive as 'error' events
+    const failed = new Promise<void>((resolve) => {
+      this.#firstError = resolve;
+    });
     try {
-      if (this.#ownsWriter) await this.#writer.connect();
-      await this.#reader.connect();
+      await Promise.race([connecting, failed]);
     } catch (error) {
+      // Not a connection error but a refusal (e.g. a malformed URL).
       await this.close();
       throw error;
+    } finally {
+      this.#firstError = undefined;
     }
   }
 
@@ -156,6 +171,12 @@ export class RedisChannelStore implements ChannelStore {
   open(sink: ChannelStoreSink, recent: number): void {
     if (this.#sink) throw new Error('A RedisChannelStore serves one channel');
     this.#sink = sink;
+    // Down since connect(): say so once the channel's listeners can hear it.
+    if (this.#down) {
+      setImmediate(() => {
+        if (this.#down && !this.#closed) sink.error(this.#lastError);
+      });
+    }
     void this.#read(recent);
   }
 
@@ -254,6 +275,8 @@ export class RedisChannelStore implements ChannelStore {
   #failed(error: unknown): void {
     if (this.#closed) return;
     this.#down = true;
+    this.#lastError = error;
+    this.#firstError?.();
     this.#sink?.error(error);
   }
 
