@@ -53,6 +53,9 @@ t.test('RedisChannelStore', async (t) => {
     for (const options of bad) {
       await t.rejects(RedisChannelStore.connect(options as never), TypeError, JSON.stringify(options));
     }
+    // node-redis refuses a URL that is not one of Redis: connect() rejects rather than retrying.
+    await t.rejects(RedisChannelStore.connect({ key: 'k', url: 'http://127.0.0.1:1' }), TypeError);
+    await t.rejects(RedisChannelStore.connect({ key: 'k', url: 'not a url' }), TypeError);
   });
 
   t.test('two channels on one stream share the feed and its ids; a client resumes on the other', async (t) => {
