@@ -34,11 +34,12 @@ t.test("Chromium's EventSource resumes on a channel after drops: every id once, 
   await page.waitForFunction(() => window.opens === 1);
 
   const published: string[] = [];
+  let drops = 0;
   for (let i = 0; i < 200; i++) {
     published.push(await channel.broadcast(`event ${i}`));
     await sleep(3);
-    // The server drops the browser's connection now and then.
-    if (i % 40 === 20) sources.at(-1)?.close();
+    // The server drops the browser's connection now and then (if it is back by then).
+    if (i % 40 === 20 && sources.at(-1)?.close()) drops++;
   }
   let seen: string[] = [];
   const deadline = Date.now() + 15_000;
@@ -47,6 +48,7 @@ t.test("Chromium's EventSource resumes on a channel after drops: every id once, 
     await sleep(50);
   }
   const opens = await page.evaluate(() => window.opens);
-  t.equal(opens, 6, 'five drops, five reconnections');
+  t.ok(drops >= 2, `${drops} drops`);
+  t.equal(opens, drops + 1, 'one reconnection per drop');
   t.same(seen, published, 'every id exactly once, in order');
 });

@@ -242,7 +242,7 @@ t.test('examples/sse-channel.mjs', async (t) => {
     const copies = ports.map((port) =>
       run(t, 'examples/sse-channel.mjs', [], { PORT: String(port), REDIS_URL: redis.url }),
     );
-    for (const copy of copies) await copy.waitFor(/shared through Redis/);
+    for (const copy of copies) await copy.waitFor(/shared through Redis/, 30_000);
     const streams = await Promise.all(ports.map((port) => openRawStream(t, port, '/events')));
     await sleep(100);
     const ids: string[] = [];
@@ -265,7 +265,7 @@ t.test('examples/sse-channel.mjs', async (t) => {
     const start = (port: number) =>
       run(t, 'examples/sse-channel.mjs', [], { PORT: String(port), REDIS_URL: redis.url });
     const copies = ports.map(start);
-    for (const copy of copies) await copy.waitFor(/shared through Redis/);
+    for (const copy of copies) await copy.waitFor(/shared through Redis/, 30_000);
     const nginx = await startNginx(t, ports);
 
     interface Follower {
@@ -319,7 +319,7 @@ t.test('examples/sse-channel.mjs', async (t) => {
       }
       if (i === 160) {
         copies[1] = start(ports[1] as number);
-        await copies[1].waitFor(/shared through Redis/);
+        await copies[1].waitFor(/shared through Redis/, 30_000);
         alive.add(1);
       }
     }
