@@ -140,9 +140,15 @@ if (mode === 'echo') {
   process.stdin.resume();
   process.stdin.on('end', () => process.exit(0));
 } else if (mode === 'sse') {
+  // Counts events, and samples delivery latency: each event's data starts
+  // with the time it was published (performance.timeOrigin + now(), in ms);
+  // the newest event of each chunk read gives one sample.
   const [clients] = rest.map(Number);
+  const now = () => performance.timeOrigin + performance.now();
   let events = 0;
   let ready = 0;
+  let samples = [];
+  let cpu = process.cpuUsage();
   for (let i = 0; i < clients; i++) {
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
@@ -150,18 +156,32 @@ if (mode === 'echo') {
     let tail = '';
     socket.on('data', (chunk) => {
       const text = tail + chunk.toString('latin1');
-      let index = text.indexOf('\ndata: ');
+      let index = text.indexOf('\ndata:');
+      let last = -1;
       while (index >= 0) {
         events++;
-        index = text.indexOf('\ndata: ', index + 1);
+        last = index;
+        index = text.indexOf('\ndata:', index + 1);
       }
-      tail = text.slice(-6);
+      if (last >= 0 && samples.length < 1e6) {
+        const published = Number.parseFloat(text.slice(last + 6, last + 30).replace(/^[ "]+/, ''));
+        if (Number.isFinite(published) && published > 1e12) samples.push(now() - published);
+      }
+      tail = text.slice(-5);
       if (socket.counted !== true) {
         socket.counted = true;
         if (++ready === clients) console.log(JSON.stringify({ ready }));
       }
     });
   }
-  process.on('message', () => process.send({ events }));
+  process.on('message', (message) => {
+    if (message === 'exit') process.exit(0);
+    samples.sort((a, b) => a - b);
+    const at = (q) => (samples.length ? samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] : null);
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    process.send({ events, p50: at(0.5), p99: at(0.99), cpuMs: (used.user + used.system) / 1000 });
+    samples = [];
+  });
   process.stdin.resume();
 }

@@ -1,5 +1,6 @@
 // `npm run bench`: isosocket side by side with ws and faye-websocket (and
-// undici's client), in one run, on this machine. Every figure is the median
+// undici's client, and better-sse for server-sent events), in one run, on
+// this machine. Every figure is the median
 // of BENCH_RUNS runs (default 3), shown with min and max; ratios compare
 // medians. Results go to bench/results.json and a table on stdout.
 //
@@ -16,6 +17,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DURATION = Number(process.env.BENCH_MS ?? 2000);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE ?? 10_000);
 const SSE_CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000);
+const SSE_IDLE = Number(process.env.BENCH_SSE_IDLE ?? 5000);
 const only = process.env.BENCH_ONLY?.split(',');
 
 const SIZES = [
@@ -162,28 +164,76 @@ async function idleMemory() {
   return results;
 }
 
+const SSE_KINDS = { iso: 'sse-iso', faye: 'sse-faye', better: 'sse-better' };
+// Rows: one event per loop turn as fast as the loop turns (no rate), then
+// events at a fixed rate per second (each reaching every client).
+const SSE_LOADS = [
+  { label: 'as fast as the loop turns, 1 event per turn', rate: 0 },
+  { label: '100 events/s', rate: 100 },
+  { label: '1,000 events/s', rate: 1000 },
+];
+
 async function sseFanOut() {
-  const results = {};
-  for (const kind of ['sse-iso', 'sse-faye']) {
-    const rates = [];
+  const results = { loads: {}, memory: {} };
+  for (const { label, rate } of SSE_LOADS) {
+    results.loads[label] = {};
+    for (const [name, kind] of Object.entries(SSE_KINDS)) {
+      const rates = [];
+      const p50 = [];
+      const p99 = [];
+      const serverCpu = [];
+      const loadCpu = [];
+      let dropped = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const { child, port } = await startServer(kind);
+        const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_CLIENTS], {
+          stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
+        });
+        await new Promise((resolve) => load.stdout.once('data', resolve));
+        const before = await request(load, 'count');
+        const started = process.hrtime.bigint();
+        const done = await request(child, { type: 'broadcast', size: 64, ms: DURATION, rate });
+        await new Promise((resolve) => setTimeout(resolve, 300)); // let the last events land
+        const after = await request(load, 'count');
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        rates.push((after.events - before.events) / seconds);
+        p50.push(after.p50);
+        p99.push(after.p99);
+        serverCpu.push((100 * done.cpuMs) / done.wallMs);
+        loadCpu.push((100 * after.cpuMs) / (seconds * 1000));
+        dropped += done.dropped ?? 0;
+        load.kill();
+        child.kill();
+      }
+      results.loads[label][name] = {
+        eventsPerSecond: summary(rates),
+        latencyMs: { p50: summary(p50), p99: summary(p99) },
+        cpuPercent: { server: summary(serverCpu), loadGenerator: summary(loadCpu) },
+        dropped,
+      };
+      log(
+        `sse fan-out ${label} ${name}: ${fmt(median(rates))} events/s, latency p50 ${fmt(median(p50))} ms, p99 ${fmt(median(p99))} ms, CPU server ${fmt(median(serverCpu))}% load generator ${fmt(median(loadCpu))}%${dropped ? `, ${dropped} streams dropped` : ''}`,
+      );
+    }
+  }
+  for (const [name, kind] of Object.entries(SSE_KINDS)) {
+    const heap = [];
+    const rss = [];
     for (let run = 0; run < RUNS; run++) {
       const { child, port } = await startServer(kind);
-      const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_CLIENTS], {
+      const before = await request(child, { type: 'memory' });
+      const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_IDLE], {
         stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
       });
       await new Promise((resolve) => load.stdout.once('data', resolve));
-      const before = await request(load, 'count');
-      const started = process.hrtime.bigint();
-      await request(child, { type: 'broadcast', size: 64, ms: DURATION });
-      await new Promise((resolve) => setTimeout(resolve, 300)); // let the last events land
-      const after = await request(load, 'count');
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      rates.push((after.events - before.events) / seconds);
+      const after = await request(child, { type: 'memory' });
+      heap.push((after.heapUsed - before.heapUsed) / SSE_IDLE);
+      rss.push((after.rss - before.rss) / SSE_IDLE);
       load.kill();
       child.kill();
     }
-    results[kind.slice(4)] = { eventsPerSecond: summary(rates) };
-    log(`sse fan-out ${kind}: ${fmt(median(rates))} events/s`);
+    results.memory[name] = { heapPerStream: summary(heap), rssPerStream: summary(rss) };
+    log(`sse idle memory ${name}: ${fmt(median(heap))} B heap, ${fmt(median(rss))} B RSS per stream`);
   }
   return results;
 }
@@ -281,15 +331,45 @@ if (results.idleMemory) {
 if (results.sseFanOut) {
   const s = results.sseFanOut;
   lines.push(
-    `## SSE fan-out to ${SSE_CLIENTS.toLocaleString('en-US')} clients (events delivered/s)`,
+    `## SSE fan-out to ${SSE_CLIENTS.toLocaleString('en-US')} clients (64 B events delivered/s)`,
     '',
-    '| isosocket | faye-websocket | ours/faye |',
-    '|---|---|---|',
+    '| published | isosocket channel | faye-websocket | better-sse | ours/faye | ours/better-sse |',
+    '|---|---|---|---|---|---|',
   );
+  for (const [label, r] of Object.entries(s.loads)) {
+    lines.push(
+      `| ${label} | ${range(r.iso.eventsPerSecond)} | ${range(r.faye.eventsPerSecond)} | ${range(r.better.eventsPerSecond)} | ${ratio(r.iso.eventsPerSecond.median, r.faye.eventsPerSecond.median)} | ${ratio(r.iso.eventsPerSecond.median, r.better.eventsPerSecond.median)} |`,
+    );
+  }
+  const ms = (l) => `${fmt(l.p50.median)} / ${fmt(l.p99.median)}`;
   lines.push(
-    `| ${range(s.iso.eventsPerSecond)} | ${range(s.faye.eventsPerSecond)} | ${ratio(s.iso.eventsPerSecond.median, s.faye.eventsPerSecond.median)} |`,
+    '',
+    '| delivery latency, ms p50 / p99 | isosocket channel | faye-websocket | better-sse |',
+    '|---|---|---|---|',
   );
-  lines.push('');
+  for (const [label, r] of Object.entries(s.loads)) {
+    lines.push(`| ${label} | ${ms(r.iso.latencyMs)} | ${ms(r.faye.latencyMs)} | ${ms(r.better.latencyMs)} |`);
+  }
+  const cpu = (c) => `${fmt(c.server.median)}% / ${fmt(c.loadGenerator.median)}%`;
+  lines.push(
+    '',
+    '| CPU while broadcasting, server / load generator (one core = 100%) | isosocket channel | faye-websocket | better-sse |',
+    '|---|---|---|---|',
+  );
+  for (const [label, r] of Object.entries(s.loads)) {
+    lines.push(`| ${label} | ${cpu(r.iso.cpuPercent)} | ${cpu(r.faye.cpuPercent)} | ${cpu(r.better.cpuPercent)} |`);
+  }
+  const m = s.memory;
+  lines.push(
+    '',
+    `## Memory per idle SSE stream (${SSE_IDLE.toLocaleString('en-US')} open; bytes)`,
+    '',
+    '| | isosocket channel | faye-websocket | better-sse |',
+    '|---|---|---|---|',
+    `| heap | ${range(m.iso.heapPerStream)} | ${range(m.faye.heapPerStream)} | ${range(m.better.heapPerStream)} |`,
+    `| RSS | ${range(m.iso.rssPerStream)} | ${range(m.faye.rssPerStream)} | ${range(m.better.rssPerStream)} |`,
+    '',
+  );
 }
 console.log(lines.join('\n'));
 if (!only) writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,7 +1,8 @@
 // One echo server per process, for the benchmark: isosocket's server socket,
-// ws's, or faye-websocket's; or an SSE broadcaster (isosocket or faye).
+// ws's, or faye-websocket's; or an SSE broadcaster (isosocket's channel,
+// faye-websocket's EventSource, better-sse's channel).
 //
-//   node --expose-gc bench/servers.mjs <iso|ws|faye|sse-iso|sse-faye>
+//   node --expose-gc bench/servers.mjs <iso|ws|faye|sse-iso|sse-faye|sse-better>
 // Prints {"port": N} on stdout; answers IPC 'memory' with heap and RSS after GC,
 // and 'broadcast' (SSE kinds) by sending events to every client for a while.
 import http from 'node:http';
@@ -12,6 +13,8 @@ import http from 'node:http';
 const kind = process.argv[2];
 const server = http.createServer();
 const streams = new Set();
+let publish = () => {};
+let stats = () => ({});
 
 if (kind === 'iso') {
   const { default: WebSocket } = await import('isosocket');
@@ -29,14 +32,35 @@ if (kind === 'iso') {
     const ws = new faye(request, socket, head);
     ws.on('message', (event) => ws.send(event.data));
   });
-} else if (kind === 'sse-iso' || kind === 'sse-faye') {
-  const Source =
-    kind === 'sse-iso' ? (await import('isosocket')).EventSource : (await import('faye-websocket')).default.EventSource;
+} else if (kind === 'sse-iso') {
+  // isosocket's channel: one encoded Buffer per event, one write per stream per turn.
+  const { EventSource } = await import('isosocket');
+  const channel = new EventSource.Channel();
+  server.on('request', (request, response) => channel.register(new EventSource(request, response, { ping: 0 })));
+  publish = (data) => channel.broadcast(data);
+  stats = () => ({ clients: channel.size, dropped: channel.dropped });
+} else if (kind === 'sse-faye') {
+  // faye-websocket has no channel: the application loops over its streams.
+  const { default: faye } = await import('faye-websocket');
   server.on('request', (request, response) => {
-    const es = new Source(request, response, { ping: 0 });
+    const es = new faye.EventSource(request, response, { ping: 0 });
     streams.add(es);
     es.on('close', () => streams.delete(es));
   });
+  publish = (data) => {
+    for (const es of streams) es.send(data);
+  };
+  stats = () => ({ clients: streams.size });
+} else if (kind === 'sse-better') {
+  // better-sse's channel, with its defaults (JSON serializer, a UUID per event), keep-alive off as for the others.
+  const { createChannel, createSession } = await import('better-sse');
+  const channel = createChannel();
+  server.on('request', async (request, response) => {
+    const session = await createSession(request, response, { keepAlive: null });
+    channel.register(session);
+  });
+  publish = (data) => channel.broadcast(data);
+  stats = () => ({ clients: channel.sessionCount });
 } else {
   throw new Error(`unknown server kind ${kind}`);
 }
@@ -51,16 +75,31 @@ process.on('message', async (message) => {
     const { heapUsed, rss } = process.memoryUsage();
     process.send({ heapUsed, rss });
   } else if (message.type === 'broadcast') {
-    // Send events to every client for `ms`, yielding between rounds so sockets flush.
-    const data = 'x'.repeat(message.size);
-    const until = Date.now() + message.ms;
+    // For `ms`: without a rate, one event per event-loop turn, as fast as the
+    // loop turns; with `rate` (events/s), the events due by the clock, each
+    // turn (an upstream delivering at that rate). Turns yield with
+    // setImmediate so that sockets flush. Each event's data starts with the
+    // time it is published, for latency.
+    const now = () => performance.timeOrigin + performance.now();
+    const cpu = process.cpuUsage();
+    const started = Date.now();
+    const until = started + message.ms;
     let rounds = 0;
+    let published = 0;
     while (Date.now() < until) {
-      for (const es of streams) es.send(data);
+      // At most 20 ms worth of events per turn, so that a server that falls
+      // behind takes turns of bounded length instead of ever longer ones.
+      const due = message.rate
+        ? Math.min(Math.floor(((Date.now() - started) / 1000) * message.rate) - published, Math.ceil(message.rate / 50))
+        : 1;
+      for (let i = 0; i < due; i++) publish(now().toFixed(3).padEnd(message.size, 'x'));
+      published += Math.max(due, 0);
       rounds++;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    process.send({ rounds, clients: streams.size });
+    const used = process.cpuUsage(cpu);
+    const wallMs = Date.now() - started;
+    process.send({ rounds, published, wallMs, cpuMs: (used.user + used.system) / 1000, ...stats() });
   }
 });
 

@@ -30,6 +30,17 @@ export type {
   WebSocketOptions,
 } from './options.js';
 export {
+  type BroadcastOptions,
+  ChannelMessageEvent,
+  type ChannelStore,
+  type ChannelStoreSink,
+  EventSourceChannel,
+  type EventSourceChannelEventMap,
+  type EventSourceChannelOptions,
+  OverflowEvent,
+  type StoredEvent,
+} from './sse/channel.js';
+export {
   EventSourceClient,
   type EventSourceClientInit,
   type EventSourceEventMap,
@@ -39,7 +50,9 @@ export {
   type EventSourceOptions,
   type EventSourceServerEventMap,
   type SendOptions,
+  type Serialize,
 } from './sse/endpoint.js';
+export { RedisChannelStore, type RedisChannelStoreOptions, type RedisClientLike } from './sse/redis.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
 export { WebSocket };

@@ -2,35 +2,39 @@
 // a live feed over server-sent events (the server clock, joins and leaves),
 // and the page. `npm start` runs it; PORT picks the port (default 8080), HOST
 // the address (default 127.0.0.1, loopback only).
-// With REDIS_URL set, chat and feed go through Redis pub/sub, so several
-// processes behind nginx serve one chat.
+// Chat and feed are EventSource channels; with REDIS_URL set they live in
+// Redis Streams, so several processes behind nginx serve one chat and one
+// feed, and a feed client resumes on any of them.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import WebSocket, { EventSource } from 'isosocket';
-import { createBus } from './bus.mjs';
+import WebSocket, { EventSource, RedisChannelStore } from 'isosocket';
 
 const files = {
   '/': ['text/html; charset=utf-8', readFileSync(new URL('./index.html', import.meta.url))],
   '/chat.mjs': ['text/javascript; charset=utf-8', readFileSync(new URL('./chat.mjs', import.meta.url))],
 };
 
-const bus = await createBus();
+/** A channel, in a Redis Stream when REDIS_URL is set. */
+async function channel(key, history) {
+  const url = process.env.REDIS_URL;
+  const store = url ? await RedisChannelStore.connect({ url, key }) : undefined;
+  const made = new EventSource.Channel({ history, ...(store && { store }) });
+  made.onerror = (event) => console.error(event.message);
+  return made;
+}
+const feed = await channel('demo:feed', 100); // joins and leaves, replayed to a page that reconnects
+const chat = await channel('demo:chat', 0); // no streams: its messages go to this process's sockets
 const sockets = new Set();
-const feeds = new Set();
-let eventId = 0;
+const feeds = new Set(); // for the clock, which is this process's own
 
-await bus.subscribe('chat', (message) => {
-  for (const ws of sockets) ws.send(message);
-});
-await bus.subscribe('feed', (message) => {
-  const { event, data } = JSON.parse(message);
-  eventId += 1;
-  for (const es of feeds) es.send(data, { event, id: String(eventId) });
-});
+chat.onmessage = (event) => {
+  for (const ws of sockets) ws.send(event.data);
+};
 
 const server = http.createServer((request, response) => {
   if (EventSource.isEventSource(request)) {
     const es = new EventSource(request, response, { ping: 15, retry: 2 });
+    feed.register(es);
     feeds.add(es);
     es.on('close', () => feeds.delete(es));
     return;
@@ -48,7 +52,7 @@ server.on('upgrade', (request, socket, head) => {
   const ws = new WebSocket(request, socket, head, [], { ping: 30, maxLength: 4096 });
   ws.onopen = () => {
     sockets.add(ws);
-    bus.publish('feed', JSON.stringify({ event: 'join', data: name }));
+    feed.broadcast(name, { event: 'join' });
   };
   ws.onmessage = (event) => {
     let text;
@@ -57,10 +61,10 @@ server.on('upgrade', (request, socket, head) => {
     } catch {
       return ws.close(4000, 'messages are JSON: {"text": "..."}');
     }
-    if (text) bus.publish('chat', JSON.stringify({ name, text, at: Date.now() }));
+    if (text) chat.broadcast(JSON.stringify({ name, text, at: Date.now() }));
   };
   ws.onclose = () => {
-    if (sockets.delete(ws)) bus.publish('feed', JSON.stringify({ event: 'leave', data: name }));
+    if (sockets.delete(ws) && !stopping) feed.broadcast(name, { event: 'leave' });
   };
 });
 
@@ -69,14 +73,15 @@ const clock = setInterval(() => {
   for (const es of feeds) es.send(time, { event: 'clock' });
 }, 1000);
 
+let stopping = false;
 const shutdown = async () => {
+  stopping = true;
   clearInterval(clock);
   // 1001, going away: the server socket takes every code an endpoint may
   // send. Pages reconnect (chat.mjs).
   for (const ws of sockets) ws.close(1001, 'server shutting down');
-  for (const es of feeds) es.close();
   server.close();
-  await bus.close();
+  await Promise.all([feed.close(), chat.close()]);
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);

@@ -5,11 +5,14 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import compression from 'compression';
 import { EventSource as PackageEventSource } from 'eventsource';
 import t, { type Test } from 'tap';
 import { EventSource, EventSourceClient } from '../../src/index.js';
 import { listen } from '../helpers/listen.js';
+import { until } from '../helpers/peers.js';
+import { openRawStream, sleep, within } from '../helpers/sse.js';
 import { next, trace } from '../helpers/trace.js';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
@@ -38,7 +41,11 @@ async function readUntil(socket: net.Socket, pattern: RegExp): Promise<string> {
 }
 
 /** A server whose endpoint sends the events `script` gives it, then maybe drops the connection. */
-function eventServer(t: Test, script: (es: EventSource, request: http.IncomingMessage) => void, options = {}) {
+function eventServer(
+  t: Test,
+  script: (es: EventSource, request: http.IncomingMessage, response: http.ServerResponse) => void,
+  options = {},
+) {
   const sources: EventSource[] = [];
   return serve(t, (request, response) => {
     if (!EventSource.isEventSource(request)) {
@@ -47,7 +54,7 @@ function eventServer(t: Test, script: (es: EventSource, request: http.IncomingMe
     }
     const es = new EventSource(request, response, options);
     sources.push(es);
-    script(es, request);
+    script(es, request, response);
   }).then((handle) => ({ ...handle, sources }));
 }
 
@@ -72,7 +79,7 @@ t.test('EventSource (server)', async (t) => {
     const server = await eventServer(t, () => {});
     const socket = await rawGet(server.port, '/feed?x=1', 'Accept: text/event-stream\r\nLast-Event-ID: 41\r\n');
     t.teardown(() => socket.destroy());
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => server.sources[0]?.readyState === EventSource.OPEN, 2000);
     const es = server.sources[0] as EventSource;
     t.equal(es.url, `${server.origin}/feed?x=1`);
     t.equal(es.lastEventId, '41');
@@ -162,16 +169,28 @@ t.test('EventSource (server)', async (t) => {
     t.equal(injected, 0);
   });
 
-  t.test('pings with comment lines, and the ping timer stops when the client goes away', async (t) => {
+  t.test('pings with comment lines; the client going away closes it and stops the ping timer', async (t) => {
     const server = await eventServer(t, () => {}, { ping: 0.02 });
-    const socket = await rawGet(server.port);
-    const text = await readUntil(socket, /\n:\n\n:\n\n/);
-    t.match(text, /\n:\n\n:\n\n/, 'comment lines, one after the other, unframed');
+    const stream = await openRawStream(t, server.port);
+    await until(() => /\n:\n\n:\n\n/.test(stream.text()), 2000);
+    t.match(stream.text(), /retry: 5000\n:\n\n:\n\n/, 'comment lines, one after the other, unframed');
+    const socket = stream.socket;
     const es = server.sources[0] as EventSource;
+    // The timer calls es.ping(): count its calls, and first see that it does.
+    let pings = 0;
+    const ping = es.ping.bind(es);
+    es.ping = () => {
+      pings++;
+      return ping();
+    };
+    await until(() => pings >= 2, 2000);
     const closed = next(es, 'close');
     socket.destroy();
-    await closed;
+    await within(closed, 2000, "close after the client went away (the response's close)");
     t.equal(es.readyState, EventSource.CLOSED);
+    pings = 0;
+    await sleep(200); // ten ping intervals
+    t.equal(pings, 0, 'no ping after close: the timer was cleared');
     t.equal(es.ping(), false);
     t.equal(es.send('late'), false);
   });
@@ -195,17 +214,24 @@ t.test('EventSource (server)', async (t) => {
     t.pass('drain arrived');
   });
 
-  t.test('close() ends the response and dispatches close once', async (t) => {
-    const server = await eventServer(t, (es) => es.close());
-    const socket = await rawGet(server.port);
-    const text = await readUntil(socket, /$^/);
-    t.match(text, /\r\nConnection: close\r\n/i, 'the stream is delimited by the connection');
-    t.ok(socket.readableEnded || socket.destroyed, 'the server ended the connection');
-    const es = server.sources[0] as EventSource;
+  t.test('close() ends the response and dispatches close once, though the response closes after it', async (t) => {
     let closes = 0;
-    es.on('close', () => closes++);
+    let responseClosed: Promise<unknown> = Promise.reject(new Error('no request'));
+    responseClosed.catch(() => {});
+    const server = await eventServer(t, (es, _request, response) => {
+      es.addEventListener('close', () => closes++);
+      responseClosed = once(response, 'close');
+      t.equal(es.close(), true);
+    });
+    const socket = await rawGet(server.port);
+    const text = await within(readUntil(socket, /$^/), 2000, 'the server ending the stream');
+    t.match(text, /\r\nConnection: close\r\n/i, 'the stream is delimited by the connection');
+    t.ok(socket.readableEnded, 'the server ended the connection');
+    await within(responseClosed, 2000, "the response's close event");
+    t.equal(closes, 1, "one close event: the response's close after close() dispatches nothing");
+    const es = server.sources[0] as EventSource;
     t.equal(es.close(), false);
-    t.equal(closes, 0, 'no second close event');
+    t.equal(closes, 1, 'a second close() dispatches nothing');
   });
 
   t.test('flushes each event through a compression middleware', async (t) => {
@@ -220,6 +246,147 @@ t.test('EventSource (server)', async (t) => {
     t.teardown(() => source.close());
     const event = await next<MessageEvent>(source, 'message');
     t.equal(event.data, 'not buffered');
+  });
+
+  t.test('send() of a non-string is a TypeError, and the serialize option encodes it', async (t) => {
+    const errors: unknown[] = [];
+    const plain = await eventServer(t, (es) => {
+      for (const value of [{}, 42, null, Buffer.from('x')]) {
+        try {
+          es.send(value);
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      es.send('only strings');
+    });
+    const stream = await openRawStream(t, plain.port);
+    await until(() => stream.events.length === 1, 2000);
+    t.equal(errors.length, 4);
+    t.ok(errors.every((error) => error instanceof TypeError && /serialize: JSON\.stringify/.test(error.message)));
+    t.same(stream.events, [{ id: '', event: 'message', data: 'only strings' }], 'no [object Object] on the wire');
+
+    const json = await eventServer(t, (es) => es.send({ price: 42, tags: ['a\nb'] }, { id: '1' }), {
+      serialize: JSON.stringify,
+    });
+    const source = new PackageEventSource(`${json.origin}/`);
+    t.teardown(() => source.close());
+    const event = await within(next<MessageEvent>(source, 'message'), 2000, 'the JSON event');
+    t.same(JSON.parse(event.data), { price: 42, tags: ['a\nb'] });
+    t.equal(event.lastEventId, '1');
+  });
+
+  t.test(
+    'new EventSource(url) says to use EventSource.Client; a bad serialize or response is a TypeError',
+    async (t) => {
+      const message = /server endpoint.*new EventSource\.Client\(url\)/;
+      const Untyped = EventSource as unknown as new (...args: unknown[]) => EventSource;
+      t.throws(() => new Untyped('http://127.0.0.1/feed'), { name: 'TypeError', message });
+      t.throws(() => new Untyped(new URL('http://127.0.0.1/feed')), { name: 'TypeError', message });
+      t.throws(() => new Untyped(), { name: 'TypeError', message });
+      const errors: unknown[] = [];
+      const server = await serve(t, (request, response) => {
+        for (const attempt of [
+          () => new EventSource(request, undefined as never),
+          () => new EventSource(request, response, { serialize: 'json' as never }),
+        ]) {
+          try {
+            attempt();
+          } catch (error) {
+            errors.push(error);
+          }
+        }
+        response.end();
+      });
+      await fetch(`${server.origin}/`).then((r) => r.text());
+      t.equal(errors.length, 2);
+      t.match(errors[0], { name: 'TypeError', message: /response must be the http\.ServerResponse/ });
+      t.match(errors[1], { name: 'TypeError', message: /serialize must be a function/ });
+    },
+  );
+
+  t.test(
+    "faye's stream face: a Readable piped in becomes events in order, and its end closes the stream",
+    async (t) => {
+      const euro = Buffer.from('€');
+      const server = await eventServer(t, (es) => {
+        // A character split between two chunks stays whole.
+        Readable.from([
+          'one',
+          Buffer.from('two'),
+          euro.subarray(0, 1),
+          Buffer.concat([euro.subarray(1), Buffer.from('3')]),
+        ]).pipe(es as unknown as NodeJS.WritableStream);
+      });
+      const stream = await openRawStream(t, server.port);
+      await within(stream.ended, 2000, 'end() closing the stream after the last chunk');
+      t.same(
+        stream.events.map((e) => e.data),
+        ['one', 'two', '€3'],
+      );
+      t.equal((server.sources[0] as EventSource).readyState, EventSource.CLOSED);
+    },
+  );
+
+  t.test("a pipe waits on the endpoint's 'drain' while the client does not read, then delivers all", async (t) => {
+    // More than the kernel's socket buffers hold, so that the pipe must wait.
+    const chunks = 48;
+    let source: Readable | undefined;
+    const server = await eventServer(
+      t,
+      (es) => {
+        source = Readable.from(
+          Array.from({ length: chunks }, (_, i) => `${i} ${'x'.repeat(256 * 1024)}`),
+          { objectMode: true },
+        );
+        source.pipe(es as unknown as NodeJS.WritableStream);
+      },
+      { ping: 0 },
+    );
+    const socket = await rawGet(server.port);
+    socket.pause();
+    await until(() => source?.readableFlowing === false, 5000);
+    const es = server.sources[0] as EventSource;
+    t.not(es.readyState, EventSource.CLOSED, 'still open: the pipe waits for drain');
+    socket.resume();
+    const text = await within(readUntil(socket, new RegExp(`data: ${chunks - 1} x+\\n\\n`)), 10_000, 'every chunk');
+    const numbers = [...text.matchAll(/data: (\d+) /g)].map((m) => Number(m[1]));
+    t.same(
+      numbers,
+      Array.from({ length: chunks }, (_, i) => i),
+      'all of them, in order',
+    );
+    await until(() => es.readyState === EventSource.CLOSED, 2000);
+  });
+
+  t.test("on/once/off/removeListener and emit: faye's emitter face over stream events and DOM events", async (t) => {
+    const closes: string[] = [];
+    const removed = () => closes.push('removed');
+    const kept = (event: Event) => closes.push(`kept ${event.type} ${event instanceof Event}`);
+    const server = await eventServer(t, (es) => {
+      es.on('close', removed).on('close', kept).removeListener('close', removed);
+      es.once('open', () => closes.push('open'));
+    });
+    const stream = await openRawStream(t, server.port);
+    await until(() => closes.includes('open'), 2000);
+    const es = server.sources[0] as EventSource;
+    const calls: string[] = [];
+    const always = (n: number) => calls.push(`on ${n}`);
+    const first = (n: number) => calls.push(`once ${n}`);
+    es.on('drain', always).once('drain', first);
+    t.equal(es.emit('drain', 1), true);
+    es.emit('drain', 2);
+    es.off('drain', always);
+    t.equal(es.emit('drain', 3), false, 'no listener left');
+    t.same(calls, ['on 1', 'once 1', 'on 2']);
+
+    es.end('last words');
+    await within(stream.ended, 2000, 'end()');
+    t.same(closes, ['open', 'kept close true']);
+    t.same(
+      stream.events.map((e) => e.data),
+      ['last words'],
+    );
   });
 
   t.test('an unknown option is a TypeError; isEventSource() tells streams from pages', async (t) => {

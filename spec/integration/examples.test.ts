@@ -176,4 +176,24 @@ t.test('examples', async (t) => {
       await server.waitFor(/connection from 127\.0\.0\.7 \(X-Forwarded-For: 6\.6\.6\.6, 127\.0\.0\.7\)/);
     });
   });
+
+  t.test('sse-channel.mjs streams GET /events, publishes each POST /publish, replays from Last-Event-ID', async (t) => {
+    const example = run(t, 'examples/sse-channel.mjs', [], { PORT: '0' });
+    const [, port] = await example.waitFor(/localhost:(\d+)\/events \(this process only/);
+    const publish = async (body: string) =>
+      (await fetch(`http://127.0.0.1:${port}/publish`, { method: 'POST', body }).then((r) => r.text())).trim();
+    const first = await publish('one');
+    const second = await publish('two\nlines');
+    const response = await fetch(`http://127.0.0.1:${port}/events`, {
+      headers: { Accept: 'text/event-stream', 'Last-Event-ID': first },
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const third = await publish('three');
+    while (!text.includes('data: three')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    t.match(text, `id: ${second}\ndata: two\ndata: lines\n\nid: ${third}\ndata: three\n\n`);
+    t.notMatch(text, /data: one/);
+    t.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
+  });
 });

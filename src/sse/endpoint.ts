@@ -8,15 +8,26 @@
 // - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
 import type { EventHandler, Listener } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import { validateOptionKeys } from '../options.js';
+import { EventSourceChannel } from './channel.js';
 import { EventSourceClient } from './client.js';
-import { acceptsEventStream, formatEvent, formatRetry, PING_COMMENT, type SendOptions } from './encode.js';
+import {
+  acceptsEventStream,
+  eventData,
+  formatEvent,
+  formatRetry,
+  PING_COMMENT,
+  type SendOptions,
+  type Serialize,
+} from './encode.js';
+import { EventStreamWriter, writers } from './writer.js';
 
-export type { SendOptions } from './encode.js';
+export type { SendOptions, Serialize } from './encode.js';
 
 /** Options of the server-side {@link EventSource}. */
 export interface EventSourceOptions {
@@ -26,6 +37,11 @@ export interface EventSourceOptions {
   retry?: number;
   /** Seconds between comment lines that keep proxies from timing out. Default 10; 0 turns it off. */
   ping?: number;
+  /**
+   * Turns what send() is given into event data, e.g. `JSON.stringify`. Without
+   * it, send() takes strings only (anything else is a TypeError).
+   */
+  serialize?: Serialize;
 }
 
 /** The events a server-side EventSource dispatches. */
@@ -34,7 +50,7 @@ export interface EventSourceServerEventMap {
   close: Event;
 }
 
-const OPTION_KEYS = ['headers', 'retry', 'ping'] as const;
+const OPTION_KEYS = ['headers', 'retry', 'ping', 'serialize'] as const;
 const DEFAULT_RETRY = 5;
 const DEFAULT_PING = 10;
 
@@ -58,18 +74,25 @@ export class EventSource extends EventTarget {
   /** The WHATWG EventSource client for Node. */
   static readonly Client = EventSourceClient;
 
+  /** A set of streams that share one feed: encode once, history, resume (see {@link EventSourceChannel}). */
+  static readonly Channel = EventSourceChannel;
+
   /** Whether the request asks for an event stream (a GET accepting text/event-stream). */
   static isEventSource(request: IncomingMessage): boolean {
     return acceptsEventStream(request.method, request.headers.accept);
   }
 
-  readonly #response: ServerResponse;
+  readonly #writer: EventStreamWriter;
+  readonly #serialize: Serialize | undefined;
+  #decoder: StringDecoder | undefined;
   readonly #url: string;
   readonly #lastEventId: string;
   #readyState: 0 | 1 | 2 = 0;
   #pingTimer: NodeJS.Timeout | undefined;
-  readonly #handlers = new EventHandlers(this);
-  readonly #stream = new StreamEvents();
+  // Made on first use: most streams never have an on* handler or a faye
+  // stream listener, and a channel may hold many thousands of them.
+  #handlers: EventHandlers | undefined;
+  #streamEvents: StreamEvents | undefined;
 
   /** faye's stream flag. */
   writable = true;
@@ -80,6 +103,21 @@ export class EventSource extends EventTarget {
    */
   constructor(request: IncomingMessage, response: ServerResponse, options?: EventSourceOptions) {
     super();
+    if (
+      typeof request !== 'object' ||
+      request === null ||
+      typeof request.headers !== 'object' ||
+      request instanceof URL
+    ) {
+      throw new TypeError(
+        'new EventSource(request, response) is the server endpoint and takes an http request and its response; for a client, use new EventSource.Client(url)',
+      );
+    }
+    if (typeof response?.writeHead !== 'function') {
+      throw new TypeError(
+        'new EventSource(request, response): response must be the http.ServerResponse of the request',
+      );
+    }
     validateOptionKeys(options, OPTION_KEYS);
     const headers = validateHeaders(options?.headers, 'headers');
     const retry = formatRetry(options?.retry ?? DEFAULT_RETRY);
@@ -87,10 +125,16 @@ export class EventSource extends EventTarget {
     if (typeof ping !== 'number' || !Number.isFinite(ping) || ping < 0) {
       throw new TypeError('ping must be a non-negative number of seconds');
     }
+    const serialize = options?.serialize;
+    if (serialize !== undefined && typeof serialize !== 'function') {
+      throw new TypeError('serialize must be a function that returns a string, e.g. JSON.stringify');
+    }
 
-    this.#response = response;
+    this.#serialize = serialize;
     this.#url = requestUrl(request, { plain: 'http:', secure: 'https:' });
     this.#lastEventId = firstHeader(request.headers['last-event-id']);
+    this.#writer = new EventStreamWriter(response, () => this.#streamEvents?.emit('drain'));
+    writers.set(this, this.#writer);
 
     if (response.writableEnded || response.destroyed) {
       this.writable = false;
@@ -99,7 +143,6 @@ export class EventSource extends EventTarget {
     }
 
     response.on('close', () => this.close());
-    response.on('drain', () => this.#stream.emit('drain'));
     request.socket.setTimeout?.(0);
     request.socket.setNoDelay?.(true);
 
@@ -113,7 +156,7 @@ export class EventSource extends EventTarget {
       'X-Accel-Buffering': 'no',
       ...Object.fromEntries(headers),
     });
-    this.#write(retry);
+    this.#writer.write(retry);
 
     if (ping > 0) {
       this.#pingTimer = setInterval(() => this.ping(), ping * 1000);
@@ -151,15 +194,17 @@ export class EventSource extends EventTarget {
   }
 
   get onopen(): EventHandler<Event> {
-    return this.#handlers.get('open');
+    return this.#handlers?.get('open') ?? null;
   }
   set onopen(value: EventHandler<Event>) {
+    this.#handlers ??= new EventHandlers(this);
     this.#handlers.set('open', value);
   }
   get onclose(): EventHandler<Event> {
-    return this.#handlers.get('close');
+    return this.#handlers?.get('close') ?? null;
   }
   set onclose(value: EventHandler<Event>) {
+    this.#handlers ??= new EventHandlers(this);
     this.#handlers.set('close', value);
   }
 
@@ -183,21 +228,23 @@ export class EventSource extends EventTarget {
 
   /**
    * Sends one event. Multi-line data becomes one `data:` line per line; CR or
-   * LF in `event` or `id`, or NUL in `id`, is a TypeError (it could inject a field).
+   * LF in `event` or `id`, or NUL in `id`, is a TypeError (it could inject a
+   * field), and so is data that is not a string unless the `serialize` option
+   * is set.
    *
    * @returns false when closed or when the response is over its high-water mark
    * (wait for `'drain'`).
    */
   send(data: unknown, options?: SendOptions): boolean {
-    const block = formatEvent(data, options);
+    const block = formatEvent(eventData(data, this.#serialize), options);
     if (this.#readyState === 2) return false;
-    return this.#write(block);
+    return this.#writer.write(block);
   }
 
   /** Sends a comment line, which keeps intermediaries from timing out. */
   ping(): boolean {
     if (this.#readyState === 2) return false;
-    return this.#write(PING_COMMENT);
+    return this.#writer.write(PING_COMMENT);
   }
 
   /** Ends the response; dispatches close once. */
@@ -207,37 +254,49 @@ export class EventSource extends EventTarget {
     this.writable = false;
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
-    if (!this.#response.writableEnded) this.#response.end();
+    this.#writer.end();
     this.dispatchEvent(new Event('close'));
     return true;
   }
 
-  /** faye: same as send(data). */
+  /**
+   * faye's stream face: sends `data` as one event. Buffers and typed arrays
+   * (what a piped stream writes) are decoded as UTF-8, keeping a character
+   * split between two chunks whole.
+   */
   write(data: unknown): boolean {
+    if (ArrayBuffer.isView(data)) {
+      this.#decoder ??= new StringDecoder('utf8');
+      const text = this.#decoder.write(data as NodeJS.ArrayBufferView);
+      return text === '' ? this.#readyState !== 2 : this.send(text);
+    }
     return this.send(data);
   }
 
   /** faye: sends `data` if given, then closes. */
   end(data?: unknown): void {
-    if (data !== undefined) this.send(data);
+    if (data !== undefined) this.write(data);
+    const rest = this.#decoder?.end();
+    if (rest) this.send(rest);
     this.close();
   }
 
   /** faye: `on('close', fn)`, and `on('drain', fn)` for streams. */
   on(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream, type, listener, false);
+    addListener(this, this.#stream(), type, listener, false);
     return this;
   }
 
   /** faye: a listener that runs once. */
   once(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream, type, listener, true);
+    addListener(this, this.#stream(), type, listener, true);
     return this;
   }
 
   /** faye: removes a listener added with on() or once(). */
   off(type: string, listener: EmitterListener): this {
-    removeListener(this, this.#stream, type, listener);
+    if (this.#streamEvents) removeListener(this, this.#streamEvents, type, listener);
+    else this.removeEventListener(type, listener);
     return this;
   }
 
@@ -248,16 +307,11 @@ export class EventSource extends EventTarget {
 
   /** Emits a stream event to on() listeners (lets Node streams pipe in). */
   emit(type: string, ...args: unknown[]): boolean {
-    return this.#stream.emit(type, ...args);
+    return this.#streamEvents?.emit(type, ...args) ?? false;
   }
 
-  #write(text: string): boolean {
-    const response = this.#response;
-    if (response.writableEnded || response.destroyed) return false;
-    const ok = response.write(text);
-    // Compression middleware buffers until flushed; flush each event.
-    const flushable = response as ServerResponse & { flush?: () => void };
-    if (typeof flushable.flush === 'function') flushable.flush();
-    return ok;
+  #stream(): StreamEvents {
+    this.#streamEvents ??= new StreamEvents();
+    return this.#streamEvents;
   }
 }

@@ -1,10 +1,17 @@
 import t from 'tap';
-import { acceptsEventStream, formatEvent, formatRetry } from '../../../src/sse/encode.js';
+import {
+  acceptsEventStream,
+  checkEvent,
+  checkId,
+  eventData,
+  formatEvent,
+  formatRetry,
+} from '../../../src/sse/encode.js';
 
 t.test('formatEvent', async (t) => {
   t.test('writes event, id and data fields then a blank line', async (t) => {
     t.equal(formatEvent('hi', { event: 'greeting', id: '7' }), 'event: greeting\nid: 7\ndata: hi\n\n');
-    t.equal(formatEvent(42), 'data: 42\n\n');
+    t.equal(formatEvent('42', { id: 42 }), 'id: 42\ndata: 42\n\n');
     t.equal(formatEvent('', {}), 'data: \n\n');
   });
 
@@ -24,6 +31,10 @@ t.test('formatEvent', async (t) => {
     t.throws(() => formatEvent('d', { event: 'x\ry' }), TypeError);
     t.throws(() => formatEvent('d', { id: 'a\nevent: x' }), TypeError);
     t.throws(() => formatEvent('d', { id: 'a\0b' }), TypeError);
+    t.throws(() => checkEvent('a\nb'), TypeError);
+    t.throws(() => checkId('a\rb'), TypeError);
+    t.equal(checkEvent('tick'), 'tick');
+    t.equal(checkId(7), '7');
   });
 
   t.test('writes retry in milliseconds from seconds', async (t) => {
@@ -32,6 +43,27 @@ t.test('formatEvent', async (t) => {
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5']) {
       t.throws(() => formatRetry(bad), TypeError, String(bad));
     }
+  });
+});
+
+t.test('eventData', async (t) => {
+  t.test('takes strings as they are, and refuses anything else without serialize', async (t) => {
+    t.equal(eventData('plain', undefined), 'plain');
+    for (const value of [{}, [1], 42, null, undefined, Buffer.from('x'), true]) {
+      t.throws(
+        () => eventData(value, undefined),
+        { name: 'TypeError', message: /serialize: JSON\.stringify/ },
+        String(value),
+      );
+    }
+    t.throws(() => eventData({}, undefined), { message: /not an object \(Object\)/ });
+  });
+
+  t.test('puts every value through serialize, strings too, and checks that it returns a string', async (t) => {
+    t.equal(eventData({ a: 1 }, JSON.stringify), '{"a":1}');
+    t.equal(eventData('x', JSON.stringify), '"x"');
+    t.throws(() => eventData(undefined, JSON.stringify), { name: 'TypeError', message: /returned undefined/ });
+    t.throws(() => eventData(1, () => 2 as unknown as string), { message: /returned number/ });
   });
 });
 

@@ -1,0 +1,122 @@
+// Helpers for the server-sent events specs: bounded waits, a raw event
+// stream reader that keeps what it parsed (ids and data) for exact checks,
+// and a redis-server that can be stopped and started again on its port.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import type { Test } from 'tap';
+import { freePort, waitForPort } from './proxies.js';
+
+/** Resolves as `promise` does, or rejects after `ms` naming what did not happen. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves after `ms`: only for observing that something does NOT happen in a window. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface RawStream {
+  socket: net.Socket;
+  /** Everything received, head included. */
+  text(): string;
+  /** The events parsed so far: id ('' when none) and data. */
+  events: Array<{ id: string; data: string; event: string }>;
+  /** Resolves when the server has ended the connection. */
+  ended: Promise<void>;
+}
+
+/**
+ * Opens an event stream over raw TCP and parses it as it arrives (LF line
+ * ends, as isosocket writes them).
+ */
+export async function openRawStream(
+  t: Test,
+  port: number,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<RawStream> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  const lines = [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Accept: text/event-stream'];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  let text = '';
+  let body: string | undefined;
+  const events: RawStream['events'] = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    text += chunk;
+    if (body === undefined) {
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      body = text.slice(end + 4);
+    } else {
+      body += chunk;
+    }
+    let blank = body.indexOf('\n\n');
+    while (blank >= 0) {
+      const block = body.slice(0, blank);
+      body = body.slice(blank + 2);
+      const event = { id: '', data: '', event: 'message' };
+      let hasData = false;
+      for (const line of block.split('\n')) {
+        if (line.startsWith('id: ')) event.id = line.slice(4);
+        else if (line.startsWith('event: ')) event.event = line.slice(7);
+        else if (line.startsWith('data: ')) {
+          event.data = hasData ? `${event.data}\n${line.slice(6)}` : line.slice(6);
+          hasData = true;
+        }
+      }
+      if (hasData) events.push(event);
+      blank = body.indexOf('\n\n');
+    }
+  });
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, text: () => text, events, ended };
+}
+
+/** A redis-server that a spec can stop and start again on the same port (no persistence). */
+export interface RestartableRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function restartableRedis(t: Test): Promise<RestartableRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let output = '';
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  };
+  const start = async (): Promise<void> => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    await waitForPort(port, 'redis-server', () => output);
+  };
+  t.teardown(stop);
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+}
