@@ -292,6 +292,10 @@ t.test('EventSource.Client, WebSocketStream and WebSocketError have their browse
   t.same(Object.keys(WebSocketStream.prototype).sort(), ['close', 'closed', 'opened', 'url']);
   t.equal(WebSocketStream.length, 1);
   t.equal(WebSocketStream.prototype.close.length, 0);
+  for (const promise of ['opened', 'closed']) {
+    const getter = Object.getOwnPropertyDescriptor(WebSocketStream.prototype, promise)?.get as () => Promise<unknown>;
+    await t.rejects(getter.call({}), TypeError, `${promise}: a promise attribute rejects rather than throws`);
+  }
   t.equal(String(new WebSocketError('m')), 'WebSocketError: m');
   t.equal(Object.prototype.toString.call(new WebSocketError()), '[object WebSocketError]');
   t.equal(WebSocketError.length, 0);

@@ -235,29 +235,37 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     }
   }
 
+  // The handlers live beside the object (src/dom/listeners.ts); the brand
+  // check makes these accessors refuse other objects, as WebIDL's do.
   get onopen(): EventHandler<Event> {
-    return getEventHandler(this, 'open');
+    return getEventHandler(WebSocketBase.#branded(this), 'open');
   }
   set onopen(value: EventHandler<Event>) {
-    setEventHandler(this, 'open', value);
+    setEventHandler(WebSocketBase.#branded(this), 'open', value);
   }
   get onmessage(): EventHandler<MessageEvent> {
-    return getEventHandler(this, 'message');
+    return getEventHandler(WebSocketBase.#branded(this), 'message');
   }
   set onmessage(value: EventHandler<MessageEvent>) {
-    setEventHandler(this, 'message', value);
+    setEventHandler(WebSocketBase.#branded(this), 'message', value);
   }
   get onerror(): EventHandler<ErrorEventLike> {
-    return getEventHandler(this, 'error');
+    return getEventHandler(WebSocketBase.#branded(this), 'error');
   }
   set onerror(value: EventHandler<ErrorEventLike>) {
-    setEventHandler(this, 'error', value);
+    setEventHandler(WebSocketBase.#branded(this), 'error', value);
   }
   get onclose(): EventHandler<CloseEvent> {
-    return getEventHandler(this, 'close');
+    return getEventHandler(WebSocketBase.#branded(this), 'close');
   }
   set onclose(value: EventHandler<CloseEvent>) {
-    setEventHandler(this, 'close', value);
+    setEventHandler(WebSocketBase.#branded(this), 'close', value);
+  }
+
+  /** `object`, when it is a WebSocket; a TypeError otherwise (WebIDL's brand check). */
+  static #branded(object: WebSocketBase): WebSocketBase {
+    if (!(#url in object)) throw new TypeError('Illegal invocation');
+    return object;
   }
 
   override addEventListener<K extends keyof WebSocketEventMap>(

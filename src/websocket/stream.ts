@@ -318,6 +318,8 @@ export class WebSocketStream {
 
   /** Resolves with the streams once the connection is established; rejects if it never is. */
   get opened(): Promise<WebSocketOpenInfo> {
+    // WebIDL: a promise-typed attribute's brand check rejects, it does not throw.
+    if (!(#opened in this)) return Promise.reject(new TypeError('Illegal invocation'));
     return this.#opened;
   }
 
@@ -326,6 +328,7 @@ export class WebSocketStream {
    * a {@link WebSocketError} (1006) otherwise.
    */
   get closed(): Promise<WebSocketClosedInfo> {
+    if (!(#closed in this)) return Promise.reject(new TypeError('Illegal invocation'));
     return this.#closed;
   }
 
