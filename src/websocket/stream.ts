@@ -47,7 +47,7 @@ export const READABLE_HIGH_WATER_MARK = 64 * 1024;
 /** The options of `new WebSocketStream(url, options)`: the spec's two, and the client's Node-only ones. */
 export interface WebSocketStreamOptions extends Omit<ClientOptions<'nodebuffer'>, 'binaryType' | 'signal'> {
   /** Subprotocols to offer: a sequence (a string alone is a TypeError, as in browsers). */
-  protocols?: Iterable<string>;
+  protocols?: readonly string[];
   /**
    * Aborting it before the connection is established fails it and rejects
    * `opened` and `closed` with the signal's reason; afterwards it does
