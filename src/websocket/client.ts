@@ -5,7 +5,6 @@
 // the browser's side of the contract (send() throws while CONNECTING and
 // returns undefined; close() takes 1000 and 3000-4999 only).
 //
-// References:
 // The class users see, `Client`, is a WebIDL interface object over the
 // implementation class below (src/dom/webidl.ts says why and how):
 // `Client.prototype` holds every attribute, operation and constant itself,
@@ -115,69 +114,70 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
     // and port that is still CONNECTING (src/net/connecting.ts).
     const turn = waitForTurn(record);
     this.#turn = turn;
-    turn.ready
-      .then(() => (this._readyState === ReadyState.CONNECTING ? connect(record, transport, attempt) : undefined))
-      .then(
-        (socket) => {
-          // Failed or closed while it waited for its turn: nothing was started.
-          if (socket === undefined) return;
+    const connected = turn.ready.then(() =>
+      this._readyState === ReadyState.CONNECTING ? connect(record, transport, attempt) : undefined,
+    );
+    connected.then(
+      (socket) => {
+        // Failed or closed while it waited for its turn: nothing was started.
+        if (socket === undefined) return;
+        if (this._readyState !== ReadyState.CONNECTING) {
+          socket.destroy();
+          return;
+        }
+        this.#pending = socket;
+        // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
+        // client, whose parser reads the answer.
+        const request = http.request({
+          method: 'GET',
+          path: `${record.pathname}${record.search}`,
+          setHost: false,
+          headers: { Host: record.host, ...handshake.headers },
+          createConnection: () => socket as Socket,
+          maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
+        });
+        this.#request = request;
+        request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
+          this.#record(response);
+          this.#settle();
           if (this._readyState !== ReadyState.CONNECTING) {
-            socket.destroy();
+            upgraded.destroy();
             return;
           }
-          this.#pending = socket;
-          // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
-          // client, whose parser reads the answer.
-          const request = http.request({
-            method: 'GET',
-            path: `${record.pathname}${record.search}`,
-            setHost: false,
-            headers: { Host: record.host, ...handshake.headers },
-            createConnection: () => socket as Socket,
-            maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
+          let answer: ReturnType<typeof checkAnswer>;
+          try {
+            answer = checkAnswer(handshake, response.headers, true);
+          } catch (error) {
+            upgraded.destroy();
+            this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
+            return;
+          }
+          this._attach(upgraded);
+          this._open({
+            client: true,
+            maxLength: resolved.maxLength,
+            protocol: answer.protocol,
+            extensions: answer.extensions,
+            negotiated: answer.negotiated,
+            head,
           });
-          this.#request = request;
-          request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
-            this.#record(response);
-            this.#settle();
-            if (this._readyState !== ReadyState.CONNECTING) {
-              upgraded.destroy();
-              return;
-            }
-            let answer: ReturnType<typeof checkAnswer>;
-            try {
-              answer = checkAnswer(handshake, response.headers, true);
-            } catch (error) {
-              upgraded.destroy();
-              this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
-              return;
-            }
-            this._attach(upgraded);
-            this._open({
-              client: true,
-              maxLength: resolved.maxLength,
-              protocol: answer.protocol,
-              extensions: answer.extensions,
-              negotiated: answer.negotiated,
-              head,
-            });
-          });
-          request.on('response', (response: http.IncomingMessage) => {
-            this.#record(response);
-            response.resume();
-            this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
-          });
-          request.on('error', (error: Error) => {
-            this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
-          });
-          request.end();
-          // A tunnelled socket arrives paused; the answer can only follow the request.
-          socket.resume();
-        },
-        (error: Error) => {
-          this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
-        },
-      );
+        });
+        request.on('response', (response: http.IncomingMessage) => {
+          this.#record(response);
+          response.resume();
+          this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
+        });
+        request.on('error', (error: Error) => {
+          this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
+        });
+        request.end();
+        // A tunnelled socket arrives paused; the answer can only follow the request.
+        socket.resume();
+      },
+      (error: Error) => {
+        this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
+      },
+    );
   }
 
   /** The handshake response's status code (faye), also after a failed handshake. */
