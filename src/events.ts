@@ -1,10 +1,15 @@
 // Event classes that Node 20 lacks as globals, and the event maps used to type
-// listeners.
+// listeners. Their attributes are WebIDL's: accessors on the prototype that
+// throw a TypeError on an object that is not one of theirs.
 //
 // References:
 // - DOM Standard, interface Event and EventTarget: https://dom.spec.whatwg.org/#interface-event
 // - WHATWG WebSockets, interface CloseEvent: https://websockets.spec.whatwg.org/#the-closeevent-interface
 // - HTML, interface ErrorEvent: https://html.spec.whatwg.org/multipage/webappapis.html#errorevent
+// - HTML, interface MessageEvent: https://html.spec.whatwg.org/multipage/comms.html#messageevent
+// - WebIDL, attributes (the getter's brand check): https://webidl.spec.whatwg.org/#es-attributes
+
+import { defineToStringTag, requireArguments, shapeInterface } from './dom/webidl.js';
 
 /** The DOM's EventInit (Node's types keep theirs private). */
 export interface EventInit {
@@ -45,28 +50,39 @@ export interface CloseEventInit extends EventInit {
  */
 export class CloseEvent extends Event {
   constructor(type: string, init: CloseEventInit = {}) {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts the arguments given, not their values.
+    requireArguments(arguments.length, 1, "construct 'CloseEvent'");
     super(type, init);
     closeState.set(this, { code: init.code ?? 0, reason: init.reason ?? '', wasClean: init.wasClean ?? false });
   }
 
   /** The close code the peer sent, or 1006 when no close frame arrived. */
   get code(): number {
-    return closeState.get(this)?.code ?? 0;
+    return stateOf(closeState, this).code;
   }
 
   /** The close reason the peer sent (UTF-8 decoded), or `''`. */
   get reason(): string {
-    return closeState.get(this)?.reason ?? '';
+    return stateOf(closeState, this).reason;
   }
 
   /** Whether the closing handshake completed. */
   get wasClean(): boolean {
-    return closeState.get(this)?.wasClean ?? false;
+    return stateOf(closeState, this).wasClean;
   }
 }
 
+shapeInterface(CloseEvent, { name: 'CloseEvent', length: 1, members: ['wasClean', 'code', 'reason'] });
+
 // Attribute values live outside the instances, so the classes stay
 // structurally identical to lib.dom's (no private fields in their types).
+// An object that has none is not one of ours: its getters throw, as WebIDL's do.
+function stateOf<K extends object, V>(states: WeakMap<K, V>, object: K): V {
+  const state = states.get(object);
+  if (state === undefined) throw new TypeError('Illegal invocation');
+  return state;
+}
+
 const closeState = new WeakMap<CloseEvent, { code: number; reason: string; wasClean: boolean }>();
 const errorState = new WeakMap<
   ErrorEvent,
@@ -98,6 +114,8 @@ export interface ErrorEventInit extends EventInit {
  */
 export class ErrorEvent extends Event {
   constructor(type: string, init: ErrorEventInit = {}) {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts the arguments given, not their values.
+    requireArguments(arguments.length, 1, "construct 'ErrorEvent'");
     super(type, init);
     errorState.set(this, {
       message: init.message ?? '',
@@ -117,34 +135,56 @@ export class ErrorEvent extends Event {
    * end of a stream.
    */
   get status(): number | undefined {
-    return errorState.get(this)?.status;
+    return stateOf(errorState, this).status;
   }
 
   /** Alias of {@link ErrorEvent.status}, the name the `eventsource` package uses. */
   get code(): number | undefined {
-    return errorState.get(this)?.status;
+    return stateOf(errorState, this).status;
   }
 
   get message(): string {
-    return errorState.get(this)?.message ?? '';
+    return stateOf(errorState, this).message;
   }
 
   get error(): unknown {
-    return errorState.get(this)?.error;
+    return stateOf(errorState, this).error;
   }
 
   get filename(): string {
-    return errorState.get(this)?.filename ?? '';
+    return stateOf(errorState, this).filename;
   }
 
   get lineno(): number {
-    return errorState.get(this)?.lineno ?? 0;
+    return stateOf(errorState, this).lineno;
   }
 
   get colno(): number {
-    return errorState.get(this)?.colno ?? 0;
+    return stateOf(errorState, this).colno;
   }
 }
+
+// Note: departure from HTML: `String(event)` is `[object Event]`, what
+// browsers print for the plain Event they dispatch as a WebSocket's or an
+// EventSource's error event (WPT websockets/interfaces/WebSocket/events/018),
+// which is the only place isosocket dispatches this class.
+shapeInterface(ErrorEvent, {
+  name: 'ErrorEvent',
+  length: 1,
+  members: ['message', 'filename', 'lineno', 'colno', 'error'],
+  toStringTag: 'Event',
+});
+
+/**
+ * Node's `MessageEvent`, which prints as browsers' does: `[object
+ * MessageEvent]` (Node 20's inherits `Event`'s tag). The clients and the
+ * server socket dispatch it; it is `instanceof` the global `MessageEvent`.
+ *
+ * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
+ */
+// biome-ignore lint/suspicious/noExplicitAny: lib.dom's default, so `event.data` types as it does there
+export class MessageEvent<T = any> extends globalThis.MessageEvent<T> {}
+defineToStringTag(MessageEvent.prototype, 'MessageEvent');
 
 /**
  * What `onerror` receives, typed so that lib.dom's `Event` fits: isosocket
@@ -160,7 +200,7 @@ export type ErrorEventLike = Event & {
 /** The events a WebSocket dispatches, for typed `addEventListener`. */
 export interface WebSocketEventMap {
   open: Event;
-  message: MessageEvent;
+  message: globalThis.MessageEvent;
   error: ErrorEvent;
   close: CloseEvent;
 }

@@ -17,6 +17,7 @@ export {
   type EventHandler,
   type WebSocketEventMap,
 } from './events.js';
+export { getGlobalOrigin, setGlobalOrigin } from './net/url.js';
 export type {
   BinaryType,
   ClientOptions,
@@ -55,5 +56,15 @@ export {
 export { RedisChannelStore, type RedisChannelStoreOptions, type RedisClientLike } from './sse/redis.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
+export {
+  type WebSocketClosedInfo,
+  type WebSocketCloseInfo,
+  WebSocketError,
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  type WebSocketStreamChunk,
+  type WebSocketStreamMessage,
+  type WebSocketStreamOptions,
+} from './websocket/stream.js';
 export { WebSocket };
 export default WebSocket;

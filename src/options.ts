@@ -154,6 +154,144 @@ export function validateOptionKeys(options: unknown, validKeys: readonly string[
   }
 }
 
+/**
+ * Option names of ws, faye-websocket and undici that isosocket spells
+ * differently or does not have, with what to write instead.
+ */
+const FOREIGN_OPTIONS: Readonly<Record<string, string>> = {
+  rejectUnauthorized: 'tls: { rejectUnauthorized }',
+  cert: 'tls: { cert }',
+  key: 'tls: { key }',
+  pfx: 'tls: { pfx }',
+  passphrase: 'tls: { passphrase }',
+  servername: 'tls: { servername }',
+  checkServerIdentity: 'tls: { checkServerIdentity }',
+  family: 'net: { family }',
+  localAddress: 'net: { localAddress }',
+  lookup: 'net: { lookup }',
+  maxPayload: 'maxLength',
+  agent: 'proxy: { origin }',
+  dispatcher: 'proxy: { origin }',
+  timeout: 'handshakeTimeout',
+  protocols: 'the protocols argument',
+  protocolVersion: 'nothing: only version 13 exists',
+  followRedirects: 'nothing: a WebSocket handshake is not redirected, as in browsers',
+  maxRedirects: 'nothing: a WebSocket handshake is not redirected, as in browsers',
+  autoPong: 'nothing: pongs are always sent',
+  skipUTF8Validation: 'nothing: text is always validated',
+  allowSynchronousEvents: 'nothing: events are dispatched as browsers do',
+  generateMask: 'nothing',
+  finishRequest: 'headers',
+  createConnection: 'net or proxy',
+};
+
+/** Words that only an option name would hold (`pingInterval`, `tlsOptions`, `extraHeaders`). */
+const OPTION_WORDS = new Set([
+  'ping',
+  'tls',
+  'ssl',
+  'proxy',
+  'header',
+  'headers',
+  'origin',
+  'timeout',
+  'deflate',
+  'extension',
+  'extensions',
+  'handshake',
+  'signal',
+]);
+
+/**
+ * Reads the Node-only options of a browser-shaped constructor the way WebIDL
+ * reads a dictionary: a key that is not an option name is ignored, since
+ * browser code passes objects and extra arguments that are not ours. A key
+ * that looks like an option name and is not one of `validKeys` (a near-typo
+ * of one, another library's option name, or a name holding `ping`, `tls`,
+ * `proxy`, `headers`, `origin`, `timeout`...) is a TypeError saying what to
+ * write, so a mistake in our options never passes silently.
+ *
+ * @param value The argument: `WebSocket.Client`'s third, `EventSource.Client`'s second.
+ * @param nonObject What a value that is not an object means: `'ignore'` for an
+ * extra argument (a browser ignores it), `'throw'` for a WebIDL dictionary
+ * (a TypeError, as browsers throw).
+ * @returns The options among its keys (a new object), or undefined.
+ */
+export function readBrowserOptions<T extends object>(
+  value: unknown,
+  validKeys: readonly string[],
+  nonObject: 'ignore' | 'throw',
+): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') {
+    if (nonObject === 'ignore') return undefined;
+    throw new TypeError(`Options must be an object, not ${typeof value}`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, option] of Object.entries(value)) {
+    if (validKeys.includes(key)) {
+      options[key] = option;
+      continue;
+    }
+    const hint = optionHint(key, validKeys);
+    if (hint !== undefined) {
+      throw new TypeError(
+        `Unrecognized option: ${JSON.stringify(key)} (${hint}). Valid options are: ${validKeys.join(', ')}`,
+      );
+    }
+  }
+  return options as T;
+}
+
+/** What to write instead of `key`, when it looks like an option name; undefined when it does not. */
+function optionHint(key: string, validKeys: readonly string[]): string | undefined {
+  const near = validKeys.find((name) => resembles(key, name));
+  if (near !== undefined) return `did you mean ${near}?`;
+  const foreign = Object.hasOwn(FOREIGN_OPTIONS, key) ? FOREIGN_OPTIONS[key] : undefined;
+  if (foreign !== undefined) return `another library's name; isosocket takes ${foreign}`;
+  const words = key.match(/[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])/g) ?? [];
+  const word = words.map((w) => w.toLowerCase()).find((w) => OPTION_WORDS.has(w));
+  if (word !== undefined) return `not an option; see the options that mention ${word}`;
+  return undefined;
+}
+
+/**
+ * Whether `key` is `name` misspelt: the same ignoring case, a transposition
+ * of a short name (`tsl`), or within 1 (names up to 5 letters) or 2 edits.
+ */
+function resembles(key: string, name: string): boolean {
+  const a = key.toLowerCase();
+  const b = name.toLowerCase();
+  if (a === b) return true;
+  if (b.length <= 3) return a.length === b.length && [...a].sort().join('') === [...b].sort().join('');
+  return editDistance(a, b, b.length <= 5 ? 1 : 2) <= (b.length <= 5 ? 1 : 2);
+}
+
+/** Optimal string alignment distance (an adjacent transposition is one edit), capped just past `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, (before[j - 2] as number) + 1);
+      }
+      current.push(value);
+    }
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
 /** WebSocket options with every default filled in and every value checked. */
 export interface ResolvedOptions {
   extensions: ExtensionConfig;

@@ -390,7 +390,9 @@ t.test('EventSource.Client', async (t) => {
     const server = await serve(t, () => requests++);
     t.throws(() => new EventSourceClient('not a url'), { name: 'SyntaxError' });
     for (const init of [
-      { nope: 1 },
+      42,
+      { header: { A: 'b' } },
+      { rejectUnauthorized: false },
       { proxy: 'http://proxy.test:3128' },
       { proxy: { origin: 'ftp://proxy.test' } },
       { handshakeTimeout: -1 },

@@ -6,6 +6,7 @@ import {
   CLIENT_OPTION_KEYS,
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_LENGTH,
+  readBrowserOptions,
   resolveOptions,
   SERVER_OPTION_KEYS,
 } from '../../src/options.js';
@@ -97,4 +98,47 @@ t.test('data conversions', async (t) => {
   t.same([...new Uint8Array(toArrayBuffer(buffer))], [2, 3]);
   t.ok(toMessageData(buffer, 'blob') instanceof Blob);
   t.equal(toMessageData(buffer, 'nodebuffer'), buffer);
+});
+
+t.test('readBrowserOptions', async (t) => {
+  t.test('an extra argument that is not an object is ignored; for a dictionary it is a TypeError', async (t) => {
+    for (const value of ['Stray argument', 42, true, Symbol('x'), () => {}]) {
+      t.equal(readBrowserOptions(value, CLIENT_OPTION_KEYS, 'ignore'), undefined, String(value));
+    }
+    t.equal(readBrowserOptions(undefined, CLIENT_OPTION_KEYS, 'throw'), undefined);
+    t.equal(readBrowserOptions(null, CLIENT_OPTION_KEYS, 'throw'), undefined);
+    t.throws(() => readBrowserOptions(42, CLIENT_OPTION_KEYS, 'throw'), TypeError);
+  });
+
+  t.test('keeps the option keys and drops keys that are nothing like one', async (t) => {
+    const headers = { A: 'b' };
+    t.same(readBrowserOptions({ headers, foo: 1, data: [1], id: 'x' }, CLIENT_OPTION_KEYS, 'ignore'), { headers });
+    t.same(readBrowserOptions([1, 2], CLIENT_OPTION_KEYS, 'ignore'), {});
+    t.same(readBrowserOptions({ a: 1, type: 'x', name: 'n' }, CLIENT_OPTION_KEYS, 'ignore'), {});
+  });
+
+  t.test('a key that looks like an option name and is not one is a TypeError saying what to write', async (t) => {
+    const cases: Array<[string, RegExp]> = [
+      ['heders', /did you mean headers\?/],
+      ['Headers', /did you mean headers\?/],
+      ['tsl', /did you mean tls\?/],
+      ['CA', /did you mean ca\?/],
+      ['handshakeTimout', /did you mean handshakeTimeout\?/],
+      ['maxLenght', /did you mean maxLength\?/],
+      ['rejectUnauthorized', /tls: \{ rejectUnauthorized \}/],
+      ['maxPayload', /maxLength/],
+      ['localAddress', /net: \{ localAddress \}/],
+      ['followRedirects', /not redirected/],
+      ['pingInterval', /options that mention ping/],
+      ['extraHeaders', /options that mention headers/],
+      ['proxyUrl', /options that mention proxy/],
+    ];
+    for (const [key, message] of cases) {
+      t.throws(
+        () => readBrowserOptions({ [key]: 1 }, CLIENT_OPTION_KEYS, 'ignore'),
+        { name: 'TypeError', message },
+        key,
+      );
+    }
+  });
 });

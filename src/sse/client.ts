@@ -20,7 +20,14 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import { EventHandlers } from '../dom/listeners.js';
-import { ErrorEvent, type ErrorEventLike, type EventHandler, type Listener } from '../events.js';
+import { requireArguments, shapeInterface } from '../dom/webidl.js';
+import {
+  ErrorEvent,
+  type ErrorEventLike,
+  type EventHandler,
+  type Listener,
+  MessageEvent as WebMessageEvent,
+} from '../events.js';
 import { utf8HeaderValue, validateHeaders } from '../net/headers.js';
 import {
   abortError,
@@ -30,7 +37,8 @@ import {
   type ResolvedTransport,
   resolveTransport,
 } from '../net/transport.js';
-import { CONNECT_OPTION_KEYS, type ConnectOptions, type TransportOptions, validateOptionKeys } from '../options.js';
+import { parseUrl } from '../net/url.js';
+import { CONNECT_OPTION_KEYS, type ConnectOptions, readBrowserOptions, type TransportOptions } from '../options.js';
 
 /** Options of {@link EventSourceClient}: the spec's init plus Node-only transport options. */
 export interface EventSourceClientInit extends TransportOptions, ConnectOptions {
@@ -89,25 +97,28 @@ export class EventSourceClient extends EventTarget {
   readonly #onSignalAbort = (): void => this.close();
 
   /**
-   * @param url An http: or https: URL; an unparsable one is a `SyntaxError` DOMException.
+   * @param url An http: or https: URL, absolute or relative to the global
+   * origin (see `setGlobalOrigin`); an unparsable one is a `SyntaxError`
+   * DOMException. No argument is a TypeError.
    * @param init `withCredentials`, and Node-only `headers`, `tls`, `ca`, `net`, `proxy`,
-   * `origin`, `handshakeTimeout` and `signal`; an unknown key or a bad value is a TypeError.
+   * `origin`, `handshakeTimeout` and `signal`; a bad value, or a key that looks
+   * like an option name and is not one, is a TypeError. Other keys are
+   * ignored, as a browser ignores them.
    */
   constructor(url: string | URL, init?: EventSourceClientInit) {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts the arguments given, not their values.
+    requireArguments(arguments.length, 1, "construct 'EventSource'");
     super();
-    validateOptionKeys(init, INIT_KEYS);
-    // 3-4. Let urlRecord be the result of encoding-parsing a URL given url. If
-    //      urlRecord is failure, then throw a "SyntaxError" DOMException.
-    try {
-      this.#url = new URL(String(url));
-    } catch {
-      throw new DOMException(`The URL '${String(url)}' is invalid.`, 'SyntaxError');
-    }
+    const given = readBrowserOptions<EventSourceClientInit>(init, INIT_KEYS, 'throw');
+    // 3-4. Let urlRecord be the result of encoding-parsing a URL given url,
+    //      relative to settings. If urlRecord is failure, then throw a
+    //      "SyntaxError" DOMException.
+    this.#url = parseUrl(url);
     this.#origin = this.#url.origin;
     // 7. If the value of eventSourceInitDict's withCredentials member is true, ...
-    this.#withCredentials = init?.withCredentials === true;
-    this.#headers = validateHeaders(init?.headers, 'headers');
-    this.#transport = resolveTransport(init);
+    this.#withCredentials = given?.withCredentials === true;
+    this.#headers = validateHeaders(given?.headers, 'headers');
+    this.#transport = resolveTransport(given);
     // Note: extension, not in the spec: an aborted `signal` closes the EventSource, as close() does.
     const signal = this.#transport.signal;
     if (signal?.aborted) {
@@ -436,7 +447,7 @@ export class EventSourceClient extends EventTarget {
     if (event.id !== undefined) this.#lastEventId = event.id;
     // 4-6. Initialize event's type, data, origin and lastEventId; dispatch it.
     this.dispatchEvent(
-      new MessageEvent(event.event || 'message', {
+      new WebMessageEvent(event.event || 'message', {
         data: event.data,
         origin: this.#origin,
         lastEventId: this.#lastEventId,
@@ -485,3 +496,10 @@ export class EventSourceClient extends EventTarget {
     this.dispatchEvent(new ErrorEvent('error', { message, status }));
   }
 }
+
+shapeInterface(EventSourceClient, {
+  name: 'EventSource',
+  length: 1,
+  constants: { CONNECTING: 0, OPEN: 1, CLOSED: 2 },
+  members: ['url', 'withCredentials', 'readyState', 'onopen', 'onmessage', 'onerror', 'close'],
+});

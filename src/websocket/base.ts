@@ -47,6 +47,7 @@ import {
   StreamEvents,
   setEventHandler,
 } from '../dom/listeners.js';
+import { defineToStringTag } from '../dom/webidl.js';
 import {
   type AddEventListenerOptions,
   CloseEvent,
@@ -56,6 +57,7 @@ import {
   type EventListenerOptions,
   type EventListenerOrEventListenerObject,
   type Listener,
+  MessageEvent as WebMessageEvent,
   type WebSocketEventMap,
 } from '../events.js';
 import { binaryType as checkBinaryType } from '../options.js';
@@ -154,6 +156,18 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   readable = true;
   writable = true;
 
+  /**
+   * `x instanceof WebSocketBase` is true for a server `WebSocket` and a
+   * `WebSocket.Client` alike, by brand: the client's prototype chain is the
+   * WebIDL interface's (`Client.prototype`, then `EventTarget.prototype`),
+   * not this class's. Subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `instanceof` may ask a subclass, which keeps the ordinary check
+    if (this !== WebSocketBase) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && #url in value;
+  }
+
   /** @internal */
   protected constructor(config: BaseConfig) {
     super();
@@ -221,29 +235,37 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     }
   }
 
+  // The handlers live beside the object (src/dom/listeners.ts); the brand
+  // check makes these accessors refuse other objects, as WebIDL's do.
   get onopen(): EventHandler<Event> {
-    return getEventHandler(this, 'open');
+    return getEventHandler(WebSocketBase.#branded(this), 'open');
   }
   set onopen(value: EventHandler<Event>) {
-    setEventHandler(this, 'open', value);
+    setEventHandler(WebSocketBase.#branded(this), 'open', value);
   }
   get onmessage(): EventHandler<MessageEvent> {
-    return getEventHandler(this, 'message');
+    return getEventHandler(WebSocketBase.#branded(this), 'message');
   }
   set onmessage(value: EventHandler<MessageEvent>) {
-    setEventHandler(this, 'message', value);
+    setEventHandler(WebSocketBase.#branded(this), 'message', value);
   }
   get onerror(): EventHandler<ErrorEventLike> {
-    return getEventHandler(this, 'error');
+    return getEventHandler(WebSocketBase.#branded(this), 'error');
   }
   set onerror(value: EventHandler<ErrorEventLike>) {
-    setEventHandler(this, 'error', value);
+    setEventHandler(WebSocketBase.#branded(this), 'error', value);
   }
   get onclose(): EventHandler<CloseEvent> {
-    return getEventHandler(this, 'close');
+    return getEventHandler(WebSocketBase.#branded(this), 'close');
   }
   set onclose(value: EventHandler<CloseEvent>) {
-    setEventHandler(this, 'close', value);
+    setEventHandler(WebSocketBase.#branded(this), 'close', value);
+  }
+
+  /** `object`, when it is a WebSocket; a TypeError otherwise (WebIDL's brand check). */
+  static #branded(object: WebSocketBase): WebSocketBase {
+    if (!(#url in object)) throw new TypeError('Illegal invocation');
+    return object;
   }
 
   override addEventListener<K extends keyof WebSocketEventMap>(
@@ -524,6 +546,15 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     }
   }
 
+  /**
+   * @internal The ready state, for the factories: scripts may delete the
+   * public `readyState` accessor from the interface's prototype (WebIDL lets
+   * them), which must not change what the connection does.
+   */
+  protected get _readyState(): ReadyStateValue {
+    return this.#readyState;
+  }
+
   /** @internal Whether the opening handshake should still run. */
   protected get _handshakePending(): boolean {
     return (
@@ -631,7 +662,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     const value = typeof data === 'string' ? data : toMessageData(data, this.#binaryType);
     // 4. Fire an event named message, using MessageEvent, with the origin
     //    attribute initialized to the serialization of the URL's origin.
-    this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
+    this.dispatchEvent(new WebMessageEvent('message', { data: value, origin: this.#origin }));
   }
 
   #receivePong(payload: Buffer): void {
@@ -825,6 +856,9 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     );
   }
 }
+
+// `String(ws)` is `[object WebSocket]`, for the server socket too.
+defineToStringTag(WebSocketBase.prototype, 'WebSocket');
 
 function destroyThis(this: Duplex): void {
   this.destroy();

@@ -5,9 +5,16 @@
 // the browser's side of the contract (send() throws while CONNECTING and
 // returns undefined; close() takes 1000 and 3000-4999 only).
 //
+// The class users see, `Client`, is a WebIDL interface object over the
+// implementation class below (src/dom/webidl.ts says why and how):
+// `Client.prototype` holds every attribute, operation and constant itself,
+// its prototype is `EventTarget.prototype`, and `String(client)` is
+// `[object WebSocket]`.
+//
 // References:
 // - WHATWG WebSockets: https://websockets.spec.whatwg.org/
 // - RFC 6455 §4.1, client requirements: https://www.rfc-editor.org/rfc/rfc6455#section-4.1
+// - WebIDL, interface objects: https://webidl.spec.whatwg.org/#interface-object
 // - faye-websocket README, "Using the WebSocket client"
 
 import http from 'node:http';
@@ -15,55 +22,59 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { validateCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
+import { defineInterface, requireArguments } from '../dom/webidl.js';
+import { type ConnectingTurn, waitForTurn } from '../net/connecting.js';
 import { abortError, ConnectionAttempt, connect, resolveTransport } from '../net/transport.js';
 import { parseWebSocketUrl, validateProtocols } from '../net/url.js';
 import {
   type BinaryType,
   CLIENT_OPTION_KEYS,
   type ClientOptions,
+  readBrowserOptions,
   resolveOptions,
   type WebBinaryType,
 } from '../options.js';
 import { checkAnswer, clientHandshake } from '../protocol/handshake.js';
-import { WebSocketBase } from './base.js';
+import { ReadyState, WebSocketBase } from './base.js';
 
 /** Largest handshake response head the client reads before failing (bytes). */
 export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
 
 /**
- * A WebSocket client with the browser's interface, step for step: browser code
- * runs unchanged with `WebSocket.Client` in place of `WebSocket`.
- *
- * `binaryType` is typed as the browser's (`'blob' | 'arraybuffer'`) so the
- * class fits where lib.dom's `WebSocket` is expected; to use Node's
- * `'nodebuffer'`, pass it in the options or write `Client<BinaryType>`.
- *
- * @see https://websockets.spec.whatwg.org/#the-websocket-interface
- * @example
- * const ws = new WebSocket.Client('wss://example.com/chat', ['chat'], { ca: myCa });
- * ws.onopen = () => ws.send('hello');
- * ws.onmessage = (event) => console.log(event.data);
+ * The implementation of {@link Client}, which is the class to construct: its
+ * type is `Client`'s, its prototype is never seen (objects made through
+ * `Client` have `Client.prototype`), and it is not exported from the package.
  */
-export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<B> {
+export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSocketBase<B> {
   #statusCode: number | undefined;
   #headers: Record<string, string> | undefined;
   #attempt: ConnectionAttempt | undefined;
   #onAbort: (() => void) | undefined;
   #request: http.ClientRequest | undefined;
   #pending: Duplex | undefined;
+  #turn: ConnectingTurn | undefined;
 
   /**
-   * @param url A ws:, wss:, http: or https: URL; anything else, a fragment, or
-   * an unparsable URL is a `SyntaxError` DOMException.
-   * @param protocols Subprotocols to offer; a duplicate or non-token is a `SyntaxError`.
-   * @param options See {@link ClientOptions}; an unknown key is a TypeError.
+   * @param url A ws:, wss:, http: or https: URL, absolute or relative to the
+   * global origin (see `setGlobalOrigin`); anything else, a fragment, or an
+   * unparsable URL is a `SyntaxError` DOMException. No argument is a TypeError.
+   * @param protocols Subprotocols to offer; a duplicate (ignoring case) or
+   * non-token is a `SyntaxError`.
+   * @param options See {@link ClientOptions}. A key that looks like an option
+   * name and is not one is a TypeError; other keys, and a value that is not an
+   * object, are ignored, as browsers ignore extra arguments.
    */
   constructor(url: string | URL, protocols?: string | readonly string[] | null, options?: ClientOptions<B>) {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts the arguments given, not their values.
+    requireArguments(arguments.length, 1, "construct 'WebSocket'");
     // Constructor steps 1-9: the URL and the protocols.
     const record = parseWebSocketUrl(url);
     const protocolList = validateProtocols(protocols);
-    const resolved = resolveOptions(options, CLIENT_OPTION_KEYS, 'client');
-    const transport = resolveTransport(options);
+    // Note: extension, not in the spec: Node-only options in a third argument,
+    // which browsers ignore.
+    const given = readBrowserOptions<ClientOptions<B>>(options, CLIENT_OPTION_KEYS, 'ignore');
+    const resolved = resolveOptions(given, CLIENT_OPTION_KEYS, 'client');
+    const transport = resolveTransport(given);
     // Step 10: set this's url to urlRecord.
     super({
       url: record.href,
@@ -93,15 +104,24 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
     // the connection, as close() would.
     const signal = transport.signal;
     if (signal) {
-      const onAbort = (): void => this.close();
+      const onAbort = (): void => this.#close(undefined, undefined);
       signal.addEventListener('abort', onAbort, { once: true });
       this.addEventListener('close', () => signal.removeEventListener('abort', onAbort), { once: true });
     }
 
     // Step 12: establish a WebSocket connection, in parallel.
-    connect(record, transport, attempt).then(
+    // RFC 6455 §4.1, requirement 2: behind any connection to the same host
+    // and port that is still CONNECTING (src/net/connecting.ts).
+    const turn = waitForTurn(record);
+    this.#turn = turn;
+    const connected = turn.ready.then(() =>
+      this._readyState === ReadyState.CONNECTING ? connect(record, transport, attempt) : undefined,
+    );
+    connected.then(
       (socket) => {
-        if (this.readyState !== WebSocketBase.CONNECTING) {
+        // Failed or closed while it waited for its turn: nothing was started.
+        if (socket === undefined) return;
+        if (this._readyState !== ReadyState.CONNECTING) {
           socket.destroy();
           return;
         }
@@ -120,7 +140,7 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
         request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
           this.#record(response);
           this.#settle();
-          if (this.readyState !== WebSocketBase.CONNECTING) {
+          if (this._readyState !== ReadyState.CONNECTING) {
             upgraded.destroy();
             return;
           }
@@ -194,11 +214,16 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
    * @see https://websockets.spec.whatwg.org/#dom-websocket-close
    */
   close(code?: number, reason?: string): void {
+    this.#close(code, reason);
+  }
+
+  /** @see https://websockets.spec.whatwg.org/#dom-websocket-close */
+  #close(code: number | undefined, reason: string | undefined): void {
     // 1-2. Validate code and reason (throws).
     const args = validateCloseArguments(code, reason);
     // 3. If the WebSocket connection is not yet established: fail the
     //    WebSocket connection and set this's ready state to CLOSING (2).
-    if (this.readyState === WebSocketBase.CONNECTING) {
+    if (this._readyState === ReadyState.CONNECTING) {
       this._fail(undefined, 'WebSocket was closed before the connection was established');
       return;
     }
@@ -207,7 +232,7 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
 
   /** faye: same as send(), returning whether the socket's buffer is below its high-water mark. */
   write(data: SendData): boolean {
-    if (this.readyState === WebSocketBase.CONNECTING) return false;
+    if (this._readyState === ReadyState.CONNECTING) return false;
     return this._send(data);
   }
 
@@ -235,8 +260,13 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
     pending?.destroy();
   }
 
-  /** The attempt is over (answered, failed or abandoned): its timer and listeners go. */
+  /**
+   * The attempt is over (answered, failed or abandoned): its timer and
+   * listeners go, and the next connection to the same host may start.
+   */
   #settle(): void {
+    this.#turn?.leave();
+    this.#turn = undefined;
     this.#attempt?.finish();
     this.#attempt = undefined;
     this.#onAbort = undefined;
@@ -253,3 +283,43 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
     this.#headers = headers;
   }
 }
+
+/**
+ * A WebSocket client with the browser's interface, step for step: browser code
+ * runs unchanged with `WebSocket.Client` in place of `WebSocket`, down to the
+ * WebIDL details (`Client.prototype` holds `url`, `send` and the constants
+ * itself, its prototype is `EventTarget.prototype`, `String(ws)` is
+ * `[object WebSocket]`, `Client.name` is `'WebSocket'`).
+ *
+ * `binaryType` is typed as the browser's (`'blob' | 'arraybuffer'`) so the
+ * class fits where lib.dom's `WebSocket` is expected; to use Node's
+ * `'nodebuffer'`, pass it in the options or write `Client<BinaryType>`.
+ * `client instanceof WebSocketBase` is true, as for the server socket.
+ *
+ * @see https://websockets.spec.whatwg.org/#the-websocket-interface
+ * @example
+ * const ws = new WebSocket.Client('wss://example.com/chat', ['chat'], { ca: myCa });
+ * ws.onopen = () => ws.send('hello');
+ * ws.onmessage = (event) => console.log(event.data);
+ */
+export const Client = defineInterface(WebSocketClient, EventTarget, {
+  name: 'WebSocket',
+  length: 1,
+  constants: ReadyState,
+  members: [
+    'url',
+    'readyState',
+    'bufferedAmount',
+    'onopen',
+    'onerror',
+    'onclose',
+    'extensions',
+    'protocol',
+    'close',
+    'onmessage',
+    'binaryType',
+    'send',
+  ],
+  lengths: { close: 0, send: 1 },
+});
+export type Client<B extends BinaryType = WebBinaryType> = WebSocketClient<B>;
