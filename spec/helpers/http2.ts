@@ -1,12 +1,16 @@
 // HTTP/2 peers for the specs: a secure node:http2 server on a free loopback
 // port (HTTP/1.1 allowed, extended CONNECT enabled unless told otherwise),
-// torn down with the test with every session and socket it accepted, and a
-// client session to it that is closed with the test.
+// torn down with the test with every session and socket it accepted; a
+// client session to it that is closed with the test; and an extended CONNECT
+// made by hand with Node's client, whose stream a spec reads and writes raw.
 
 import { once } from 'node:events';
 import http2, {
   type ClientHttp2Session,
+  type ClientHttp2Stream,
   type Http2SecureServer,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
   type ServerHttp2Session,
 } from 'node:http2';
@@ -74,4 +78,49 @@ export function http2Session(
   session.on('error', () => {});
   t.teardown(() => session.destroy());
   return session;
+}
+
+/** An extended CONNECT stream opened by hand with Node's client, for specs that read and write it raw. */
+export interface RawStream {
+  stream: ClientHttp2Stream;
+  /** The response head. */
+  response: IncomingHttpHeaders;
+  /** Every byte received on the stream so far. */
+  received(): Buffer;
+  /** Resolves when the server ended its side (END_STREAM). */
+  ended: Promise<void>;
+  /** Resolves with the stream's RST_STREAM code (0 when it closed cleanly) once it is closed. */
+  closed: Promise<number>;
+}
+
+/** Resolves once the session has the server's SETTINGS. */
+export async function settled(session: ClientHttp2Session): Promise<void> {
+  if (session.remoteSettings.enableConnectProtocol) return;
+  await once(session, 'remoteSettings');
+}
+
+/**
+ * Sends an extended CONNECT for `path` (`:protocol` websocket and version 13
+ * unless `headers` say otherwise) and resolves with the stream once the
+ * response head arrives.
+ */
+export async function rawConnect(
+  session: ClientHttp2Session,
+  path: string,
+  headers: OutgoingHttpHeaders = {},
+): Promise<RawStream> {
+  await settled(session);
+  const stream = session.request(
+    { ':method': 'CONNECT', ':protocol': 'websocket', ':path': path, 'sec-websocket-version': '13', ...headers },
+    { endStream: false },
+  );
+  stream.on('error', () => {});
+  let buffer = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+  });
+  const ended = new Promise<void>((resolve) => stream.once('end', () => resolve()));
+  const closed = new Promise<number>((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0)));
+  const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+  return { stream, response, received: () => buffer, ended, closed };
 }

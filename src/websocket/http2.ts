@@ -78,6 +78,14 @@ export function http2Arguments(
 }
 
 /**
+ * Why the stream cannot be this WebSocket's: another listener (Node's
+ * compatibility layer, most often) already answered it. Undefined when free.
+ */
+export function answeredBefore(peer: Http2Peer): string | undefined {
+  return peer.stream.headersSent ? alreadyAnswered(peer.stream) : undefined;
+}
+
+/**
  * Checks the extended CONNECT and answers it on the stream: 200 with the
  * agreed subprotocol and extensions and the application's headers, or the
  * refusal's status with a text body. Returns the agreement, or why there is
@@ -89,7 +97,8 @@ export function answerExtendedConnect(
   resolved: ResolvedOptions,
 ): Agreement | { message: string } {
   const { stream, headers } = peer;
-  if (stream.headersSent) return { message: alreadyAnswered(stream) };
+  const answered = answeredBefore(peer);
+  if (answered !== undefined) return { message: answered };
   if (stream.destroyed || stream.closed) {
     return { message: 'The HTTP/2 stream closed before the WebSocket handshake completed' };
   }

@@ -42,7 +42,7 @@ import {
 import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
-import { answerExtendedConnect, http2Arguments } from './http2.js';
+import { answeredBefore, answerExtendedConnect, http2Arguments } from './http2.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser
@@ -203,7 +203,10 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       closeTimeout: resolved.closeTimeout,
       ping: resolved.ping,
     });
-    this._attach(transport);
+    // A stream another listener already answered is not this socket's to use.
+    const taken = h2 ? answeredBefore(h2.peer) : undefined;
+    if (taken === undefined) this._attach(transport);
+    else this._fail(undefined, taken);
 
     // The handshake runs as a task of its own, as a browser's would, so that
     // listeners added after an await still see open.
