@@ -278,9 +278,12 @@ async function openSession(
   attempt: ConnectionAttempt,
 ): Promise<ClientHttp2Session> {
   const secure = secureTarget(target);
+  // http/1.1 is offered too, as browsers do: a server without HTTP/2 then
+  // picks it, and the error below says so, rather than a TLS alert
+  // (no_application_protocol) that names nothing.
   const socket = await connect(
     target,
-    secure ? { ...transport, tls: { ...transport.tls, ALPNProtocols: ['h2'] } } : transport,
+    secure ? { ...transport, tls: { ...transport.tls, ALPNProtocols: ['h2', 'http/1.1'] } } : transport,
     attempt,
   );
   const alpn = secure ? (socket as TLSSocket).alpnProtocol : 'h2';

@@ -42,7 +42,7 @@ import {
 import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
-import { answeredBefore, answerExtendedConnect, http2Arguments } from './http2.js';
+import { answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser
