@@ -18,6 +18,9 @@ import { type Base, inBrowser, parityRoutes, scenarios } from '../helpers/parity
 import { until } from '../helpers/peers.js';
 import { freePort } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
+import { run } from '../helpers/spawn.js';
+
+declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
 // Scenarios with nothing of HTTP/2 in them: a refused TCP connection never
 // reaches a server, over either protocol.
@@ -198,4 +201,30 @@ t.test('Chromium over HTTP/2', async (t) => {
       });
     }
   });
+});
+
+t.test('examples/http2.mjs in Chromium: the page on HTTP/2 opens its WebSocket on the same connection', async (t) => {
+  if (!requireChromium(t)) return;
+  const example = run(t, 'examples/http2.mjs', [], { PORT: '0' });
+  const [, port] = await example.waitFor(/on https:\/\/localhost:(\d+)\//);
+  // The example's certificate is self-signed, made at start: the context ignores HTTPS errors.
+  const { page } = await openPage(t, `https://localhost:${port}/`, { ignoreHTTPSErrors: true });
+  await page.waitForFunction(
+    () => (document.getElementById('log')?.textContent ?? '').includes('message: hello over HTTP/2'),
+    undefined,
+    { timeout: 10_000 },
+  );
+  await page.fill('#text', 'über');
+  await page.click('#send');
+  await page.waitForFunction(
+    () => (document.getElementById('log')?.textContent ?? '').includes('message: über'),
+    undefined,
+    {
+      timeout: 10_000,
+    },
+  );
+  t.match(
+    await page.textContent('#log'),
+    /^open\nmessage: hello over HTTP\/2 \(an extended CONNECT stream\)\nmessage: über\n$/,
+  );
 });

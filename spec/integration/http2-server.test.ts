@@ -363,6 +363,39 @@ t.test('WebSocket (server) over HTTP/2', async (t) => {
     ws.close();
   });
 
+  t.test('WebSocket.refuse answers the stream with a status, headers and body; the session lives on', async (t) => {
+    const peer = await http2Server(t);
+    peer.server.on('request', (_request, response) => response.end('page'));
+    peer.server.on('connect', (_request: Http2ServerRequest, response: Http2ServerResponse) => {
+      WebSocket.refuse(response, 401, { headers: { 'WWW-Authenticate': 'Bearer' }, body: 'who are you?' });
+    });
+    const core = await http2Server(t);
+    core.server.on('stream', (stream: ServerHttp2Stream) => WebSocket.refuse(stream, 429));
+    for (const [server, status, text] of [
+      [peer, 401, 'who are you?'],
+      [core, 429, 'Too Many Requests\n'],
+    ] as const) {
+      const session = http2Session(t, server.origin, server.ca);
+      for (let round = 0; round < 2; round++) {
+        await settled(session);
+        const stream = session.request(
+          { ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/', 'sec-websocket-version': '13' },
+          { endStream: false },
+        );
+        stream.on('error', () => {});
+        let body = '';
+        stream.on('data', (chunk) => (body += chunk));
+        const [head] = (await within(once(stream, 'response'), 5000, 'the refusal')) as [http2.IncomingHttpHeaders];
+        await within(once(stream, 'end'), 5000, 'the end of the refusal');
+        t.equal(head[':status'], status);
+        t.equal(body, text);
+        if (status === 401) t.equal(head['www-authenticate'], 'Bearer');
+        stream.close();
+      }
+      t.notOk(session.closed || session.destroyed, 'the session answered twice and stays open');
+    }
+  });
+
   t.test('backpressure through HTTP/2 flow control', async (t) => {
     // 64 messages of 32 KiB (2 MiB) overrun the stream's 64 KiB window while the peer reads nothing.
     const chunk = Buffer.alloc(32 * 1024, 0x61);

@@ -19,7 +19,14 @@ import type { Duplex } from 'node:stream';
 import { validateServerCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
 import { validateHeaders } from '../net/headers.js';
-import { isHttp2Headers, isHttp2Request, streamUrl } from '../net/http2.js';
+import {
+  isHttp2Headers,
+  isHttp2Request,
+  isHttp2Response,
+  isServerStream,
+  respond,
+  streamUrl,
+} from '../net/http2.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import {
   type BinaryType,
@@ -85,11 +92,15 @@ export class WebSocket extends WebSocketBase<BinaryType> {
    * (authentication, rate limits). Header values with CR, LF or NUL are a
    * TypeError.
    *
+   * Over HTTP/2, give the `connect` event's response (or the `stream`
+   * event's stream): the refusal answers that stream, and the connection,
+   * shared with other streams, stays open.
+   *
    * @example
    * if (!authorized(request)) return WebSocket.refuse(socket, 401, { headers: { 'WWW-Authenticate': 'Bearer' } });
    */
   static refuse(
-    socket: Duplex,
+    socket: Duplex | Http2ServerResponse | ServerHttp2Stream,
     status: number,
     options: { headers?: Readonly<Record<string, string | number>>; body?: string } = {},
   ): void {
@@ -98,6 +109,13 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     }
     const headers = validateHeaders(options.headers, 'headers');
     const body = options.body ?? `${STATUS_CODES[status] ?? 'Refused'}\n`;
+    // RFC 8441: over HTTP/2 the refusal is the stream's response.
+    const stream = isHttp2Response(socket) ? socket.stream : isServerStream(socket) ? socket : undefined;
+    if (stream) {
+      respond(stream, status, [['content-type', 'text/plain; charset=utf-8'], ...headers], body);
+      return;
+    }
+    socket = socket as Duplex;
     const head = [
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
       'Connection: close',
