@@ -19,14 +19,7 @@ import type { Duplex } from 'node:stream';
 import { validateServerCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
 import { validateHeaders } from '../net/headers.js';
-import {
-  isHttp2Headers,
-  isHttp2Request,
-  isHttp2Response,
-  isServerStream,
-  respond,
-  streamUrl,
-} from '../net/http2.js';
+import { isHttp2Headers, isHttp2Request, isHttp2Response, isServerStream, respond, streamUrl } from '../net/http2.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import {
   type BinaryType,
