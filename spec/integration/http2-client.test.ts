@@ -143,6 +143,27 @@ t.test('WebSocket.Client over HTTP/2', async (t) => {
     for (const ws of sockets) ws.close();
   });
 
+  t.test(
+    'twenty WebSockets at once on a new session share one wait for its SETTINGS: no listener warning',
+    async (t) => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error): void => {
+        warnings.push(`${warning.name}: ${warning.message}`);
+      };
+      process.on('warning', onWarning);
+      t.teardown(() => process.off('warning', onWarning));
+      const peer = await echoServer(t);
+      const session = http2Session(t, peer.origin, peer.ca);
+      const sockets = Array.from({ length: 20 }, () => new Client(`${peer.wss}/`, [], { http2: session }));
+      await Promise.all(sockets.map((ws) => nextWithin(ws, 'open')));
+      for (const ws of sockets) ws.close();
+      await Promise.all(sockets.map((ws) => nextWithin(ws, 'close')));
+      await new Promise((resolve) => setImmediate(resolve));
+      t.same(warnings, []);
+      t.equal(session.listenerCount('remoteSettings'), 0, 'no listener left on the session');
+    },
+  );
+
   t.test('fails cleanly against a plain node:http2 server that does not enable extended CONNECT', async (t) => {
     const peer = await http2Server(t, { enableConnectProtocol: false });
     let streams = 0;

@@ -302,22 +302,38 @@ async function openSession(
   return session;
 }
 
+/** One wait per session for its server's SETTINGS, however many streams wait on it. */
+const settling = new WeakMap<ClientHttp2Session, Promise<http2.Settings>>();
+
 /**
  * Resolves with the server's settings once its first SETTINGS frame has
  * arrived (RFC 9113 §3.4: the first frame a server sends). On a session
  * already running, a PING's acknowledgement proves it: the server's SETTINGS
- * came before it.
+ * came before it. Streams that wait together share one wait (one set of
+ * listeners on the session).
  */
 export function remoteSettings(session: ClientHttp2Session, signal: AbortSignal): Promise<http2.Settings> {
+  if (signal.aborted) return Promise.reject(abortError(signal.reason));
+  if (session.remoteSettings.enableConnectProtocol === true) return Promise.resolve(session.remoteSettings);
+  let pending = settling.get(session);
+  if (pending === undefined) {
+    pending = waitForSettings(session);
+    settling.set(session, pending);
+    const forget = (): void => {
+      settling.delete(session);
+    };
+    pending.then(forget, forget);
+  }
+  const settled = pending;
   return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(abortError(signal.reason));
-      return;
-    }
-    if (session.remoteSettings.enableConnectProtocol === true) {
-      resolve(session.remoteSettings);
-      return;
-    }
+    const onAbort = (): void => reject(abortError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    settled.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function waitForSettings(session: ClientHttp2Session): Promise<http2.Settings> {
+  return new Promise((resolve, reject) => {
     const settle = (): void => {
       cleanup();
       resolve(session.remoteSettings);
@@ -326,18 +342,16 @@ export function remoteSettings(session: ClientHttp2Session, signal: AbortSignal)
       cleanup();
       reject(new Error('The HTTP/2 connection closed before the server sent its SETTINGS'));
     };
-    const onAbort = (): void => {
-      cleanup();
-      reject(abortError(signal.reason));
-    };
     const cleanup = (): void => {
       session.off('remoteSettings', settle);
       session.off('close', onClose);
-      signal.removeEventListener('abort', onAbort);
     };
+    if (session.closed || session.destroyed) {
+      onClose();
+      return;
+    }
     session.once('remoteSettings', settle);
     session.once('close', onClose);
-    signal.addEventListener('abort', onAbort);
     if (!session.connecting) {
       try {
         session.ping((error) => {
