@@ -26,6 +26,7 @@ import { nextWithin, within } from '../helpers/bounded.js';
 import { type Http2Peer, http2Server, http2Session } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
+import { startConnectProxy } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { certificates } from '../helpers/tls.js';
 import { trace } from '../helpers/trace.js';
@@ -243,6 +244,22 @@ t.test('WebSocket.Client over HTTP/2', async (t) => {
     const trusting = new Client(`${peer.wss}/`, [], { http2: true, tls: { rejectUnauthorized: false } });
     await nextWithin(trusting, 'open');
     trusting.close();
+  });
+
+  t.test('through an HTTP proxy: CONNECT to the server, then TLS with ALPN h2 inside the tunnel', async (t) => {
+    const peer = await echoServer(t);
+    const proxy = await startConnectProxy(t, { credentials: 'user:pass' });
+    const ws = new Client(`${peer.wss}/tunnelled`, [], {
+      http2: true,
+      ca: peer.ca,
+      proxy: { origin: `http://user:pass@${proxy.origin.slice('http://'.length)}` },
+    });
+    await nextWithin(ws, 'open');
+    ws.send('through the tunnel');
+    t.equal((await nextWithin<MessageEvent>(ws, 'message')).data, 'through the tunnel');
+    t.match(proxy.requests[0], /^CONNECT localhost:\d+ HTTP\/1\.1/);
+    t.equal(peer.sessions[0]?.alpnProtocol, 'h2');
+    ws.close();
   });
 
   t.test('a TLS server without HTTP/2 (ALPN) fails with a clear message', async (t) => {
