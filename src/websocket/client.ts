@@ -139,9 +139,6 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
         head,
       });
     };
-    const unreachable = (error: Error): void => {
-      this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
-    };
 
     // Step 12: establish a WebSocket connection, in parallel.
     if (transport.http2 !== undefined) {
@@ -149,42 +146,49 @@ export class Client<B extends BinaryType = WebBinaryType> extends WebSocketBase<
       // WebSocket on an HTTP/2 stream, with an extended CONNECT (RFC 8441).
       openWebSocketStream(record, transport, attempt, handshake).then(
         ({ stream, status, headers }) => answered(stream, { statusCode: status, headers }, undefined, false),
-        unreachable,
+        (error: Error) => {
+          this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
+        },
       );
       return;
     }
-    connect(record, transport, attempt).then((socket) => {
-      if (this.readyState !== WebSocketBase.CONNECTING) {
-        socket.destroy();
-        return;
-      }
-      this.#pending = socket;
-      // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
-      // client, whose parser reads the answer.
-      const request = http.request({
-        method: 'GET',
-        path: `${record.pathname}${record.search}`,
-        setHost: false,
-        headers: { Host: record.host, ...handshake.headers },
-        createConnection: () => socket as Socket,
-        maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
-      });
-      this.#request = request;
-      request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
-        answered(upgraded, response, head, true);
-      });
-      request.on('response', (response: http.IncomingMessage) => {
-        this.#record(response);
-        response.resume();
-        this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
-      });
-      request.on('error', (error: Error) => {
-        this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
-      });
-      request.end();
-      // A tunnelled socket arrives paused; the answer can only follow the request.
-      socket.resume();
-    }, unreachable);
+    connect(record, transport, attempt).then(
+      (socket) => {
+        if (this.readyState !== WebSocketBase.CONNECTING) {
+          socket.destroy();
+          return;
+        }
+        this.#pending = socket;
+        // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
+        // client, whose parser reads the answer.
+        const request = http.request({
+          method: 'GET',
+          path: `${record.pathname}${record.search}`,
+          setHost: false,
+          headers: { Host: record.host, ...handshake.headers },
+          createConnection: () => socket as Socket,
+          maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
+        });
+        this.#request = request;
+        request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
+          answered(upgraded, response, head, true);
+        });
+        request.on('response', (response: http.IncomingMessage) => {
+          this.#record(response);
+          response.resume();
+          this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
+        });
+        request.on('error', (error: Error) => {
+          this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
+        });
+        request.end();
+        // A tunnelled socket arrives paused; the answer can only follow the request.
+        socket.resume();
+      },
+      (error: Error) => {
+        this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
+      },
+    );
   }
 
   /** The handshake response's status code (faye), also after a failed handshake. */
