@@ -16,6 +16,7 @@ import http2, {
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Test } from 'tap';
+import { within } from './bounded.js';
 import { certificates } from './tls.js';
 
 export interface Http2Peer {
@@ -96,7 +97,7 @@ export interface RawStream {
 /** Resolves once the session has the server's SETTINGS. */
 export async function settled(session: ClientHttp2Session): Promise<void> {
   if (session.remoteSettings.enableConnectProtocol) return;
-  await once(session, 'remoteSettings');
+  await within(once(session, 'remoteSettings'), 5000, "the server's SETTINGS");
 }
 
 /**
@@ -121,6 +122,8 @@ export async function rawConnect(
   });
   const ended = new Promise<void>((resolve) => stream.once('end', () => resolve()));
   const closed = new Promise<number>((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0)));
-  const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+  const [response] = (await within(once(stream, 'response'), 5000, `a response to CONNECT ${path}`)) as [
+    IncomingHttpHeaders,
+  ];
   return { stream, response, received: () => buffer, ended, closed };
 }
