@@ -11,6 +11,7 @@ import { fork, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { http2Bench, http2Table } from './http2.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -18,6 +19,7 @@ const DURATION = Number(process.env.BENCH_MS ?? 2000);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE ?? 10_000);
 const SSE_CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000);
 const SSE_IDLE = Number(process.env.BENCH_SSE_IDLE ?? 5000);
+const H2_SOCKETS = Number(process.env.BENCH_H2_SOCKETS ?? 100);
 const only = process.env.BENCH_ONLY?.split(',');
 
 const SIZES = [
@@ -266,6 +268,7 @@ if (want('client')) results.clientEcho = await clientEcho();
 if (want('latency')) results.latency = await latency();
 if (want('memory')) results.idleMemory = await idleMemory();
 if (want('sse')) results.sseFanOut = await sseFanOut();
+if (want('h2')) results.http2 = await http2Bench({ runs: RUNS, duration: DURATION, sockets: H2_SOCKETS, log });
 
 const lines = [];
 if (results.serverEcho) {
@@ -371,6 +374,7 @@ if (results.sseFanOut) {
     '',
   );
 }
+if (results.http2) lines.push(...http2Table(results.http2));
 console.log(lines.join('\n'));
 if (!only) writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 process.exit(0);

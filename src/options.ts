@@ -5,6 +5,7 @@
 // - WHATWG WebSockets, binaryType: https://websockets.spec.whatwg.org/#dom-websocket-binarytype
 
 import { constants } from 'node:buffer';
+import type { ClientHttp2Session } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { BINARY_TYPES, type BinaryType } from './dom/data.js';
 import { validateHeaders } from './net/headers.js';
@@ -89,6 +90,16 @@ export interface TransportOptions {
    * direct connection (as in faye-websocket).
    */
   proxy?: ProxyOptions | 'env' | '' | false | null | undefined;
+  /**
+   * HTTP/2: `true` opens an HTTP/2 connection for this client (TLS with ALPN
+   * `h2` for `wss:`/`https:`, prior knowledge for `ws:`/`http:`) and closes it
+   * with the client; a `ClientHttp2Session` from `http2.connect()` is shared,
+   * as a browser shares its connection, and left open (`tls`, `ca`, `net` and
+   * `proxy` then belong to `http2.connect()`). A WebSocket is opened with an
+   * extended CONNECT (RFC 8441) and fails if the server does not enable it.
+   * Off by default: HTTP/1.1.
+   */
+  http2?: boolean | ClientHttp2Session | undefined;
 }
 
 /**
@@ -136,7 +147,15 @@ const SHARED_OPTION_KEYS = [
 
 export const SERVER_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'handleProtocols', 'trustProxy'] as const;
 
-export const CLIENT_OPTION_KEYS = [...SHARED_OPTION_KEYS, 'tls', 'net', 'ca', 'proxy', ...CONNECT_OPTION_KEYS] as const;
+export const CLIENT_OPTION_KEYS = [
+  ...SHARED_OPTION_KEYS,
+  'tls',
+  'net',
+  'ca',
+  'proxy',
+  'http2',
+  ...CONNECT_OPTION_KEYS,
+] as const;
 
 /**
  * Throws a TypeError when `options` has a key not in `validKeys`

@@ -57,7 +57,12 @@ export function framesOf(received: Buffer): Buffer {
 
 /** The status code of the first close frame the server sent, if any. */
 export function closeCodeOf(received: Buffer): number | undefined {
-  let bytes = framesOf(received);
+  return closeCodeIn(framesOf(received));
+}
+
+/** The status code of the first close frame in unmasked frames (an HTTP/2 stream has no head before them). */
+export function closeCodeIn(frames: Buffer): number | undefined {
+  let bytes = frames;
   while (bytes.length >= 2) {
     const opcode = (bytes[0] as number) & 0x0f;
     let length = (bytes[1] as number) & 0x7f;

@@ -4,13 +4,15 @@
 
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import WS from 'ws';
-import { WebSocket } from '../../src/index.js';
+import { Client, WebSocket } from '../../src/index.js';
+import { nextWithin, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { startConnectProxy } from '../helpers/proxies.js';
@@ -113,6 +115,55 @@ t.test('examples', async (t) => {
     // close() without a code: the server echoes an empty close frame, reported as 1005.
     t.match(client.output(), /open 101 accepted\nmessage echo: over TLS\nclose 1005 true/);
     t.match(proxy.requests[0] ?? '', /X-Purpose: example/);
+  });
+
+  t.test('http2.mjs answers /echo over HTTP/2 and HTTP/1.1 on one HTTPS port', async (t) => {
+    const example = run(t, 'examples/http2.mjs', [], { PORT: '0' });
+    const [, port] = await example.waitFor(/on https:\/\/localhost:(\d+)\//);
+    const url = `wss://localhost:${port}/echo`;
+    // A self-signed certificate made at start: nobody vouches for it.
+    const overHttp2 = new Client(url, [], { http2: true, tls: { rejectUnauthorized: false } });
+    t.equal(
+      (await nextWithin<MessageEvent>(overHttp2, 'message')).data,
+      'hello over HTTP/2 (an extended CONNECT stream)',
+    );
+    overHttp2.send('echo me');
+    t.equal((await nextWithin<MessageEvent>(overHttp2, 'message')).data, 'echo me');
+    overHttp2.close();
+    t.equal(await firstMessage(t, url, { rejectUnauthorized: false }), 'hello over HTTP/1.1 (an upgrade)');
+    const elsewhere = new Client(`wss://localhost:${port}/nope`, [], {
+      http2: true,
+      tls: { rejectUnauthorized: false },
+    });
+    elsewhere.onerror = () => {};
+    await nextWithin(elsewhere, 'close');
+    t.equal(elsewhere.statusCode, 404, 'WebSocket.refuse answers the stream');
+    const session = http2.connect(`https://localhost:${port}`, { rejectUnauthorized: false });
+    session.on('error', () => {});
+    t.teardown(() => session.destroy());
+    const page = session.request({ ':path': '/' });
+    let html = '';
+    page.on('data', (chunk) => (html += chunk));
+    await within(once(page, 'end'), 5000, 'the page over HTTP/2');
+    t.match(html, /new WebSocket\('wss:\/\/' \+ location\.host \+ '\/echo'\)/);
+  });
+
+  t.test('http2.mjs takes its certificate from CERT and KEY', async (t) => {
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
+    const { ca, key, cert } = certificates();
+    const dir = mkdtempSync(join(tmpdir(), 'isosocket-example-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'key.pem'), key);
+    writeFileSync(join(dir, 'cert.pem'), cert);
+    const example = run(t, 'examples/http2.mjs', [], {
+      PORT: '0',
+      CERT: join(dir, 'cert.pem'),
+      KEY: join(dir, 'key.pem'),
+    });
+    const [, port] = await example.waitFor(/on https:\/\/localhost:(\d+)\//);
+    const ws = new Client(`wss://localhost:${port}/echo`, [], { http2: true, ca });
+    t.match((await nextWithin<MessageEvent>(ws, 'message')).data, /over HTTP\/2/, 'verified against the CA');
+    ws.close();
   });
 
   t.test('sse-endpoint.mjs serves updates that its own client reads, then exits', async (t) => {

@@ -9,16 +9,11 @@ import zlib from 'node:zlib';
 import deflate from 'permessage-deflate';
 import t from 'tap';
 import { Client, type CloseEvent, type WebSocket } from '../../src/index.js';
+import { CLIENT_MAX_LENGTH, clientFrameCases, SERVER_MAX_LENGTH, serverFrameCases, u16 } from '../helpers/hostile.js';
 import { frame, recordEvents, startServer, until } from '../helpers/peers.js';
 import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
 import { next, trace } from '../helpers/trace.js';
-
-const u16 = (n: number): Buffer => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-};
 
 t.test('hostile input to the server socket', async (t) => {
   t.test('handshakes', async (t) => {
@@ -90,42 +85,13 @@ t.test('hostile input to the server socket', async (t) => {
   });
 
   t.test('frames', async (t) => {
-    const cases: Array<[string, Buffer[], number]> = [
-      ['reserved bits set without an extension', [frame(1, 'x', { rsv: 4 })], 1002],
-      ['an unknown opcode', [frame(3, 'x')], 1002],
-      // RFC 6455 §5.1: the server MAY send 1002 (protocol error), as ws does.
-      ['an unmasked client frame', [frame(1, 'x', { masked: false })], 1002],
-      ['a fragmented control frame', [frame(9, 'x', { fin: false })], 1002],
-      ['a control frame over 125 bytes', [frame(9, Buffer.alloc(126))], 1002],
-      ['a continuation without a start', [frame(0, 'x')], 1002],
-      ['a new data frame inside a fragmented message', [frame(1, 'a', { fin: false }), frame(1, 'b')], 1002],
-      ['invalid UTF-8 in a text message', [frame(1, Buffer.from([0xff, 0xfe]))], 1007],
-      [
-        'invalid UTF-8 split across fragments',
-        [frame(1, Buffer.from([0xe2, 0x82]), { fin: false }), frame(0, Buffer.from([0x28]))],
-        1007,
-      ],
-      // RFC 6455 §8.1 fails the connection; 1007 says why, as ws does.
-      ['invalid UTF-8 in a close reason', [frame(8, Buffer.concat([u16(1000), Buffer.from([0xc3, 0x28])]))], 1007],
-      ['a close frame with a 1-byte payload', [frame(8, Buffer.from([3]))], 1002],
-      ...[0, 999, 1004, 1005, 1006, 1015, 5000].map((code): [string, Buffer[], number] => [
-        `close code ${code}`,
-        [frame(8, u16(code))],
-        1002,
-      ]),
-      ['a message over maxLength', [frame(2, Buffer.alloc(2048))], 1009],
-      [
-        'fragments adding up past maxLength',
-        [frame(2, Buffer.alloc(600), { fin: false }), frame(0, Buffer.alloc(600))],
-        1009,
-      ],
-    ];
+    const cases = serverFrameCases();
     for (const [name, frames, code] of cases) {
       t.test(`${name}: close ${code}, and the connection ends`, async (t) => {
         const events: string[] = [];
         let ws: WebSocket | undefined;
         const server = await startServer(t, {
-          options: { maxLength: 1024 },
+          options: { maxLength: SERVER_MAX_LENGTH },
           setup: (socket) => {
             ws = socket;
             recordEvents(socket, events);
@@ -256,13 +222,7 @@ t.test('hostile input to the client', async (t) => {
   const open101 = (key: string): string =>
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`;
 
-  const cases: Array<[string, Buffer, number]> = [
-    ['invalid UTF-8 from the server', frame(1, Buffer.from([0xff]), { masked: false }), 1007],
-    ['an unknown opcode from the server', frame(4, 'x', { masked: false }), 1002],
-    ['reserved bits from the server', frame(1, 'x', { masked: false, rsv: 2 }), 1002],
-    ['a message over maxLength from the server', frame(2, Buffer.alloc(200), { masked: false }), 1009],
-    ['a masked frame from the server', frame(1, 'masked', { masked: true }), 1002],
-  ];
+  const cases = clientFrameCases();
   for (const [name, bytes, code] of cases) {
     t.test(`${name}: error, close 1006, and ${code} sent`, async (t) => {
       let sent = Buffer.alloc(0);
@@ -275,7 +235,7 @@ t.test('hostile input to the client', async (t) => {
         setTimeout(() => socket.write(bytes), 20);
         return undefined;
       });
-      const ws = new Client(server.url, [], { maxLength: 100 });
+      const ws = new Client(server.url, [], { maxLength: CLIENT_MAX_LENGTH });
       const events = trace(ws);
       const close = await next<CloseEvent>(ws, 'close');
       t.same(events, ['open@1', 'error@3', 'close:1006@3']);

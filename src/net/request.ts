@@ -2,9 +2,9 @@
 // the WebSocket server socket and the EventSource endpoint.
 //
 // References:
-// - RFC 9110 §7.2 (Host), and the de facto X-Forwarded-Proto of TLS-terminating
-//   proxies (honoured when the application says it is behind one, as
-//   Express's `trust proxy`)
+// - RFC 9110 §7.2 (Host), RFC 9113 §8.3.1 (:authority over HTTP/2), and the
+//   de facto X-Forwarded-Proto of TLS-terminating proxies (honoured when the
+//   application says it is behind one, as Express's `trust proxy`)
 
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -28,6 +28,7 @@ export function requestUrl(
 ): string {
   const secure =
     (request.socket as Partial<TLSSocket> | undefined)?.encrypted === true || (trustProxy && isSecureRequest(request));
-  const host = firstHeader(request.headers.host) || 'localhost';
+  // RFC 9113 §8.3.1: over HTTP/2 (the compatibility API's request), :authority replaces Host.
+  const host = firstHeader(request.headers.host) || firstHeader(request.headers[':authority']) || 'localhost';
   return `${secure ? schemes.secure : schemes.plain}//${host}${request.url ?? '/'}`;
 }

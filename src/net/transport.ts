@@ -21,6 +21,7 @@
 // - faye-websocket lib/faye/websocket/client.js: a `proxy` without `origin` is no proxy
 // - ws `handshakeTimeout`; DOM Standard, AbortSignal: https://dom.spec.whatwg.org/#interface-AbortSignal
 
+import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -64,6 +65,11 @@ export interface ResolvedTransport {
   signal: AbortSignal | undefined;
   /** The `Origin` header value to send, if any. */
   origin: string | undefined;
+  /**
+   * HTTP/2 (src/net/http2.ts): `true` for a session of the client's own, the
+   * application's session to share, `undefined` for HTTP/1.1.
+   */
+  http2: true | ClientHttp2Session | undefined;
 }
 
 /**
@@ -83,14 +89,53 @@ export function resolveTransport(options: (TransportOptions & ConnectOptions) | 
   }
   const tlsOptions: tls.ConnectionOptions = { ...(given.tls ?? {}) };
   if (given.ca !== undefined && tlsOptions.ca === undefined) tlsOptions.ca = given.ca;
+  const proxy = resolveProxy(given.proxy);
   return {
     tls: tlsOptions,
     net: { ...(given.net ?? {}) },
-    proxy: resolveProxy(given.proxy),
+    proxy,
     handshakeTimeout: resolveHandshakeTimeout(given.handshakeTimeout),
     signal: resolveSignal(given.signal),
     origin: given.origin === undefined ? undefined : validateOrigin(given.origin, 'origin'),
+    http2: resolveHttp2(given.http2, given, proxy),
   };
+}
+
+/**
+ * `http2`: false or absent for HTTP/1.1, true for a session of the client's
+ * own, or a `ClientHttp2Session` to share. A shared session's connection is
+ * already made, so the options that shape a connection cannot apply to it.
+ */
+function resolveHttp2(
+  value: unknown,
+  given: TransportOptions,
+  proxy: ResolvedProxy | 'env' | undefined,
+): true | ClientHttp2Session | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true;
+  if (!isClientSession(value)) {
+    throw new TypeError('http2 must be true, false, or a ClientHttp2Session from http2.connect()');
+  }
+  const shaping: string[] = (['tls', 'ca', 'net'] as const).filter((key) => given[key] !== undefined);
+  if (proxy !== undefined) shaping.push('proxy');
+  if (shaping.length > 0) {
+    throw new TypeError(
+      `${shaping.join(', ')} shape a new connection and cannot apply to the HTTP/2 session given in http2: pass them to http2.connect() instead`,
+    );
+  }
+  return value;
+}
+
+/** Whether `value` can be used as a client session (`http2.connect()`'s). */
+export function isClientSession(value: unknown): value is ClientHttp2Session {
+  const candidate = value as Partial<ClientHttp2Session> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.request === 'function' &&
+    typeof candidate.ping === 'function' &&
+    typeof candidate.settings === 'function'
+  );
 }
 
 function resolveProxy(proxy: unknown): ResolvedProxy | 'env' | undefined {

@@ -17,7 +17,10 @@
 // - RFC 6455 §4.1 (client requirements), §4.2.1-4.2.2 (reading the client's
 //   handshake, sending the server's), §4.4 (versions), §11.3.4 (subprotocols):
 //   https://www.rfc-editor.org/rfc/rfc6455
-// - RFC 8441 §5, the same headers on an HTTP/2 extended CONNECT
+// - RFC 8441 §4-5, the extended CONNECT that opens a WebSocket on an HTTP/2
+//   stream, with the same Sec-WebSocket-* headers:
+//   https://www.rfc-editor.org/rfc/rfc8441
+// - RFC 9110 §15.6.2, 501 Not Implemented (an unknown :protocol)
 // - faye/websocket-driver-node lib/websocket/driver/hybi.js (_handshakeResponse)
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -90,6 +93,53 @@ export function checkVersion(headers: IncomingHttpHeaders): HandshakeRefusal | u
     headers: { 'Sec-WebSocket-Version': '13' },
     message: `Unsupported Sec-WebSocket-Version: ${String(headers['sec-websocket-version'] ?? 'none')} (13 is supported)`,
   };
+}
+
+/**
+ * Whether HTTP/2 request headers (the `'stream'` event's, or an
+ * `Http2ServerRequest`'s) are an extended CONNECT for a WebSocket (RFC 8441 §4).
+ */
+export function isExtendedConnect(headers: IncomingHttpHeaders): boolean {
+  return headers[':method'] === 'CONNECT' && String(headers[':protocol'] ?? '').toLowerCase() === 'websocket';
+}
+
+/**
+ * Returns why an HTTP/2 request cannot open a WebSocket, or undefined when it
+ * can (RFC 8441 §4-5): 400 for a request that is not an extended CONNECT or
+ * lacks a pseudo-header, 501 for a `:protocol` other than `websocket`, 426 for
+ * a version other than 13. There is no key to check: HTTP/2 has no
+ * Sec-WebSocket-Key or Sec-WebSocket-Accept.
+ */
+export function checkExtendedConnect(headers: IncomingHttpHeaders): HandshakeRefusal | undefined {
+  const method = headers[':method'];
+  // RFC 8441 §4: the :method pseudo-header field is set to CONNECT.
+  if (method !== 'CONNECT') {
+    return refuse(`A WebSocket over HTTP/2 is opened with an extended CONNECT, not ${method ?? 'no method'}`);
+  }
+  // RFC 8441 §4: a new pseudo-header field :protocol ... indicating the
+  // desired protocol to be spoken on the tunnel created by CONNECT. Without
+  // it, CONNECT asks for a TCP tunnel (RFC 9113 §8.5), which this is not.
+  const protocol = headers[':protocol'];
+  if (protocol === undefined || protocol === '') {
+    return refuse('A CONNECT without :protocol asks for a tunnel, not a WebSocket (RFC 8441 §4)');
+  }
+  // RFC 9110 §15.6.2: the server does not support the functionality required.
+  if (String(protocol).toLowerCase() !== 'websocket') {
+    return refuse(
+      `Unsupported :protocol ${JSON.stringify(String(protocol).slice(0, 100))}; this endpoint speaks websocket`,
+      501,
+      'Not Implemented',
+    );
+  }
+  // RFC 8441 §4: on requests that contain the :protocol pseudo-header field,
+  // the :scheme and :path pseudo-header fields of the target URI MUST also be
+  // included; and :authority, as on every CONNECT (RFC 9113 §8.5).
+  for (const name of [':scheme', ':path', ':authority'] as const) {
+    const value = headers[name];
+    if (typeof value !== 'string' || value === '') return refuse(`The extended CONNECT has no ${name}`);
+  }
+  // RFC 8441 §5: Sec-WebSocket-Version is used as in RFC 6455 (§4.4: 426 with 13).
+  return checkVersion(headers);
 }
 
 /** The HTTP/1.1 response that refuses a handshake. */

@@ -6,8 +6,10 @@
 // - HTML, server-sent events: https://html.spec.whatwg.org/multipage/server-sent-events.html
 // - faye-websocket README, "Handling EventSource connections in Node"
 // - DOM Standard, EventTarget: https://dom.spec.whatwg.org/#interface-eventtarget
+// - Node.js http2, compatibility API (the same endpoint over HTTP/2)
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { StringDecoder } from 'node:string_decoder';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
 import type { EventHandler, Listener } from '../events.js';
@@ -77,8 +79,8 @@ export class EventSource extends EventTarget {
   /** A set of streams that share one feed: encode once, history, resume (see {@link EventSourceChannel}). */
   static readonly Channel = EventSourceChannel;
 
-  /** Whether the request asks for an event stream (a GET accepting text/event-stream). */
-  static isEventSource(request: IncomingMessage): boolean {
+  /** Whether the request asks for an event stream (a GET accepting text/event-stream), over HTTP/1.1 or HTTP/2. */
+  static isEventSource(request: IncomingMessage | Http2ServerRequest): boolean {
     return acceptsEventStream(request.method, request.headers.accept);
   }
 
@@ -101,7 +103,11 @@ export class EventSource extends EventTarget {
    * Answers the request with 200 and `text/event-stream` at once; `open`
    * follows in a later task.
    */
-  constructor(request: IncomingMessage, response: ServerResponse, options?: EventSourceOptions) {
+  constructor(
+    request: IncomingMessage | Http2ServerRequest,
+    response: ServerResponse | Http2ServerResponse,
+    options?: EventSourceOptions,
+  ) {
     super();
     if (
       typeof request !== 'object' ||
@@ -131,9 +137,10 @@ export class EventSource extends EventTarget {
     }
 
     this.#serialize = serialize;
-    this.#url = requestUrl(request, { plain: 'http:', secure: 'https:' });
+    // Over HTTP/2 the compatibility API's request and response have what is used here.
+    this.#url = requestUrl(request as IncomingMessage, { plain: 'http:', secure: 'https:' });
     this.#lastEventId = firstHeader(request.headers['last-event-id']);
-    this.#writer = new EventStreamWriter(response, () => this.#streamEvents?.emit('drain'));
+    this.#writer = new EventStreamWriter(response as ServerResponse, () => this.#streamEvents?.emit('drain'));
     writers.set(this, this.#writer);
 
     if (response.writableEnded || response.destroyed) {
@@ -143,7 +150,10 @@ export class EventSource extends EventTarget {
     }
 
     response.on('close', () => this.close());
-    request.socket.setTimeout?.(0);
+    // Over HTTP/2 the socket is the session's, under every stream: only this
+    // stream's timeout is cleared.
+    if ('stream' in request) request.setTimeout(0);
+    else request.socket.setTimeout?.(0);
     request.socket.setNoDelay?.(true);
 
     // An event stream ends when the connection does, so it needs no chunked

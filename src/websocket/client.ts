@@ -16,8 +16,9 @@
 // - RFC 6455 §4.1, client requirements: https://www.rfc-editor.org/rfc/rfc6455#section-4.1
 // - WebIDL, interface objects: https://webidl.spec.whatwg.org/#interface-object
 // - faye-websocket README, "Using the WebSocket client"
+// - RFC 8441, WebSockets over HTTP/2 (the `http2` option; ./http2.ts)
 
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { validateCloseArguments } from '../dom/close.js';
@@ -36,6 +37,7 @@ import {
 } from '../options.js';
 import { checkAnswer, clientHandshake } from '../protocol/handshake.js';
 import { ReadyState, WebSocketBase } from './base.js';
+import { openWebSocketStream } from './http2.js';
 
 /** Largest handshake response head the client reads before failing (bytes). */
 export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
@@ -109,7 +111,59 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
       this.addEventListener('close', () => signal.removeEventListener('abort', onAbort), { once: true });
     }
 
+    // The server's answer, over HTTP/1.1 (a 101, `http1`) or HTTP/2 (a 2xx to
+    // the extended CONNECT): checked, then the WebSocket opens on `socket`.
+    const answered = (
+      socket: Duplex,
+      response: { statusCode?: number | undefined; headers: IncomingHttpHeaders },
+      head: Buffer | undefined,
+      http1: boolean,
+    ): void => {
+      this.#record(response);
+      this.#settle();
+      if (this._readyState !== ReadyState.CONNECTING) {
+        socket.destroy();
+        return;
+      }
+      // RFC 8441 §5: over HTTP/2, any 2xx status accepts the WebSocket.
+      const status = response.statusCode ?? 0;
+      if (!http1 && (status < 200 || status > 299)) {
+        socket.destroy();
+        this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${status}`);
+        return;
+      }
+      let answer: ReturnType<typeof checkAnswer>;
+      try {
+        answer = checkAnswer(handshake, response.headers, http1);
+      } catch (error) {
+        socket.destroy();
+        this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
+        return;
+      }
+      this._attach(socket);
+      this._open({
+        client: true,
+        maxLength: resolved.maxLength,
+        protocol: answer.protocol,
+        extensions: answer.extensions,
+        negotiated: answer.negotiated,
+        head,
+      });
+    };
+
     // Step 12: establish a WebSocket connection, in parallel.
+    if (transport.http2 !== undefined) {
+      // Note: extension, not in the spec: the `http2` option opens the
+      // WebSocket on an HTTP/2 stream, with an extended CONNECT (RFC 8441).
+      // Streams share one connection, so there is no per-host turn to wait for.
+      openWebSocketStream(record, transport, attempt, handshake).then(
+        ({ stream, status, headers }) => answered(stream, { statusCode: status, headers }, undefined, false),
+        (error: Error) => {
+          this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
+        },
+      );
+      return;
+    }
     // RFC 6455 §4.1, requirement 2: behind any connection to the same host
     // and port that is still CONNECTING (src/net/connecting.ts).
     const turn = waitForTurn(record);
@@ -138,29 +192,7 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
         });
         this.#request = request;
         request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
-          this.#record(response);
-          this.#settle();
-          if (this._readyState !== ReadyState.CONNECTING) {
-            upgraded.destroy();
-            return;
-          }
-          let answer: ReturnType<typeof checkAnswer>;
-          try {
-            answer = checkAnswer(handshake, response.headers, true);
-          } catch (error) {
-            upgraded.destroy();
-            this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
-            return;
-          }
-          this._attach(upgraded);
-          this._open({
-            client: true,
-            maxLength: resolved.maxLength,
-            protocol: answer.protocol,
-            extensions: answer.extensions,
-            negotiated: answer.negotiated,
-            head,
-          });
+          answered(upgraded, response, head, true);
         });
         request.on('response', (response: http.IncomingMessage) => {
           this.#record(response);
@@ -274,7 +306,7 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
     this.#pending = undefined;
   }
 
-  #record(response: http.IncomingMessage): void {
+  #record(response: { statusCode?: number | undefined; headers: IncomingHttpHeaders }): void {
     this.#statusCode = response.statusCode;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {

@@ -1,5 +1,7 @@
 // The server-side WebSocket: made inside an HTTP server's 'upgrade' handler
-// from (request, socket, head), faye-websocket's constructor, with W3C events.
+// from (request, socket, head), faye-websocket's constructor, with W3C events;
+// over HTTP/2, from the 'connect' event's (request, response) or the 'stream'
+// event's (stream, headers) (RFC 8441; the HTTP/2 side is ./http2.ts).
 // The server factory over the shared base: it checks and answers the opening
 // handshake, and holds the server's side of the contract (send() queues while
 // CONNECTING and returns a boolean; close() takes every code an endpoint may
@@ -9,12 +11,15 @@
 // - faye-websocket README, "Handling WebSocket connections in Node"
 // - WHATWG WebSockets: https://websockets.spec.whatwg.org/
 // - RFC 6455 §4.2, server-side requirements: https://www.rfc-editor.org/rfc/rfc6455#section-4.2
+// - RFC 8441, WebSockets over HTTP/2: https://www.rfc-editor.org/rfc/rfc8441
 
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { validateServerCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
 import { validateHeaders } from '../net/headers.js';
+import { isHttp2Headers, isHttp2Request, isHttp2Response, isServerStream, respond, streamUrl } from '../net/http2.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import {
   type BinaryType,
@@ -25,7 +30,9 @@ import {
 } from '../options.js';
 import { NORMAL_CLOSURE } from '../protocol/codes.js';
 import {
+  type Agreement,
   checkRequest,
+  isExtendedConnect,
   isRefusal,
   isWebSocket,
   negotiate,
@@ -35,6 +42,7 @@ import {
 import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
+import { answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser
@@ -47,6 +55,10 @@ import { Client } from './client.js';
  *   const ws = new WebSocket(request, socket, head, ['chat'], { ping: 30 });
  *   ws.onmessage = (event) => ws.send(event.data);
  * });
+ * // HTTP/2 (RFC 8441), on an http2 server with settings: { enableConnectProtocol: true }:
+ * server.on('connect', (request, response) => {
+ *   const ws = new WebSocket(request, response, ['chat'], { ping: 30 });
+ * });
  */
 export class WebSocket extends WebSocketBase<BinaryType> {
   /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
@@ -56,11 +68,15 @@ export class WebSocket extends WebSocketBase<BinaryType> {
   static readonly EventSource = EventSource;
 
   /**
-   * Whether the request asks for a WebSocket upgrade (a GET with
-   * `Connection: upgrade` and `Upgrade: websocket`).
+   * Whether the request asks for a WebSocket: an HTTP/1.1 upgrade (a GET with
+   * `Connection: upgrade` and `Upgrade: websocket`), or an HTTP/2 extended
+   * CONNECT with `:protocol` `websocket` (RFC 8441), given as the
+   * compatibility API's request or as the `'stream'` event's headers.
    */
-  static isWebSocket(request: IncomingMessage): boolean {
-    return isWebSocket(request);
+  static isWebSocket(request: IncomingMessage | Http2ServerRequest | IncomingHttpHeaders): boolean {
+    if (isHttp2Headers(request)) return isExtendedConnect(request);
+    if (isHttp2Request(request)) return isExtendedConnect(request.headers);
+    return isWebSocket(request as IncomingMessage);
   }
 
   /**
@@ -69,11 +85,15 @@ export class WebSocket extends WebSocketBase<BinaryType> {
    * (authentication, rate limits). Header values with CR, LF or NUL are a
    * TypeError.
    *
+   * Over HTTP/2, give the `connect` event's response (or the `stream`
+   * event's stream): the refusal answers that stream, and the connection,
+   * shared with other streams, stays open.
+   *
    * @example
    * if (!authorized(request)) return WebSocket.refuse(socket, 401, { headers: { 'WWW-Authenticate': 'Bearer' } });
    */
   static refuse(
-    socket: Duplex,
+    socket: Duplex | Http2ServerResponse | ServerHttp2Stream,
     status: number,
     options: { headers?: Readonly<Record<string, string | number>>; body?: string } = {},
   ): void {
@@ -82,6 +102,13 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     }
     const headers = validateHeaders(options.headers, 'headers');
     const body = options.body ?? `${STATUS_CODES[status] ?? 'Refused'}\n`;
+    // RFC 8441: over HTTP/2 the refusal is the stream's response.
+    const stream = isHttp2Response(socket) ? socket.stream : isServerStream(socket) ? socket : undefined;
+    if (stream) {
+      respond(stream, status, [['content-type', 'text/plain; charset=utf-8'], ...headers], body);
+      return;
+    }
+    socket = socket as Duplex;
     const head = [
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
       'Connection: close',
@@ -102,20 +129,60 @@ export class WebSocket extends WebSocketBase<BinaryType> {
    * Completes the handshake on `socket` (in a later task, so listeners added
    * now see `open`). Messages sent before then are queued.
    *
-   * @param request The `upgrade` event's request.
-   * @param socket The `upgrade` event's socket.
-   * @param head The `upgrade` event's head: bytes already read past the request.
+   * @param request The `upgrade` event's request (over HTTP/2: the `connect` event's).
+   * @param socket The `upgrade` event's socket (over HTTP/2: the `connect` event's response).
+   * @param head The `upgrade` event's head: bytes already read past the request (none over HTTP/2).
    * @param protocols Subprotocols this server supports, in order of preference.
    * @param options See {@link ServerOptions}; an unknown key is a TypeError.
    */
   constructor(
-    request: IncomingMessage,
-    socket: Duplex,
-    head?: Buffer,
+    request: IncomingMessage | Http2ServerRequest,
+    socket: Duplex | Http2ServerResponse,
+    head?: Buffer | null,
     protocols?: string | readonly string[] | null,
     options?: ServerOptions,
+  );
+  /**
+   * Over HTTP/2 (RFC 8441), from the compatibility API's `connect` event:
+   * answers the extended CONNECT on the response's stream.
+   *
+   * @example
+   * server.on('connect', (request, response) => new WebSocket(request, response, ['chat']));
+   */
+  constructor(
+    request: Http2ServerRequest,
+    response: Http2ServerResponse,
+    protocols?: string | readonly string[] | null,
+    options?: ServerOptions,
+  );
+  /**
+   * Over HTTP/2 (RFC 8441), from the core API's `stream` event (on a server
+   * without a `request` listener; with one, use the `connect` event).
+   *
+   * @example
+   * server.on('stream', (stream, headers) => {
+   *   if (WebSocket.isWebSocket(headers)) new WebSocket(stream, headers, ['chat']);
+   * });
+   */
+  constructor(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    protocols?: string | readonly string[] | null,
+    options?: ServerOptions,
+  );
+  constructor(
+    request: IncomingMessage | Http2ServerRequest | ServerHttp2Stream,
+    socket: Duplex | Http2ServerResponse | IncomingHttpHeaders,
+    head?: Buffer | string | readonly string[] | null,
+    protocols?: string | readonly string[] | ServerOptions | null,
+    options?: ServerOptions,
   ) {
-    if (request === null || typeof request !== 'object' || typeof socket?.write !== 'function') {
+    // RFC 8441: from an HTTP/2 server, the arguments name a stream (./http2.ts).
+    const h2 = http2Arguments([request, socket, head, protocols, options]);
+    if (h2) {
+      protocols = h2.protocols as typeof protocols;
+      options = h2.options as typeof options;
+    } else if (request === null || typeof request !== 'object' || typeof (socket as Duplex)?.write !== 'function') {
       throw new TypeError(
         'new WebSocket(request, socket, head) is the server socket, for an HTTP upgrade handler; ' +
           'to connect to a server, use new WebSocket.Client(url)',
@@ -134,35 +201,50 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     if (chooser !== undefined && typeof chooser !== 'function') {
       throw new TypeError('handleProtocols must be a function (offered protocols, request) => protocol | false');
     }
-    const supported = chooser ?? (typeof protocols === 'string' ? [protocols] : [...(protocols ?? [])]);
+    const supported =
+      chooser ?? (typeof protocols === 'string' ? [protocols] : [...((protocols as readonly string[] | null) ?? [])]);
+    const http1 = request as IncomingMessage;
+    const transport = h2 ? h2.peer.stream : (socket as Duplex);
     super({
-      url: requestUrl(request, { plain: 'ws:', secure: 'wss:' }, trustProxy),
-      origin: firstHeader(request.headers.origin),
+      url: h2
+        ? streamUrl(h2.peer.stream, h2.peer.headers, { plain: 'ws:', secure: 'wss:' }, trustProxy)
+        : requestUrl(http1, { plain: 'ws:', secure: 'wss:' }, trustProxy),
+      origin: firstHeader((h2 ? h2.peer.headers : http1.headers).origin),
       binaryType: resolved.binaryType,
       closeTimeout: resolved.closeTimeout,
       ping: resolved.ping,
     });
-    this._attach(socket);
+    // A stream another listener already answered is not this socket's to use.
+    const taken = h2 ? answeredBefore(h2.peer) : undefined;
+    if (taken === undefined) this._attach(transport);
+    else this._fail(undefined, taken);
 
     // The handshake runs as a task of its own, as a browser's would, so that
     // listeners added after an await still see open.
     setImmediate(() => {
-      if (!this._handshakePending || socket.destroyed) return;
-      const refusal = checkRequest(request.method, request.headers);
-      const agreement = refusal ?? negotiate(request, supported, resolved.extensions);
-      if (isRefusal(agreement)) {
-        socket.write(refusalResponse(agreement));
+      if (!this._handshakePending || transport.destroyed) return;
+      let agreement: Agreement | { message: string };
+      if (h2) {
+        // RFC 8441: the extended CONNECT is checked and answered on its stream.
+        agreement = answerExtendedConnect(h2.peer, supported, resolved);
+      } else {
+        const answer = checkRequest(http1.method, http1.headers) ?? negotiate(http1, supported, resolved.extensions);
+        transport.write(
+          isRefusal(answer) ? refusalResponse(answer) : switchingProtocols(http1, answer, resolved.headers),
+        );
+        agreement = answer;
+      }
+      if (!('negotiated' in agreement)) {
         this._fail(undefined, agreement.message);
         return;
       }
-      socket.write(switchingProtocols(request, agreement, resolved.headers));
       this._open({
         client: false,
         maxLength: resolved.maxLength,
         protocol: agreement.protocol,
         extensions: agreement.extensions,
         negotiated: agreement.negotiated,
-        head,
+        head: h2 ? undefined : (head as Buffer | undefined),
       });
     });
   }

@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import t from 'tap';
 import {
   abortError,
@@ -20,6 +21,7 @@ t.test('resolveTransport', async (t) => {
       handshakeTimeout: 30_000,
       signal: undefined,
       origin: undefined,
+      http2: undefined,
     });
     t.equal(DEFAULT_HANDSHAKE_TIMEOUT, 30_000);
     t.equal(MAX_PROXY_RESPONSE_HEAD, 16 * 1024);
@@ -116,6 +118,28 @@ t.test('resolveTransport', async (t) => {
       t.throws(() => resolveTransport(options as never), { name: 'TypeError', message }, JSON.stringify(options));
     }
   });
+});
+
+t.test('resolveTransport: http2', async (t) => {
+  const session = http2.connect('https://localhost:1');
+  session.on('error', () => {});
+  t.teardown(() => session.destroy());
+  t.equal(resolveTransport({ http2: false }).http2, undefined, 'false is HTTP/1.1');
+  t.equal(resolveTransport({ http2: true, ca: 'a CA' }).http2, true, 'a session of its own takes the TLS options');
+  t.equal(resolveTransport({ http2: session }).http2, session);
+  t.equal(resolveTransport({ http2: session, proxy: { origin: '' } }).http2, session, "faye's empty proxy is none");
+  for (const value of ['h2', 1, null, {}, { request() {} }]) {
+    t.throws(
+      () => resolveTransport({ http2: value as never }),
+      { name: 'TypeError', message: /^http2 must be/ },
+      String(value),
+    );
+  }
+  t.throws(() => resolveTransport({ http2: session, tls: {}, net: {} }), {
+    name: 'TypeError',
+    message: /^tls, net shape a new connection/,
+  });
+  t.throws(() => resolveTransport({ http2: session, proxy: 'env' }), { message: /^proxy shape/ });
 });
 
 t.test('ConnectionAttempt', async (t) => {

@@ -8,8 +8,10 @@ import { resolveExtensions } from '../../../src/protocol/extensions.js';
 import {
   acceptFor,
   checkAnswer,
+  checkExtendedConnect,
   checkRequest,
   clientHandshake,
+  isExtendedConnect,
   isRefusal,
   negotiate,
   refusalResponse,
@@ -42,6 +44,42 @@ t.test('checkRequest (RFC 6455 §4.2.1)', async (t) => {
   const response = refusalResponse(checkRequest('GET', { ...good, 'sec-websocket-version': undefined }) as never);
   t.match(response, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
   t.match(response, /\r\nContent-Length: \d+\r\n/);
+});
+
+t.test('checkExtendedConnect and isExtendedConnect (RFC 8441 §4-5)', async (t) => {
+  const connect = {
+    ':method': 'CONNECT',
+    ':protocol': 'websocket',
+    ':scheme': 'https',
+    ':path': '/chat',
+    ':authority': 'example.com',
+    'sec-websocket-version': '13',
+  };
+  t.equal(checkExtendedConnect(connect), undefined, "Chromium's request passes: no key to check");
+  t.ok(isExtendedConnect(connect));
+  t.ok(isExtendedConnect({ ...connect, ':protocol': 'WebSocket' }), 'the protocol token in any case');
+  t.notOk(isExtendedConnect({ ...connect, ':method': 'GET' }));
+  t.notOk(isExtendedConnect({ ...connect, ':protocol': undefined }));
+  t.notOk(isExtendedConnect({ ...connect, ':protocol': 'webtransport' }));
+  t.match(checkExtendedConnect({ ...connect, ':method': 'GET' }), {
+    status: 400,
+    message: /extended CONNECT, not GET/,
+  });
+  t.match(checkExtendedConnect({ ...connect, ':protocol': undefined }), { status: 400, message: /tunnel/ });
+  t.match(checkExtendedConnect({ ...connect, ':protocol': 'x'.repeat(500) }), {
+    status: 501,
+    reason: 'Not Implemented',
+    message: /^Unsupported :protocol "x{100}"; /,
+  });
+  for (const name of [':scheme', ':path', ':authority']) {
+    t.match(checkExtendedConnect({ ...connect, [name]: undefined }), { status: 400, message: `no ${name}` }, name);
+    t.match(checkExtendedConnect({ ...connect, [name]: '' }), { status: 400 }, `empty ${name}`);
+  }
+  t.match(checkExtendedConnect({ ...connect, 'sec-websocket-version': '8' }), {
+    status: 426,
+    headers: { 'Sec-WebSocket-Version': '13' },
+  });
+  t.match(checkExtendedConnect({ ...connect, 'sec-websocket-version': undefined }), { status: 426 });
 });
 
 t.test('negotiate', async (t) => {
