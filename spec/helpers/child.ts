@@ -142,7 +142,7 @@ export class Child {
     return events;
   }
 
-  /** Resolves with the id of the next server-side connection the child accepts. */
+  /** Resolves with the id of the next server-side connection the child accepts: call it before connecting. */
   async nextUpgrade(ms = 5000): Promise<string> {
     const count = this.upgrades.length;
     await within(
@@ -154,12 +154,13 @@ export class Child {
     return this.upgrades[count] as string;
   }
 
-  probe(): Promise<Probe> {
+  /** Asks the child for its memory, warnings and handles; `reset` starts a new peak (Linux). */
+  probe({ reset = false } = {}): Promise<Probe> {
     if (!this.alive) return Promise.reject(new Error(`the child is gone: ${this.stderr}`));
     return within(
       new Promise<Probe>((resolve) => {
         this.#probes.push(resolve);
-        this.process.send({ op: 'probe' });
+        this.process.send({ op: 'probe', reset });
       }),
       5000,
       'the probe to be answered',
