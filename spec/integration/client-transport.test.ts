@@ -343,6 +343,7 @@ t.test('WebSocket.Client transport', async (t) => {
 });
 
 t.test("faye-websocket's client usage: { proxy: { origin, tls }, tls } with origin undefined or set", async (t) => {
+  if (!requirePeer(t, 'openssl', 'openssl')) return;
   const { ca, key, cert } = certificates();
   // faye-websocket's spec/faye/websocket/client_spec.js opens every socket
   // this way, with proxy_url undefined when the spec runs without a proxy.
@@ -385,6 +386,7 @@ t.test("faye-websocket's client usage: { proxy: { origin, tls }, tls } with orig
 });
 
 t.test('net applies to every transport', async (t) => {
+  if (!requirePeer(t, 'openssl', 'openssl')) return;
   const { ca, key, cert } = certificates();
 
   t.test('a direct wss: connection, with localAddress and family', async (t) => {
@@ -505,8 +507,12 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     );
     controlAttempt.finish();
     control.destroy();
-    await until(() => silent.connections === 1);
-    t.equal(silent.connections, 1, 'only the control connected');
+    // The control connected, so an aborted attempt that had connected would be counted by now.
+    await t.resolves(
+      until(() => silent.connections >= 1),
+      'the control connected',
+    );
+    t.equal(silent.connections, 1, 'only the control connected: the aborted attempt never did');
   });
 
   t.test("a proxy's answer in pieces, with the target's first bytes in the same packet", async (t) => {

@@ -68,10 +68,15 @@ t.test('without the system peers on PATH', async (t) => {
         'ok 1 - TLS # SKIP needs openssl, not found on PATH: apt-get install openssl',
         'ok 2 - through tinyproxy # SKIP needs tinyproxy, not found on PATH: apt-get install tinyproxy',
         'ok 4 - an https: proxy origin means TLS to the proxy, verified with proxy.tls # SKIP needs openssl, not found on PATH: apt-get install openssl',
+        "ok 2 - faye-websocket's client usage: { proxy: { origin, tls }, tls } with origin undefined or set # SKIP needs openssl, not found on PATH: apt-get install openssl",
+        'ok 3 - net applies to every transport # SKIP needs openssl, not found on PATH: apt-get install openssl',
       ],
     );
     t.match(output, /\n {4}ok 3 - through a CONNECT proxy with authentication # time=/, 'the CONNECT proxy suite ran');
-    t.match(output, /\n {4}ok 7 - proxy: 'env' reads HTTP_PROXY and honours NO_PROXY # time=/);
+    t.match(
+      output,
+      /\n {4}ok 8 - proxy: 'env' reads both cases of the variables; lower case wins; NO_PROXY; opt-in # time=/,
+    );
   });
 
   t.test('a browser suite is skipped naming chromium', async (t) => {
