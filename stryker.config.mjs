@@ -12,7 +12,15 @@
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  mutate: ['src/protocol/**/*.ts', '!src/protocol/**/*.d.ts', 'src/sse/encode.ts', 'src/sse/client.ts'],
+  // The protocol folder, the SSE encoder, and the SSE client's parser wiring:
+  // close(), the response checks, the parser, dispatch, reconnection and failure.
+  mutate: [
+    'src/protocol/**/*.ts',
+    '!src/protocol/**/*.d.ts',
+    'src/sse/encode.ts',
+    'src/sse/client.ts:202-216',
+    'src/sse/client.ts:338-487',
+  ],
   testRunner: 'tap',
   tap: {
     testFiles: [
