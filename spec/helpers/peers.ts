@@ -11,6 +11,7 @@ import type { Test } from 'tap';
 import WS from 'ws';
 import type { ServerOptions } from '../../src/index.js';
 import { WebSocket } from '../../src/index.js';
+import { nextWithin, within } from './bounded.js';
 
 export interface ServerHandle {
   port: number;
@@ -75,15 +76,18 @@ export function wsClient(t: Test, url: string, protocols?: string | string[], op
   return client;
 }
 
-/** Resolves when the ws client is open. */
+/** Resolves when the ws client is open; rejects after 10 s. */
 export async function opened(client: WS): Promise<void> {
   if (client.readyState === WS.OPEN) return;
-  await once(client, 'open');
+  await within(once(client, 'open'), 10_000, 'a ws client to open');
 }
 
-/** Resolves with the next event of this type. */
-export function nextEvent<E extends Event = Event>(target: EventTarget, type: string): Promise<E> {
-  return new Promise((resolve) => target.addEventListener(type, (event) => resolve(event as E), { once: true }));
+/**
+ * Resolves with the next event of this type; rejects after `ms` naming it, so
+ * that a regression fails in seconds instead of at tap's 90 s timeout.
+ */
+export function nextEvent<E extends Event = Event>(target: EventTarget, type: string, ms = 10_000): Promise<E> {
+  return nextWithin<E>(target, type, ms);
 }
 
 /** Resolves when the server socket is open (now, or later). */
@@ -167,11 +171,11 @@ export async function rawClient(
   return { socket, received: () => buffer, response };
 }
 
-/** Waits until the predicate holds, polling; fails after `ms`. */
+/** Waits until the predicate holds, polling; fails after `ms`, quoting the predicate. */
 export async function until(predicate: () => boolean, ms = 5000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
-    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${String(predicate).slice(0, 200)}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -1,6 +1,8 @@
 // Event traces: what a WebSocket or EventSource dispatched, in order, with the
 // readyState at dispatch. Used to compare behaviour exactly.
 
+import { nextWithin } from './bounded.js';
+
 export interface Traced {
   readonly readyState: number;
 }
@@ -17,7 +19,7 @@ export function trace(target: EventTarget & Traced, types = ['open', 'message', 
   return events;
 }
 
-/** Resolves with the next event of the type. */
-export function next<E extends Event = Event>(target: EventTarget, type: string): Promise<E> {
-  return new Promise((resolve) => target.addEventListener(type, (event) => resolve(event as E), { once: true }));
+/** Resolves with the next event of the type; rejects after `ms` naming it (no 90 s hang). */
+export function next<E extends Event = Event>(target: EventTarget, type: string, ms = 10_000): Promise<E> {
+  return nextWithin<E>(target, type, ms);
 }

@@ -507,8 +507,12 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     );
     controlAttempt.finish();
     control.destroy();
-    await until(() => silent.connections === 1);
-    t.equal(silent.connections, 1, 'only the control connected');
+    // The control connected, so an aborted attempt that had connected would be counted by now.
+    await t.resolves(
+      until(() => silent.connections >= 1),
+      'the control connected',
+    );
+    t.equal(silent.connections, 1, 'only the control connected: the aborted attempt never did');
   });
 
   t.test("a proxy's answer in pieces, with the target's first bytes in the same packet", async (t) => {

@@ -343,6 +343,36 @@ t.test('EventSource.Client', async (t) => {
     t.equal((await nextWithin<ErrorEvent>(opened(t, `${invalid.origin}/`), 'error')).status, 307);
   });
 
+  t.test(
+    'a Location only redirects a redirect status: a 200 with one is a stream, a 302 without one fails',
+    async (t) => {
+      const stream = await serve(t, (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'text/event-stream ; charset=utf-8', Location: '/elsewhere' });
+        response.end('data: here\n\n');
+      });
+      const source = opened(t, `${stream.origin}/`);
+      t.equal(
+        (await nextWithin<MessageEvent>(source, 'message')).data,
+        'here',
+        'read, not followed (and the type read loosely)',
+      );
+      source.close();
+      const bare = await serve(t, (_request, response) => response.writeHead(302, 'Found').end());
+      const failed = opened(t, `${bare.origin}/`);
+      const events = trace(failed, ['open', 'error']);
+      const error = await nextWithin<ErrorEvent>(failed, 'error');
+      t.equal(error.message, `${bare.origin}/ answered 302 Found; an event stream needs 200`);
+      t.equal(error.status, 302);
+      t.same(events, ['error@2']);
+    },
+  );
+
+  t.test('a refusal names the status and its reason phrase, cut at 100 characters', async (t) => {
+    const server = await serve(t, (_request, response) => response.writeHead(503, 'Busy'.repeat(40)).end());
+    const error = await nextWithin<ErrorEvent>(opened(t, `${server.origin}/`), 'error');
+    t.equal(error.message, `${server.origin}/ answered 503 ${'Busy'.repeat(25)}; an event stream needs 200`);
+  });
+
   t.test('gives up after too many redirects', async (t) => {
     let requests = 0;
     const server = await serve(t, (_request, response) => {

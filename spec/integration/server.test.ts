@@ -8,6 +8,7 @@ import deflate from 'permessage-deflate';
 import t from 'tap';
 import WS from 'ws';
 import { CloseEvent, ErrorEvent, WebSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { isOpen, nextEvent, opened, rawClient, recordEvents, startServer, until, wsClient } from '../helpers/peers.js';
 
@@ -279,7 +280,17 @@ t.test('WebSocket (server)', async (t) => {
       const ws = await server.next();
       await isOpen(ws);
       await opened(client);
-      t.equal(await new Promise<boolean>((resolve) => t.ok(ws.ping('probe', () => resolve(true)))), true);
+      const pings: string[] = [];
+      client.on('ping', (data: Buffer) => pings.push(String(data)));
+      const ponged = new Promise<string[]>((resolve) => {
+        // The callback runs once the pong is back: the client saw the ping by then.
+        t.equal(
+          ws.ping('probe', () => resolve([...pings])),
+          true,
+          'ping() returns true while open',
+        );
+      });
+      t.same(await within(ponged, 5000, "ping()'s callback"), ['probe'], 'called back after the pong to that ping');
     });
 
     t.test('answers the client ping with a pong carrying the same data', async (t) => {
@@ -297,22 +308,31 @@ t.test('WebSocket (server)', async (t) => {
       const ws = await server.next();
       const ponged = new Promise<void>((resolve) => t.equal(ws.ping('early', resolve), true));
       await isOpen(ws);
-      await ponged;
+      await within(ponged, 5000, 'the pong to the queued ping');
       ws.close();
       t.equal(ws.ping(), false);
     });
 
     t.test('the ping option keeps a responsive peer open across intervals', async (t) => {
-      const server = await startServer(t, { options: { ping: 0.05 } });
+      // 200 ms: a pong late by a scheduling hiccup on a loaded machine (tens of
+      // ms) is still in time; 50 ms failed 2 runs in 40 under CPU throttling.
+      const server = await startServer(t, { options: { ping: 0.2 } });
       const client = wsClient(t, server.url);
       const ws = await server.next();
+      const closes: number[] = [];
+      ws.addEventListener('close', (event) => closes.push(event.code));
       let pings = 0;
       client.on('ping', () => pings++);
-      await isOpen(ws);
-      await until(() => pings >= 4);
+      await within(isOpen(ws), 5000, 'open');
+      await within(
+        until(() => pings >= 3, 4000),
+        5000,
+        '3 pings',
+      );
+      t.same(closes, [], 'no close across 3 intervals');
       t.equal(ws.readyState, WebSocket.OPEN);
       client.close();
-      await nextEvent(ws, 'close');
+      await within(nextEvent(ws, 'close'), 5000, 'the close');
     });
 
     t.test('the ping option closes a peer that never answers (1006 here, 1001 sent)', async (t) => {
@@ -321,7 +341,7 @@ t.test('WebSocket (server)', async (t) => {
       const raw = await rawClient(t, server.port);
       const ws = await server.next();
       const error = nextEvent<ErrorEvent>(ws, 'error');
-      const close = await nextEvent<CloseEvent>(ws, 'close');
+      const close = await within(nextEvent<CloseEvent>(ws, 'close'), 5000, 'the close');
       t.equal(close.code, 1006);
       t.equal(close.wasClean, false);
       t.match((await error).message, /No pong received/);
@@ -539,8 +559,14 @@ t.test('WebSocket (server)', async (t) => {
       t.equal(ws.bufferedAmount, 6, 'counted in UTF-8 bytes');
       ws.send(Buffer.alloc(10));
       t.equal(ws.bufferedAmount, 16);
-      await until(() => ws.bufferedAmount === 0);
-      t.pass('drained');
+      await t.resolves(
+        within(
+          until(() => ws.bufferedAmount === 0),
+          5000,
+          'bufferedAmount',
+        ),
+        'drained back to 0',
+      );
     });
 
     t.test('send() returns false over the high-water mark, and drain follows', async (t) => {
@@ -559,13 +585,21 @@ t.test('WebSocket (server)', async (t) => {
       }
       t.ok(sent < 10_000, 'send() reported backpressure');
       t.ok(ws.bufferedAmount > 0);
-      let received = 0;
-      client.on('message', () => received++);
+      const received: number[] = [];
+      client.on('message', (data: Buffer) => received.push(data.length));
       const drained = new Promise<void>((resolve) => ws.once('drain', () => resolve()));
       clientSocket.resume();
-      await drained;
-      await until(() => received === sent + 1);
-      t.pass('every message arrived');
+      await within(drained, 5000, "'drain'");
+      await within(
+        until(() => received.length >= sent + 1),
+        5000,
+        `${sent + 1} messages`,
+      );
+      t.equal(received.length, sent + 1, 'every message arrived, once');
+      t.ok(
+        received.every((length) => length === chunk.length),
+        'each whole',
+      );
     });
   });
 
@@ -762,8 +796,14 @@ t.test('WebSocket (server)', async (t) => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       t.equal(got, 0);
       ws.resume();
-      await until(() => got === 1);
-      t.pass('delivered after resume');
+      await t.resolves(
+        within(
+          until(() => got === 1),
+          5000,
+          'the message',
+        ),
+        'delivered after resume',
+      );
     });
   });
 });

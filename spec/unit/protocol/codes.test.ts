@@ -11,6 +11,7 @@ t.test('isSendableCode: 1000-1003, 1007-1014, 3000-4999 (RFC 6455 §7.4, IANA)',
 
 t.test('fitReason cuts at 123 bytes without splitting a character', async (t) => {
   t.equal(fitReason('short'), 'short');
+  t.equal(fitReason('a'.repeat(MAX_REASON_BYTES)), 'a'.repeat(MAX_REASON_BYTES), 'exactly 123 bytes is kept whole');
   t.equal(fitReason('a'.repeat(200)).length, MAX_REASON_BYTES);
   const fitted = fitReason('é'.repeat(100));
   t.equal(Buffer.byteLength(fitted), 122);

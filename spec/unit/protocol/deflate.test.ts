@@ -95,3 +95,42 @@ t.test('a deflater error outside a message reaches no one', async (t) => {
   // Without a listener, emit('error') throws: here it must not.
   t.doesNotThrow(() => deflate.emit('error', new Error('outside a message')));
 });
+
+t.test('a message of exactly the limit passes; one byte more fails, named MessageTooLargeError', async (t) => {
+  const inflate = boundedZlib(1000).createInflateRaw() as unknown as NodeJS.EventEmitter & {
+    write(b: Buffer): void;
+    flush(cb: () => void): void;
+  };
+  let total = 0;
+  inflate.on('data', (chunk: Buffer) => {
+    total += chunk.length;
+  });
+  inflate.on('error', (error) => t.fail(`1000 bytes against a limit of 1000: ${error}`));
+  inflate.write(zlib.deflateRawSync(Buffer.alloc(1000), { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+  await new Promise<void>((resolve) => inflate.flush(resolve));
+  t.equal(total, 1000);
+
+  const over = boundedZlib(1000).createInflateRaw();
+  over.on('data', () => {});
+  const failure = new Promise<Error>((resolve) => over.on('error', resolve));
+  over.write(zlib.deflateRawSync(Buffer.alloc(1001)));
+  const error = await failure;
+  t.equal(error.name, 'MessageTooLargeError');
+  t.equal(error.message, 'A compressed message inflated past maxLength (1000 bytes)');
+});
+
+t.test('close() stops the inflater: nothing written afterwards comes out', async (t) => {
+  const inflate = boundedZlib(1000).createInflateRaw() as unknown as NodeJS.EventEmitter & {
+    write(b: Buffer): void;
+    close(): void;
+  };
+  let produced = 0;
+  inflate.on('data', (chunk: Buffer) => {
+    produced += chunk.length;
+  });
+  inflate.on('error', () => {});
+  inflate.close();
+  inflate.write(zlib.deflateRawSync(Buffer.from('after close'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+  await settle();
+  t.equal(produced, 0);
+});

@@ -87,3 +87,16 @@ t.test('control frames', async (t) => {
   const [coded] = decodeFrames(encodeClose(4001, 'bye', false));
   t.same([coded?.payload.readUInt16BE(0), coded?.payload.subarray(2).toString()], [4001, 'bye']);
 });
+
+t.test('a payload of exactly 65536 bytes takes the 64-bit length (RFC 6455 §5.2), 65535 the 16-bit one', async (t) => {
+  for (const [size, header] of [
+    [65535, 4],
+    [65536, 10],
+  ] as const) {
+    const bytes = Buffer.concat(encodeMessage(Buffer.alloc(size, 7), false));
+    t.equal(bytes.length, size + header, `${size} bytes: a ${header}-byte header`);
+    const [decoded] = decodeFrames(bytes);
+    t.equal(decoded?.payload.length, size);
+    t.ok(bytes.equals(driverFrame(Buffer.alloc(size, 7))), 'the bytes websocket-driver writes');
+  }
+});

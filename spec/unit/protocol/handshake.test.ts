@@ -31,10 +31,33 @@ const none = resolveExtensions(undefined, undefined, 'server', 1000);
 
 t.test('checkRequest (RFC 6455 §4.2.1)', async (t) => {
   t.equal(checkRequest('GET', good), undefined, 'the RFC 6455 §1.3 sample request passes');
-  t.match(checkRequest('POST', good), { status: 400, message: /GET/ });
+  t.match(checkRequest('POST', good), {
+    status: 400,
+    message: 'A WebSocket handshake must be a GET request, not POST',
+  });
+  t.match(checkRequest(undefined, good), { message: 'A WebSocket handshake must be a GET request, not none' });
+  t.match(checkRequest('GET', { ...good, 'sec-websocket-key': 'x' }), {
+    status: 400,
+    reason: 'Bad Request',
+    message: 'Missing or malformed Sec-WebSocket-Key (16 bytes, base64)',
+  });
+  t.match(checkRequest('GET', { ...good, 'sec-websocket-version': '8' }), {
+    message: 'Unsupported Sec-WebSocket-Version: 8 (13 is supported)',
+  });
+  t.match(checkRequest('GET', { ...good, 'sec-websocket-version': undefined }), {
+    message: 'Unsupported Sec-WebSocket-Version: none (13 is supported)',
+  });
   t.match(checkRequest('GET', { ...good, upgrade: 'h2c' }), { status: 400, message: /Upgrade/ });
   t.match(checkRequest('GET', { ...good, connection: 'close' }), { status: 400, message: /Connection/ });
-  for (const key of [undefined, '', 'short', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZSE=']) {
+  for (const key of [
+    undefined,
+    '',
+    'short',
+    'dGhlIHNhbXBsZSBub25jZQ',
+    'dGhlIHNhbXBsZSBub25jZSE=',
+    'xdGhlIHNhbXBsZSBub25jZQ==',
+    'dGhlIHNhbXBsZSBub25jZQ==x',
+  ]) {
     t.match(checkRequest('GET', { ...good, 'sec-websocket-key': key }), { status: 400 }, String(key));
   }
   t.match(checkRequest('GET', { ...good, 'sec-websocket-version': '8' }), {
@@ -44,6 +67,10 @@ t.test('checkRequest (RFC 6455 §4.2.1)', async (t) => {
   const response = refusalResponse(checkRequest('GET', { ...good, 'sec-websocket-version': undefined }) as never);
   t.match(response, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
   t.match(response, /\r\nContent-Length: \d+\r\n/);
+  t.match(response, /\r\nConnection: close\r\n/);
+  t.match(response, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
+  t.match(response, /\r\nSec-WebSocket-Version: 13\r\n/);
+  t.match(response, /\r\n\r\nUnsupported Sec-WebSocket-Version: none \(13 is supported\)\n$/);
 });
 
 t.test('checkExtendedConnect and isExtendedConnect (RFC 8441 §4-5)', async (t) => {

@@ -6,6 +6,7 @@ import {
   eventData,
   formatEvent,
   formatRetry,
+  PING_COMMENT,
 } from '../../../src/sse/encode.js';
 
 t.test('formatEvent', async (t) => {
@@ -74,4 +75,11 @@ t.test('acceptsEventStream', async (t) => {
   t.equal(acceptsEventStream('POST', 'text/event-stream'), false);
   t.equal(acceptsEventStream('GET', 'text/html'), false);
   t.equal(acceptsEventStream('GET', undefined), false);
+});
+
+t.test('the exact errors and the ping comment (what an application sees)', async (t) => {
+  t.throws(() => formatEvent('x', { event: 'a\nb' }), new TypeError('The event name must not contain CR or LF'));
+  t.throws(() => formatEvent('x', { id: 'a\0b' }), new TypeError('The event id must not contain CR, LF or NUL'));
+  t.throws(() => formatRetry(-1), new TypeError('retry must be a non-negative number of seconds'));
+  t.equal(PING_COMMENT, ':\n\n', 'a comment line and a blank line');
 });

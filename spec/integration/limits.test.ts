@@ -1,0 +1,445 @@
+// SECURITY.md's "Limits and their defaults", one spec per row, named for the
+// row, each against isosocket running in a child process
+// (spec/fixtures/child.mjs): the peer pushes past the limit, the child ends
+// that connection as SECURITY.md says, and afterwards the child is alive,
+// its server still echoes, its clients still connect and echo, it printed no
+// warning, it holds no timer or socket more than before, and its peak RSS
+// (read in the child, from the kernel, reset before each row) grew by less
+// than the row's bound. Defaults of 30 s are not waited out: the rows use a
+// short value and the default is checked where it is exported.
+//
+// The permessage-deflate half of the maxLength row (bombs from 2 MiB to
+// 1 GiB) is spec/integration/deflate-bombs.test.ts.
+//
+// Needs `npm run build` (npm test builds first).
+
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import t, { type Test } from 'tap';
+import WS, { WebSocketServer } from 'ws';
+import { MAX_PROXY_RESPONSE_HEAD, MAX_TIMER_DELAY } from '../../src/net/transport.js';
+import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
+import { MAX_EVENT_SIZE, MAX_REDIRECTS } from '../../src/sse/client.js';
+import { MAX_HANDSHAKE_RESPONSE } from '../../src/websocket/client.js';
+import { MiB } from '../helpers/bombs.js';
+import { within } from '../helpers/bounded.js';
+import { Child, type ChildEvent, describe, mib, type Probe } from '../helpers/child.js';
+import { listen } from '../helpers/listen.js';
+import { frame, until, wsClient } from '../helpers/peers.js';
+import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
+import { acceptFor, rawServer } from '../helpers/servers.js';
+import { decodeFrames } from '../helpers/wire.js';
+
+const OPEN_101 = (key: string, extra = ''): string =>
+  `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${extra}\r\n`;
+const STREAM_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\r\n';
+
+/** A frame head alone: what a peer sends before a payload it may never send. */
+function frameHead(opcode: number, length: number, { fin = true, masked = true } = {}): Buffer {
+  const head = Buffer.alloc(masked ? 14 : 10);
+  head[0] = (fin ? 0x80 : 0) | opcode;
+  head[1] = (masked ? 0x80 : 0) | 127;
+  head.writeBigUInt64BE(BigInt(length), 2);
+  return head;
+}
+
+/** The close code in the first close frame in `bytes` (a client's frames are masked). */
+function closeCodeIn(bytes: Buffer): number | undefined {
+  const close = decodeFrames(bytes).find((f) => f.opcode === 8);
+  return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
+}
+
+/**
+ * Writes `piece` to the socket until it closes, `limit` bytes went, or `stop()`
+ * holds; resolves with the bytes written.
+ */
+async function flood(socket: net.Socket, piece: Buffer | string, limit: number, stop = () => false): Promise<number> {
+  let written = 0;
+  while (!socket.destroyed && socket.writable && written < limit && !stop()) {
+    written += piece.length;
+    if (!socket.write(piece)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    } else await new Promise((resolve) => setImmediate(resolve));
+  }
+  return written;
+}
+
+/** The last event of a target in the child is its close (or, for EventSource, an error). */
+const closed = (events: ChildEvent[]): boolean => events.at(-1)?.type === 'close';
+
+const child = new Child(t);
+await child.ready;
+/** The child's own echoing server, and an echo server here for its clients. */
+const echoPort = await child.serve({});
+const echoes = new WebSocketServer({ noServer: true });
+const echoServer = http.createServer();
+echoServer.on('upgrade', (request, socket, head) =>
+  echoes.handleUpgrade(request, socket, head, (ws) => ws.on('message', (data, binary) => ws.send(data, { binary }))),
+);
+const echoUrl = `ws://127.0.0.1:${await listen(t, echoServer)}/`;
+t.teardown(() => echoes.close());
+
+/**
+ * Runs one row: resets the child's peak RSS, runs the attack, then proves the
+ * child survived it whole.
+ */
+function row(name: string, bound: number, attack: (t: Test) => Promise<void>): void {
+  t.test(name, { timeout: 30_000 }, async (t) => {
+    const before = await child.probe({ reset: true });
+    await attack(t);
+    await survived(t, before, bound);
+  });
+}
+
+async function survived(t: Test, before: Probe, bound: number): Promise<void> {
+  // Its server echoes.
+  const ws = wsClient(t, `ws://127.0.0.1:${echoPort}/`);
+  await within(once(ws, 'open'), 5000, 'a ws client to open on the child');
+  ws.send('still serving');
+  const [data] = await within(once(ws, 'message'), 5000, 'the child server to echo');
+  t.equal(String(data), 'still serving', "the child's server echoes");
+  ws.close();
+  // Its clients connect and echo.
+  const id = child.connect(echoUrl, { closeTimeout: 1000 });
+  await child.until(id, (events) => events.some((e) => e.type === 'open'), 'a client in the child to open');
+  child.send(id, 'still connecting');
+  await child.until(id, (events) => events.some((e) => e.type === 'message'), 'the echo to the child client');
+  child.close(id, 1000);
+  const events = await child.until(id, closed, 'the child client to close');
+  t.same(events.map(describe), ['open', 'message:still connecting', 'close:1000'], "the child's client echoes");
+  // Nothing left behind: no timer, no socket more than before the row (closing ones may take a moment).
+  const count = (probe: Probe) => probe.handles.filter((h) => !/^(PipeWrap|ProcessWrap|TCPServerWrap)$/.test(h)).length;
+  let after = await child.probe();
+  for (const deadline = Date.now() + 3000; count(after) > count(before) && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    after = await child.probe();
+  }
+  t.ok(count(after) <= count(before), `handles back to [${before.handles}]: [${after.handles}]`);
+  t.same(after.warnings, [], 'no process warning');
+  t.ok(
+    after.peakRSS - before.peakRSS < bound,
+    `peak RSS grew by ${mib(after.peakRSS - before.peakRSS)} (bound ${mib(bound)})`,
+  );
+}
+
+row(
+  'maxLength (largest message, also after inflation): 2^26 - 1 bytes by default, server and client',
+  16 * MiB,
+  async (t) => {
+    t.equal(DEFAULT_MAX_LENGTH, 2 ** 26 - 1);
+    const defaults = await child.serve({});
+    const small = await child.serve({ maxLength: MiB });
+
+    // The server: a frame head announcing 2^26 bytes is refused before its payload.
+    const raw = await connectRaw(t, defaults, handshake(defaults));
+    await within(
+      until(() => raw.received().includes('\r\n\r\n')),
+      5000,
+      'the handshake',
+    );
+    raw.socket.write(frameHead(2, DEFAULT_MAX_LENGTH + 1));
+    await within(raw.closed, 5000, 'the server to close on the frame head');
+    t.equal(closeCodeOf(raw.received()), 1009, 'server: 1009 on the head of a 2^26-byte frame');
+
+    // The server: 64 KiB fragments without end; the sum passes 1 MiB and the connection ends.
+    const fragments = await connectRaw(t, small, handshake(small));
+    await within(
+      until(() => fragments.received().includes('\r\n\r\n')),
+      5000,
+      'the handshake',
+    );
+    fragments.socket.write(frame(2, Buffer.alloc(64 * 1024), { fin: false }));
+    const continuation = frame(0, Buffer.alloc(64 * 1024), { fin: false });
+    const written = await flood(fragments.socket, continuation, 256 * MiB);
+    await within(fragments.closed, 5000, 'the server to close on the fragments');
+    t.equal(closeCodeOf(fragments.received()), 1009, 'server: 1009 once fragments add up past maxLength');
+    t.ok(written < 64 * MiB, `${mib(written)} of 256 MiB of fragments went out before the server closed`);
+
+    // The client: the same two, from a server.
+    const plans: Array<(socket: net.Socket) => void> = [
+      (socket) => socket.write(frameHead(2, DEFAULT_MAX_LENGTH + 1, { masked: false })),
+      (socket) => {
+        socket.write(frame(2, Buffer.alloc(64 * 1024), { fin: false, masked: false }));
+        void flood(socket, frame(0, Buffer.alloc(64 * 1024), { fin: false, masked: false }), 256 * MiB);
+      },
+    ];
+    const sent: Buffer[][] = [];
+    const server = await rawServer(t, (_head, key, socket) => {
+      const received: Buffer[] = [];
+      sent.push(received);
+      socket.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+        if (closeCodeIn(Buffer.concat(received)) !== undefined) socket.destroy();
+      });
+      socket.write(OPEN_101(key));
+      plans.shift()?.(socket);
+      return undefined;
+    });
+    for (const [i, [what, options]] of [
+      ['a 2^26-byte frame head', {}],
+      ['fragments past maxLength', { maxLength: MiB }],
+    ].entries() as IterableIterator<[number, [string, Record<string, unknown>]]>) {
+      const id = child.connect(server.url, { ...options, closeTimeout: 500 });
+      const events = await child.until(id, closed, `the client to close on ${what}`);
+      t.same(events.map(describe), ['open', 'error', 'close:1006'], `client: ${what} fails the connection`);
+      await within(
+        until(() => closeCodeIn(Buffer.concat(sent[i] ?? [])) !== undefined),
+        5000,
+        'the close frame',
+      );
+      t.equal(closeCodeIn(Buffer.concat(sent[i] ?? [])), 1009, `client: 1009 sent on ${what}`);
+    }
+  },
+);
+
+row('closeTimeout (closing handshake): a peer that never answers the close frame is dropped', 16 * MiB, async (t) => {
+  // The server.
+  const port = await child.serve({ closeTimeout: 200 });
+  const upgrade = child.nextUpgrade();
+  const raw = await connectRaw(t, port, handshake(port));
+  const id = await upgrade;
+  await child.until(id, (events) => events.some((e) => e.type === 'open'), 'open');
+  child.close(id, 1000);
+  await within(raw.closed, 5000, 'the server to drop a peer that never answers its close frame');
+  t.equal(closeCodeOf(raw.received()), 1000, 'server: its close frame went out first');
+  const events = await child.until(id, closed, 'the close event');
+  t.same(events.map(describe), ['open', 'close:1006'], 'server: close 1006, not clean');
+
+  // The client.
+  let dropped: Promise<void> = Promise.resolve();
+  const server = await rawServer(t, (_head, key, socket) => {
+    dropped = new Promise((resolve) => socket.once('close', () => resolve()));
+    return OPEN_101(key);
+  });
+  const client = child.connect(server.url, { closeTimeout: 200 });
+  await child.until(client, (events) => events.some((e) => e.type === 'open'), 'open');
+  child.close(client, 1000);
+  const clientEvents = await child.until(client, closed, 'the client close event');
+  t.same(clientEvents.map(describe), ['open', 'close:1006'], 'client: close 1006, not clean');
+  await within(dropped, 5000, 'the client to drop TCP');
+});
+
+row('ping (dead peer detection): a peer that never answers a ping is closed with 1001', 16 * MiB, async (t) => {
+  // The server: a ws client answers every ping and stays open for 4 of them ...
+  const port = await child.serve({ ping: 0.1 });
+  let upgrade = child.nextUpgrade();
+  const responsive = wsClient(t, `ws://127.0.0.1:${port}/`);
+  let pings = 0;
+  responsive.on('ping', () => pings++);
+  const live = await upgrade;
+  await within(
+    until(() => pings >= 4, 4000),
+    5000,
+    '4 pings to a responsive peer',
+  );
+  t.equal(responsive.readyState, WS.OPEN, 'server: a peer that answers stays open across 4 intervals');
+  t.same(child.events.get(live)?.map(describe), ['open'], 'server: no close event for it');
+  responsive.close();
+  // ... and a raw peer that never answers is closed.
+  upgrade = child.nextUpgrade();
+  const raw = await connectRaw(t, port, handshake(port));
+  const silent = await upgrade;
+  await within(raw.closed, 5000, 'the server to close a peer that never answers');
+  t.equal(closeCodeOf(raw.received()), 1001, 'server: 1001 sent');
+  const events = await child.until(silent, closed, 'the close event');
+  t.same(events.map(describe), ['open', 'error', 'close:1006'], 'server: error, close 1006');
+
+  // The client, against a server that never answers its pings.
+  let received: Buffer[] = [];
+  const server = await rawServer(t, (_head, key, socket) => {
+    received = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    return OPEN_101(key);
+  });
+  const client = child.connect(server.url, { ping: 0.1, closeTimeout: 200 });
+  const clientEvents = await child.until(client, closed, 'the client close event');
+  t.same(clientEvents.map(describe), ['open', 'error', 'close:1006'], 'client: error, close 1006');
+  const frames = decodeFrames(Buffer.concat(received));
+  t.same(
+    frames.map((f) => f.opcode),
+    [9, 8],
+    'client: one ping, then the close frame',
+  );
+  t.equal(closeCodeIn(Buffer.concat(received)), 1001, 'client: 1001 sent');
+});
+
+row(`proxy CONNECT response head: ${MAX_PROXY_RESPONSE_HEAD / 1024} KiB`, 16 * MiB, async (t) => {
+  t.equal(MAX_PROXY_RESPONSE_HEAD, 16 * 1024);
+  // A proxy that answers CONNECT with a head that never ends (64 MiB if read).
+  const written: number[] = [];
+  const proxy = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 Connection established\r\n');
+      void flood(socket, `X-Pad: ${'p'.repeat(1000)}\r\n`, 64 * MiB).then((n) => written.push(n));
+    });
+  });
+  const proxyPort = await listen(t, proxy);
+  const proxyOption = { origin: `http://127.0.0.1:${proxyPort}` };
+
+  const ws = child.connect('ws://127.0.0.1:9/', { proxy: proxyOption });
+  const events = await child.until(ws, closed, 'the WebSocket.Client to fail');
+  t.same(events.map(describe), ['error', 'close:1006'], 'WebSocket.Client: error, close 1006');
+  t.match(events[0]?.message, /response head over 16384 bytes to CONNECT/);
+
+  const source = child.source('http://127.0.0.1:9/', { proxy: proxyOption });
+  const sourceEvents = await child.until(source, (events) => events.length > 0, 'the EventSource.Client error');
+  child.close(source);
+  t.same(
+    sourceEvents.map((e) => `${e.type}@${e.readyState}`),
+    ['error@0'],
+    'EventSource.Client: a network error, then it would reconnect',
+  );
+  t.match(sourceEvents[0]?.message, /response head over 16384 bytes to CONNECT/);
+  await within(
+    until(() => written.length === 2),
+    5000,
+    'the proxy to see both sockets closed',
+  );
+  t.ok(
+    written.every((n) => n < 16 * MiB),
+    `the proxy got to write ${written.map(mib).join(' and ')} of 64 MiB before the client hung up`,
+  );
+});
+
+row(
+  'handshakeTimeout (connection and opening handshake): a server that accepts and never answers',
+  16 * MiB,
+  async (t) => {
+    const silent = net.createServer((socket) => socket.on('error', () => {}));
+    const port = await listen(t, silent);
+    const ws = child.connect(`ws://127.0.0.1:${port}/`, { handshakeTimeout: 200 });
+    const events = await child.until(ws, closed, 'the WebSocket.Client to give up');
+    t.same(events.map(describe), ['error', 'close:1006'], 'WebSocket.Client: error, close 1006');
+    t.match(events[0]?.message, /handshakeTimeout/);
+
+    const source = child.source(`http://127.0.0.1:${port}/`, { handshakeTimeout: 200 });
+    const sourceEvents = await child.until(source, (events) => events.length > 0, 'the EventSource.Client error');
+    child.close(source);
+    t.same(
+      sourceEvents.map((e) => `${e.type}@${e.readyState}`),
+      ['error@0'],
+      'EventSource.Client: error, then it would reconnect',
+    );
+    t.match(sourceEvents[0]?.message, /handshakeTimeout/);
+  },
+);
+
+row('SSE reconnection time (retry:): clamped to 2^31 - 1 ms', 16 * MiB, async (t) => {
+  t.equal(MAX_TIMER_DELAY, 2 ** 31 - 1);
+  let requests = 0;
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    requests++;
+    socket.end(`${STREAM_HEAD}retry: 99999999999999999\ndata: once\n\n`);
+  });
+  const port = await listen(t, server);
+  const source = child.source(`http://127.0.0.1:${port}/`);
+  const events = await child.until(source, (events) => events.some((e) => e.type === 'error'), 'the stream to end');
+  t.same(
+    events.map((e) => `${e.type}@${e.readyState}`),
+    ['open@1', 'message@1', 'error@0'],
+  );
+  // Unclamped, Node would warn (TimeoutOverflowWarning) and reconnect after 1 ms, again and again:
+  // 300 ms is 300 such intervals.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(requests, 1, 'no reconnection storm');
+  child.close(source);
+});
+
+row(`WebSocket handshake response head: ${MAX_HANDSHAKE_RESPONSE / 1024} KiB`, 16 * MiB, async (t) => {
+  t.equal(MAX_HANDSHAKE_RESPONSE, 64 * 1024);
+  const written: number[] = [];
+  const server = await rawServer(t, (_head, _key, socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\n');
+    void flood(socket, `X-Pad: ${'p'.repeat(1000)}\r\n`, 64 * MiB).then((n) => written.push(n));
+    return undefined;
+  });
+  const ws = child.connect(server.url);
+  const events = await child.until(ws, closed, 'the client to fail');
+  t.same(events.map(describe), ['error', 'close:1006'], 'error, close 1006');
+  await within(
+    until(() => written.length === 1),
+    5000,
+    'the server to see the socket closed',
+  );
+  t.ok((written[0] ?? 0) < 16 * MiB, `the server got to write ${mib(written[0] ?? 0)} of 64 MiB of headers`);
+});
+
+row(`redirects followed: ${MAX_REDIRECTS}`, 16 * MiB, async (t) => {
+  t.equal(MAX_REDIRECTS, 20);
+  let requests = 0;
+  const server = http.createServer((_request, response) => {
+    requests++;
+    response.writeHead(302, { Location: `/again/${requests}` }).end();
+  });
+  const port = await listen(t, server);
+  const source = child.source(`http://127.0.0.1:${port}/`);
+  const events = await child.until(source, (events) => events.length > 0, 'the EventSource.Client to give up');
+  t.same(
+    events.map((e) => `${e.type}@${e.readyState}`),
+    ['error@2'],
+    'error, CLOSED: no reconnection',
+  );
+  t.match(events[0]?.message, /Too many redirects \(over 20\)/);
+  t.equal(requests, 21, 'the first request and 20 redirects');
+});
+
+// The client may hold the whole line (MAX_EVENT_SIZE one-byte characters,
+// 64 MiB) before it gives up; the server goes on to 256 MiB, so a client that
+// kept buffering would pass three times the limit.
+row(`largest SSE event: 2^26 - 1 characters`, 3 * 64 * MiB, async (t) => {
+  t.equal(MAX_EVENT_SIZE, 2 ** 26 - 1);
+  const written: number[] = [];
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.write(`${STREAM_HEAD}data: `);
+    void flood(socket, Buffer.alloc(MiB, 'a'), 4 * 64 * MiB).then((n) => {
+      written.push(n);
+      socket.end();
+    });
+  });
+  const port = await listen(t, server);
+  const source = child.source(`http://127.0.0.1:${port}/`);
+  const events = await child.until(
+    source,
+    (events) => events.some((e) => e.type === 'error'),
+    'the client to fail',
+    30_000,
+  );
+  t.same(
+    events.map((e) => `${e.type}@${e.readyState}`),
+    ['open@1', 'error@2'],
+    'open, then error and CLOSED',
+  );
+  t.match(events.at(-1)?.message, /exceeded 67108863 characters/);
+  await within(
+    until(() => written.length === 1),
+    5000,
+    'the server to see the socket closed',
+  );
+  t.ok((written[0] ?? 0) < 4 * 64 * MiB, `the client hung up after ${mib(written[0] ?? 0)}`);
+});
+
+row("HTTP request head: Node's maxHeaderSize (16 KiB)", 16 * MiB, async (t) => {
+  const upgrades = child.upgrades.length;
+  const hugeHead = (): string => handshake(echoPort).replace('\r\n\r\n', '\r\nX-Huge: ');
+  const raw = await connectRaw(t, echoPort, `${hugeHead()}${'h'.repeat(64 * 1024)}`);
+  await within(raw.closed, 5000, 'the server to refuse the head');
+  t.match(raw.received().toString('latin1'), /^HTTP\/1\.1 431 /, '431 Request Header Fields Too Large');
+  // A head that never ends: the server stops reading it (its close may come as a reset).
+  const endless = await connectRaw(t, echoPort, hugeHead());
+  const written = await flood(endless.socket, 'h'.repeat(64 * 1024), 64 * MiB);
+  await within(endless.closed, 5000, 'the server to drop an endless head');
+  t.ok(written < 16 * MiB, `${mib(written)} of 64 MiB of header went out before the server closed`);
+  t.equal(child.upgrades.length, upgrades, 'no upgrade reached isosocket');
+});
