@@ -18,8 +18,8 @@ export default {
     'src/protocol/**/*.ts',
     '!src/protocol/**/*.d.ts',
     'src/sse/encode.ts',
-    'src/sse/client.ts:202-216',
-    'src/sse/client.ts:338-487',
+    'src/sse/client.ts:220-229',
+    'src/sse/client.ts:404-552',
   ],
   testRunner: 'tap',
   tap: {

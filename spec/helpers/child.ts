@@ -94,10 +94,14 @@ export class Child {
     return this.process.exitCode === null && this.process.signalCode === null && this.process.connected;
   }
 
-  /** Starts the child's echoing WebSocket server; resolves with its port. */
-  serve(options: Record<string, unknown> = {}): Promise<number> {
+  /**
+   * Starts the child's echoing WebSocket server; resolves with its port. With
+   * `channel` (EventSource.Channel options), its event-stream requests join
+   * one channel, whose events are reported under the id `channel`.
+   */
+  serve(options: Record<string, unknown> = {}, channel?: Record<string, unknown>): Promise<number> {
     const port = new Promise<number>((resolve) => this.#listening.push(resolve));
-    this.process.send({ op: 'serve', options });
+    this.process.send({ op: 'serve', options, channel });
     return within(port, 5000, 'the child to listen');
   }
 
@@ -115,6 +119,12 @@ export class Child {
     this.#list(id);
     this.process.send({ op: 'source', id, url, init, types });
     return id;
+  }
+
+  /** Broadcasts `count` events of `size` bytes on the channel, one per turn; ends with a `broadcast` event (data: the drop count). */
+  broadcast(count: number, size: number): void {
+    this.#list('channel');
+    this.process.send({ op: 'broadcast', count, size });
   }
 
   send(id: string, data: string): void {

@@ -20,6 +20,7 @@ import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
 import { MAX_PROXY_RESPONSE_HEAD, MAX_TIMER_DELAY } from '../../src/net/transport.js';
 import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
+import { DEFAULT_MAX_BUFFERED } from '../../src/sse/channel.js';
 import { MAX_EVENT_SIZE, MAX_REDIRECTS } from '../../src/sse/client.js';
 import { MAX_HANDSHAKE_RESPONSE } from '../../src/websocket/client.js';
 import { MiB } from '../helpers/bombs.js';
@@ -429,6 +430,39 @@ row(`largest SSE event: 2^26 - 1 characters`, 3 * 64 * MiB, async (t) => {
   );
   t.ok((written[0] ?? 0) < 4 * 64 * MiB, `the client hung up after ${mib(written[0] ?? 0)}`);
 });
+
+row(
+  `SSE channel, bytes a stream may have waiting (maxBuffered): ${DEFAULT_MAX_BUFFERED / MiB} MiB`,
+  32 * MiB,
+  async (t) => {
+    t.equal(DEFAULT_MAX_BUFFERED, MiB);
+    const port = await child.serve({}, { history: 0 });
+    // A client that reads the response head and then never reads again.
+    const reader = net.connect(port, '127.0.0.1');
+    reader.on('error', () => {});
+    t.teardown(() => reader.destroy());
+    reader.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+    const [head] = (await within(once(reader, 'data'), 5000, 'the stream to start')) as [Buffer];
+    t.match(head.toString('latin1'), /^HTTP\/1\.1 200 /);
+    reader.pause();
+    // 32 MiB of events, far more than the loopback's socket buffers hold.
+    child.broadcast(512, 64 * 1024);
+    const events = await child.until(
+      'channel',
+      (events) => events.some((e) => e.type === 'broadcast'),
+      'the channel to broadcast 512 events',
+      30_000,
+    );
+    t.same(
+      events.map((e) => (e.type === 'broadcast' ? `dropped:${e.data}` : e.type)),
+      ['overflow', 'dropped:1'],
+      'one overflow event, and the stream is counted as dropped',
+    );
+    // The child closed the connection: what the reader gets ends.
+    reader.resume();
+    await within(once(reader, 'close'), 5000, 'the child to close the stream that did not read');
+  },
+);
 
 row("HTTP request head: Node's maxHeaderSize (16 KiB)", 16 * MiB, async (t) => {
   const upgrades = child.upgrades.length;

@@ -149,7 +149,8 @@ interface Member {
 const OPTION_KEYS = ['history', 'historyAge', 'maxBuffered', 'serialize', 'store'] as const;
 const BROADCAST_KEYS = ['event', 'id'] as const;
 const DEFAULT_HISTORY = 1000;
-const DEFAULT_MAX_BUFFERED = 1024 * 1024;
+/** Bytes a stream may have waiting before the channel drops it (SECURITY.md, limits). */
+export const DEFAULT_MAX_BUFFERED = 1024 * 1024;
 /** A flush that takes this long (ms) makes the next one wait as long again... */
 const SLOW_FLUSH_MS = 1;
 /** ...but never longer than this (ms). */
