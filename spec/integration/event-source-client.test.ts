@@ -4,6 +4,7 @@
 // observed for longer than several retry intervals, measured by a control
 // EventSource that does reconnect.
 
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import t, { type Test } from 'tap';
@@ -635,6 +636,16 @@ t.test('EventSource.Client: signal', async (t) => {
     await severalRetryIntervals(t);
     t.equal(server.requests.length, 1);
     t.equal(source.readyState, EventSourceClient.CLOSED);
+  });
+
+  t.test('close() lets go of the signal: one long-lived signal does not collect listeners', async (t) => {
+    const server = await scriptedServer(t, [(socket) => socket.write(`${STREAM_HEAD}data: x\n\n`)]);
+    const controller = new AbortController();
+    const source = opened(t, `${server.origin}/`, { signal: controller.signal });
+    t.equal(getEventListeners(controller.signal, 'abort').length, 1, 'listening while open');
+    await nextWithin(source, 'message');
+    source.close();
+    t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no listener after close()');
   });
 });
 

@@ -130,39 +130,86 @@ for (const role of ROLES) {
       });
     });
 
-    t.test('protocol errors fail the connection with the RFC 6455 code', async (t) => {
-      const cases: Array<[string, Buffer[], number]> = [
-        ['a frame masked the wrong way', [frame(1, 'x', { masked: !role.peerMasks })], 1002],
-        ['reserved bits without an extension', [peer(1, 'x', { rsv: 4 })], 1002],
-        ['reserved bits on a control frame', [peer(9, 'x', { rsv: 4 })], 1002],
-        ...[3, 4, 5, 6, 7, 11, 12, 13, 14, 15].map((op): [string, Buffer[], number] => [
+    t.test('protocol errors fail the connection with the RFC 6455 code and say why', async (t) => {
+      const wrongMask = role.client
+        ? 'Received a masked frame from the server'
+        : 'Received an unmasked frame from the client';
+      const cases: Array<[string, Buffer[], number, string]> = [
+        ['a frame masked the wrong way', [frame(1, 'x', { masked: !role.peerMasks })], 1002, wrongMask],
+        [
+          'reserved bits without an extension',
+          [peer(1, 'x', { rsv: 4 })],
+          1002,
+          'Reserved bits set that no extension negotiated',
+        ],
+        [
+          'RSV2 without an extension',
+          [peer(2, 'x', { rsv: 2 })],
+          1002,
+          'Reserved bits set that no extension negotiated',
+        ],
+        ['reserved bits on a control frame', [peer(9, 'x', { rsv: 4 })], 1002, 'Reserved bits set on a control frame'],
+        [
+          'reserved bits on a continuation',
+          [peer(1, 'a', { fin: false }), peer(0, 'b', { rsv: 1 })],
+          1002,
+          'Reserved bits set on a continuation frame',
+        ],
+        ...[3, 4, 5, 6, 7, 11, 12, 13, 14, 15].map((op): [string, Buffer[], number, string] => [
           `opcode ${op}`,
           [peer(op, 'x')],
           1002,
+          `Unknown opcode ${op}`,
         ]),
-        ['a fragmented control frame', [peer(9, 'x', { fin: false })], 1002],
-        ['a control frame over 125 bytes', [peer(10, Buffer.alloc(126))], 1002],
-        ['a continuation with no message', [peer(0, 'x')], 1002],
-        ['a new message inside a fragmented one', [peer(1, 'a', { fin: false }), peer(2, 'b')], 1002],
-        ['a close frame with a 1-byte body', [peer(8, Buffer.from([3]))], 1002],
-        ...[0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535].map((code): [string, Buffer[], number] => [
+        ['a fragmented control frame', [peer(9, 'x', { fin: false })], 1002, 'A fragmented control frame'],
+        ['a control frame over 125 bytes', [peer(10, Buffer.alloc(126))], 1002, 'A control frame over 125 bytes'],
+        ['a continuation with no message', [peer(0, 'x')], 1002, 'A continuation frame with no message'],
+        [
+          'a new message inside a fragmented one',
+          [peer(1, 'a', { fin: false }), peer(2, 'b')],
+          1002,
+          'A new message before the fragmented one ended',
+        ],
+        ['a close frame with a 1-byte body', [peer(8, Buffer.from([3]))], 1002, 'A close frame with a 1-byte body'],
+        ...[0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535].map((code): [string, Buffer[], number, string] => [
           `close code ${code}`,
           [peer(8, u16(code))],
           1002,
+          `Invalid close code ${code}`,
         ]),
-        ['invalid UTF-8 in a close reason', [peer(8, Buffer.concat([u16(1000), Buffer.from([0xc3, 0x28])]))], 1007],
+        [
+          'invalid UTF-8 in a close reason',
+          [peer(8, Buffer.concat([u16(1000), Buffer.from([0xc3, 0x28])]))],
+          1007,
+          'Invalid UTF-8 in a close reason',
+        ],
       ];
-      for (const [name, frames, code] of cases) {
+      for (const [name, frames, code, message] of cases) {
         const w = wire({ client: role.client, maxLength: 1000 });
         for (const bytes of frames) w.connection.receive(bytes);
-        t.equal(w.events.length, 1, `${name}: one report`);
-        t.equal(w.events[0]?.[0], 'failed', `${name}: failed`);
-        t.equal(w.closeCode(), code, `${name}: ${code} sent`);
+        t.same(w.events, [['failed', code, message]], `${name}: one report, ${code}: ${message}`);
+        const close = w.frames().find((f) => f.opcode === 8);
+        t.same(
+          close && [close.payload.readUInt16BE(0), close.payload.subarray(2).toString()],
+          [code, message],
+          `${name}: the close frame carries ${code} and the reason`,
+        );
         t.equal(w.connection.closed, true);
         // Everything after a failure is ignored.
         w.connection.receive(peer(1, 'after'));
         t.equal(w.events.length, 1, `${name}: nothing after`);
       }
+    });
+
+    t.test('a control frame of exactly 125 bytes is fine', async (t) => {
+      const w = wire({ client: role.client, maxLength: 1000 });
+      w.connection.receive(peer(9, Buffer.alloc(125, 1)));
+      t.same(w.events, [['ping', Buffer.alloc(125, 1)]]);
+      t.same(
+        w.frames().map((f) => [f.opcode, f.payload.length]),
+        [[10, 125]],
+        'answered with a 125-byte pong',
+      );
     });
 
     t.test('a frame length with its top bit set fails with 1002', async (t) => {
@@ -182,6 +229,7 @@ for (const role of ROLES) {
       const w = wire({ client: role.client, maxLength: 1000 });
       w.connection.receive(header);
       t.equal(w.closeCode(), 1002);
+      t.same(w.events, [['failed', 1002, 'A frame length with its top bit set']]);
     });
 
     t.test('maxLength', async (t) => {
@@ -199,6 +247,21 @@ for (const role of ROLES) {
         t.same(w.events, []);
         w.connection.receive(peer(0, Buffer.alloc(600), { fin: false }).subarray(0, 8));
         t.equal(w.closeCode(), 1009);
+      });
+
+      t.test('every fragment counts, not only the first two', async (t) => {
+        for (const opcode of [1, 2]) {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          w.connection.receive(peer(opcode, Buffer.alloc(400, 0x61), { fin: false }));
+          w.connection.receive(peer(0, Buffer.alloc(400, 0x61), { fin: false }));
+          t.same(w.events, [], `opcode ${opcode}: 800 bytes so far`);
+          w.connection.receive(peer(0, Buffer.alloc(400, 0x61)));
+          t.same(
+            w.events,
+            [['failed', 1009, 'A message over maxLength (1000 bytes)']],
+            `opcode ${opcode}: 1200 > 1000`,
+          );
+        }
       });
 
       t.test('a message of exactly maxLength is delivered; control frames do not count', async (t) => {
@@ -279,6 +342,18 @@ for (const role of ROLES) {
         t.equal(close?.payload.subarray(2).toString(), '☃'.repeat(41));
         t.equal(w.frames().length, 1);
         t.same(w.events, [], 'fail() reports nothing: its caller knows');
+      });
+
+      t.test('a protocol error after our close frame went out fails without a second close frame', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.close(4000, 'bye');
+        w.connection.receive(peer(3, 'x'));
+        t.same(w.events, [['failed', 1002, 'Unknown opcode 3']]);
+        t.same(
+          w.frames().map((f) => [f.opcode, f.payload.readUInt16BE(0)]),
+          [[8, 4000]],
+          'one close frame: ours (RFC 6455 §5.5.1)',
+        );
       });
 
       t.test('abort() sends nothing', async (t) => {
@@ -387,15 +462,23 @@ t.test('Connection with permessage-deflate', async (t) => {
     const { client } = pair({ threshold: 100 });
     client.connection.text('x'.repeat(500), 500);
     client.connection.text('small', 5);
-    await until(() => client.frames().length === 2);
+    client.connection.text('y'.repeat(100), 100);
+    client.connection.text('z'.repeat(99), 99);
+    client.connection.binary(Buffer.alloc(100, 1));
+    await until(() => client.frames().length === 5);
     t.same(
       client.frames().map((f) => [f.rsv, f.payload.length < 500]),
       [
         [0x40, true],
         [0, true],
+        [0x40, true],
+        [0, true],
+        [0x40, true],
       ],
+      'compressed from exactly the threshold up, text and binary',
     );
     t.equal(client.frames()[1]?.payload.toString(), 'small');
+    t.equal(client.frames()[3]?.payload.toString(), 'z'.repeat(99));
   });
 
   t.test('a compressed message inflating past maxLength fails with 1009, with memory near the limit', async (t) => {

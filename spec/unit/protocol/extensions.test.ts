@@ -7,6 +7,7 @@ import t from 'tap';
 import {
   acceptExtensions,
   DEFAULT_CONCURRENCY_LIMIT,
+  DEFAULT_THRESHOLD,
   isTooLarge,
   Limiter,
   offerExtensions,
@@ -92,13 +93,145 @@ t.test("an application's configured permessage-deflate keeps its options and gai
   );
 });
 
-t.test('option errors are TypeErrors naming the parameter', async (t) => {
-  t.throws(() => resolveExtensions('deflate', undefined, 'server', 1), /extensions must be an array/);
-  t.throws(() => resolveExtensions([deflate], true, 'server', 1), /not both/);
-  t.throws(() => resolveExtensions(undefined, { nope: 1 }, 'server', 1), /nope/);
-  t.throws(() => resolveExtensions(undefined, { serverMaxWindowBits: 16 }, 'server', 1), /serverMaxWindowBits/);
-  t.throws(() => resolveExtensions(undefined, { threshold: 1.5 }, 'server', 1), /threshold/);
-  t.equal(resolveExtensions(undefined, true, 'server', 1).concurrencyLimit, DEFAULT_CONCURRENCY_LIMIT);
+t.test('option errors are TypeErrors with the exact message', async (t) => {
+  const cases: Array<[string, unknown, unknown, string]> = [
+    ['a string for extensions', 'deflate', undefined, 'extensions must be an array of websocket-extensions plugins'],
+    ['null in extensions', [null], undefined, 'extensions must be an array of websocket-extensions plugins'],
+    ['a number in extensions', [1], undefined, 'extensions must be an array of websocket-extensions plugins'],
+    ['a plugin without a name', [{}], undefined, 'extensions must be an array of websocket-extensions plugins'],
+    [
+      'a plugin with a numeric name',
+      [{ name: 1 }],
+      undefined,
+      'extensions must be an array of websocket-extensions plugins',
+    ],
+    ['both forms', [deflate], true, 'Give permessage-deflate either in extensions or as perMessageDeflate, not both'],
+    ['null', undefined, null, 'perMessageDeflate must be true, false or an object of parameters'],
+    ['a string', undefined, 'yes', 'perMessageDeflate must be true, false or an object of parameters'],
+    [
+      'an unknown parameter',
+      undefined,
+      { nope: 1 },
+      'Unrecognized perMessageDeflate parameter: "nope". Valid ones are: serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits, level, memLevel, threshold, concurrencyLimit',
+    ],
+    [
+      'a flag that is a string',
+      undefined,
+      { clientNoContextTakeover: 'true' },
+      'perMessageDeflate.clientNoContextTakeover must be a boolean',
+    ],
+    [
+      'a flag of the server',
+      undefined,
+      { serverNoContextTakeover: 1 },
+      'perMessageDeflate.serverNoContextTakeover must be a boolean',
+    ],
+    [
+      'window bits 8',
+      undefined,
+      { serverMaxWindowBits: 8 },
+      'perMessageDeflate.serverMaxWindowBits must be an integer from 9 to 15',
+    ],
+    [
+      'window bits 16',
+      undefined,
+      { clientMaxWindowBits: 16 },
+      'perMessageDeflate.clientMaxWindowBits must be an integer from 9 to 15',
+    ],
+    [
+      'window bits 9.5',
+      undefined,
+      { clientMaxWindowBits: 9.5 },
+      'perMessageDeflate.clientMaxWindowBits must be an integer from 9 to 15',
+    ],
+    ['level 10', undefined, { level: 10 }, 'perMessageDeflate.level must be an integer from 0 to 9'],
+    ['level -1', undefined, { level: -1 }, 'perMessageDeflate.level must be an integer from 0 to 9'],
+    ['memLevel 0', undefined, { memLevel: 0 }, 'perMessageDeflate.memLevel must be an integer from 1 to 9'],
+    ['memLevel 10', undefined, { memLevel: 10 }, 'perMessageDeflate.memLevel must be an integer from 1 to 9'],
+    ['threshold -1', undefined, { threshold: -1 }, 'perMessageDeflate.threshold must be an integer from 0 up'],
+    ['threshold 1.5', undefined, { threshold: 1.5 }, 'perMessageDeflate.threshold must be an integer from 0 up'],
+    [
+      'concurrencyLimit 0',
+      undefined,
+      { concurrencyLimit: 0 },
+      'perMessageDeflate.concurrencyLimit must be an integer from 1 up',
+    ],
+  ];
+  for (const [name, extensions, perMessageDeflate, message] of cases) {
+    for (const role of ['server', 'client'] as const) {
+      t.throws(
+        () => resolveExtensions(extensions, perMessageDeflate, role, 1),
+        new TypeError(message),
+        `${name} (${role})`,
+      );
+    }
+  }
+});
+
+t.test('the edges of each parameter are accepted', async (t) => {
+  for (const params of [
+    { serverMaxWindowBits: 9, clientMaxWindowBits: 15 },
+    { serverMaxWindowBits: 15, clientMaxWindowBits: 9 },
+    { level: 0, memLevel: 1 },
+    { level: 9, memLevel: 9 },
+    { threshold: 0, concurrencyLimit: 1 },
+    { serverNoContextTakeover: false, clientNoContextTakeover: false },
+  ]) {
+    t.doesNotThrow(() => resolveExtensions(undefined, params, 'server', 1), JSON.stringify(params));
+  }
+  const config = resolveExtensions(undefined, { threshold: 0, concurrencyLimit: 1 }, 'server', 1);
+  t.same([config.threshold, config.concurrencyLimit], [0, 1]);
+  const defaults = resolveExtensions(undefined, true, 'server', 1);
+  t.same([defaults.threshold, defaults.concurrencyLimit], [DEFAULT_THRESHOLD, DEFAULT_CONCURRENCY_LIMIT]);
+  t.same([DEFAULT_THRESHOLD, DEFAULT_CONCURRENCY_LIMIT], [1024, 10]);
+  const off = resolveExtensions(undefined, false, 'server', 1);
+  t.same([off.plugins.length, off.threshold], [0, 0], 'false: nothing configured, every message as it is');
+  const plain = resolveExtensions(undefined, undefined, 'client', 1);
+  t.same([plain.plugins.length, plain.threshold], [0, 0]);
+});
+
+t.test('a server offer names only what was set, from the server end', async (t) => {
+  const server = resolveExtensions(
+    undefined,
+    { serverMaxWindowBits: 9, clientNoContextTakeover: true },
+    'server',
+    1000,
+  );
+  t.equal(
+    acceptExtensions(server, 'permessage-deflate; server_max_window_bits=12; client_max_window_bits')?.header,
+    'permessage-deflate; client_no_context_takeover; server_max_window_bits=9',
+    'the smaller window of the two',
+  );
+  const client = resolveExtensions(undefined, true, 'client', 1000);
+  t.equal(offerExtensions(client)?.header, 'permessage-deflate; client_max_window_bits');
+});
+
+t.test('level reaches zlib: level 0 stores, the default compresses', async (t) => {
+  const text = 'a'.repeat(4000);
+  const sizes: number[] = [];
+  for (const params of [{ level: 0, threshold: 0 }, { threshold: 0 }]) {
+    const config = resolveExtensions(undefined, params, 'client', 100_000);
+    const offer = offerExtensions(config);
+    const negotiated = offer?.activate('permessage-deflate');
+    const out = await new Promise<Buffer>((resolve, reject) =>
+      negotiated?.outgoing(
+        { rsv1: false, rsv2: false, rsv3: false, opcode: 1, data: Buffer.from(text) },
+        (error, message) => (error || !message ? reject(error) : resolve(message.data)),
+      ),
+    );
+    sizes.push(out.length);
+  }
+  t.ok((sizes[0] as number) > 4000, `level 0: ${sizes[0]} bytes for 4000 (stored)`);
+  t.ok((sizes[1] as number) < 100, `default level: ${sizes[1]} bytes for 4000`);
+});
+
+t.test('an empty answer activates nothing; an answer to an empty or missing offer is nothing', async (t) => {
+  const offer = offerExtensions(resolveExtensions(undefined, true, 'client', 1000));
+  t.equal(offer?.activate(''), undefined, "'' is no extension");
+  t.equal(offer?.activate(undefined), undefined);
+  const server = resolveExtensions(undefined, true, 'server', 1000);
+  t.equal(acceptExtensions(server, ''), undefined);
+  t.equal(acceptExtensions(resolveExtensions(undefined, undefined, 'server', 1000), 'permessage-deflate'), undefined);
 });
 
 t.test('Limiter runs at most `concurrency` jobs at once, in order, without recursing on sync jobs', async (t) => {

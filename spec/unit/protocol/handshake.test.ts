@@ -92,7 +92,21 @@ t.test('checkExtendedConnect and isExtendedConnect (RFC 8441 §4-5)', async (t) 
     status: 400,
     message: /extended CONNECT, not GET/,
   });
-  t.match(checkExtendedConnect({ ...connect, ':protocol': undefined }), { status: 400, message: /tunnel/ });
+  for (const protocol of [undefined, '']) {
+    t.same(
+      checkExtendedConnect({ ...connect, ':protocol': protocol }),
+      {
+        status: 400,
+        reason: 'Bad Request',
+        message: 'A CONNECT without :protocol asks for a tunnel, not a WebSocket (RFC 8441 §4)',
+        headers: {},
+      },
+      `:protocol ${JSON.stringify(protocol)}`,
+    );
+  }
+  t.match(checkExtendedConnect({ ...connect, ':method': undefined }), {
+    message: 'A WebSocket over HTTP/2 is opened with an extended CONNECT, not no method',
+  });
   t.match(checkExtendedConnect({ ...connect, ':protocol': 'x'.repeat(500) }), {
     status: 501,
     reason: 'Not Implemented',
@@ -142,8 +156,50 @@ t.test('negotiate', async (t) => {
     );
   });
 
+  t.test('spaces and empty entries in the offer are not protocols', async (t) => {
+    t.match(negotiate(request({ 'sec-websocket-protocol': ' , b ,, a ,' }), ['a'], none), { protocol: 'a' });
+    const offered: string[][] = [];
+    negotiate(
+      request({ 'sec-websocket-protocol': 'v1, ,v2 ' }),
+      (list) => {
+        offered.push(list);
+        return '';
+      },
+      none,
+    );
+    t.same(offered, [['v1', 'v2']]);
+    t.match(
+      negotiate(request({ 'sec-websocket-protocol': 'v1' }), () => '', none),
+      { protocol: '' },
+      "'' is none",
+    );
+    t.match(
+      negotiate(request({ 'sec-websocket-protocol': ' , ' }), () => t.fail('nothing offered') as never, none),
+      {
+        protocol: '',
+      },
+    );
+  });
+
+  t.test("a chooser that picks what was not offered is the server's fault: 500", async (t) => {
+    t.same(
+      negotiate(request({ 'sec-websocket-protocol': 'v1' }), () => 'v9', none),
+      {
+        status: 500,
+        reason: 'Internal Server Error',
+        message: "The server chose the subprotocol 'v9', which the client did not offer",
+        headers: {},
+      },
+    );
+  });
+
   t.test('malformed headers are refused with 400', async (t) => {
-    t.match(negotiate(request({ 'sec-websocket-protocol': 'a b' }), ['a'], none), { status: 400 });
+    t.same(negotiate(request({ 'sec-websocket-protocol': 'a b' }), ['a'], none), {
+      status: 400,
+      reason: 'Bad Request',
+      message: 'Malformed Sec-WebSocket-Protocol header',
+      headers: {},
+    });
     const deflate = resolveExtensions(undefined, true, 'server', 1000);
     const refused = negotiate(request({ 'sec-websocket-extensions': 'permessage-deflate; ;' }), [], deflate);
     t.ok(isRefusal(refused));
@@ -167,6 +223,13 @@ t.test('switchingProtocols: websocket-driver writes the 101 with what was agreed
   t.equal(acceptFor('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
 });
 
+t.test('switchingProtocols: nothing agreed, no Sec-WebSocket-Protocol or -Extensions header at all', async (t) => {
+  const head = switchingProtocols(request({}), { protocol: '', extensions: '', negotiated: undefined }, []).toString();
+  t.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  t.notMatch(head, /Sec-WebSocket-Protocol/i);
+  t.notMatch(head, /Sec-WebSocket-Extensions/i);
+});
+
 t.test('the client', async (t) => {
   const deflate = resolveExtensions(undefined, true, 'client', 1000);
   const handshake = clientHandshake(['chat', 'v2'], deflate, [['Origin', 'https://example.com']]);
@@ -178,6 +241,13 @@ t.test('the client', async (t) => {
 
   t.test('sends a fresh 16-byte key, the version, the protocols, the offer and its own headers (§4.1)', async (t) => {
     t.equal(Buffer.from(handshake.key, 'base64').length, 16);
+    t.equal(handshake.headers['Sec-WebSocket-Key'], handshake.key);
+    const bare = clientHandshake([], none, []);
+    t.same(
+      Object.keys(bare.headers).sort(),
+      ['Connection', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Upgrade'],
+      'no protocols and no offer: no Sec-WebSocket-Protocol or -Extensions header, not even empty',
+    );
     t.not(clientHandshake([], none, []).key, handshake.key);
     t.match(handshake.headers, {
       Origin: 'https://example.com',
@@ -198,6 +268,13 @@ t.test('the client', async (t) => {
     t.equal(agreed.protocol, 'v2');
     t.equal(agreed.extensions, 'permessage-deflate');
     t.equal(agreed.negotiated?.rsv, 0x40);
+  });
+
+  t.test('no subprotocol chosen is fine; a Connection list and padding are read as tokens', async (t) => {
+    t.equal(checkAnswer(handshake, answer, true).protocol, '', 'the server may choose none (§4.1 step 6)');
+    t.equal(checkAnswer(handshake, { ...answer, connection: 'keep-alive, Upgrade' }, true).protocol, '');
+    t.equal(checkAnswer(handshake, { ...answer, connection: 'keep-alive ,  upgrade ' }, true).protocol, '');
+    t.equal(checkAnswer(handshake, { ...answer, 'sec-websocket-protocol': ' v2 ' }, true).protocol, 'v2');
   });
 
   t.test('refuses a wrong answer, saying what is wrong', async (t) => {

@@ -58,6 +58,20 @@ t.test('eventData', async (t) => {
       );
     }
     t.throws(() => eventData({}, undefined), { message: /not an object \(Object\)/ });
+    const advice = '; pass the option { serialize: JSON.stringify } to send other values';
+    for (const [value, described] of [
+      [null, 'null'],
+      [undefined, 'undefined'],
+      [42, 'number'],
+      [new Map(), 'an object (Map)'],
+      [Object.create(null), 'an object (Object)'],
+    ] as Array<[unknown, string]>) {
+      t.throws(
+        () => eventData(value, undefined),
+        new TypeError(`Event data must be a string, not ${described}${advice}`),
+        described,
+      );
+    }
   });
 
   t.test('puts every value through serialize, strings too, and checks that it returns a string', async (t) => {
