@@ -54,6 +54,8 @@ for (const role of ROLES) {
         t.equal(kind, 'message');
         t.same([...data], [1, 2, 3, 4, 5]);
         t.equal(data.buffer, input.buffer, 'the same memory as the input chunk');
+        // (Small Buffers share one pool: the offset proves it is the input's own bytes.)
+        t.equal(data.byteOffset, input.byteOffset + input.length - 5, 'at the payload in the input');
       });
 
       t.test('fragments are joined, with control frames between them answered at once', async (t) => {
@@ -199,6 +201,17 @@ for (const role of ROLES) {
         w.connection.receive(peer(1, 'after'));
         t.equal(w.events.length, 1, `${name}: nothing after`);
       }
+    });
+
+    t.test('a pong is reported and not answered; the connection stays open', async (t) => {
+      const w = wire({ client: role.client, maxLength: 1000 });
+      w.connection.receive(Buffer.concat([peer(10, 'p'), peer(1, 'after')]));
+      t.same(w.events, [
+        ['pong', Buffer.from('p')],
+        ['message', 'after'],
+      ]);
+      t.same(w.frames(), [], 'nothing written');
+      t.equal(w.connection.closed, false);
     });
 
     t.test('a control frame of exactly 125 bytes is fine', async (t) => {
