@@ -287,7 +287,7 @@ if (results.serverEcho) {
 }
 if (results.clientEcho) {
   lines.push(
-    '## Client echo against a ws server (messages/s)',
+    '## Client echo against an isosocket echo server (messages/s)',
     '',
     '| size | isosocket | ws | faye-websocket | undici | ours/ws | ours/faye | ours/undici |',
     '|---|---|---|---|---|---|---|---|',
