@@ -22,6 +22,8 @@ export interface ChildEvent {
   reason?: string;
   wasClean?: boolean;
   message?: string;
+  /** An EventSource error's HTTP status. */
+  status?: number;
 }
 
 export interface Probe {
@@ -32,6 +34,8 @@ export interface Probe {
   warnings: string[];
   /** process.getActiveResourcesInfo(): timers, sockets, servers still open. */
   handles: string[];
+  /** WebSockets and EventSources in the child that are not CLOSED. */
+  open: number;
 }
 
 type Message =
@@ -140,7 +144,7 @@ export class Child {
     id: string,
     predicate: (events: ChildEvent[]) => boolean,
     what: string,
-    ms = 5000,
+    ms = 10_000,
   ): Promise<ChildEvent[]> {
     const events = this.#list(id);
     try {

@@ -1,5 +1,5 @@
 // A hostile SSE server against EventSource.Client running in a child process
-// (spec/fixtures/event-source-client-child.mjs, the built package): odd ids,
+// (spec/fixtures/child.mjs through spec/helpers/child.ts, the built package): odd ids,
 // control bytes in fields, a line that never ends, a huge line, redirects to
 // odd schemes and invalid or non-ASCII Locations, odd status lines and
 // Content-Types, broken framing. After all of it the child is alive, still
@@ -8,15 +8,11 @@
 //
 // Needs `npm run build` (npm test builds first).
 
-import { type ChildProcess, fork } from 'node:child_process';
 import net from 'node:net';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { MAX_EVENT_SIZE } from '../../src/sse/client.js';
-import { within } from '../helpers/bounded.js';
+import { Child, type ChildEvent } from '../helpers/child.js';
 import { listen } from '../helpers/listen.js';
-import { until } from '../helpers/peers.js';
-import { ROOT } from '../helpers/spawn.js';
 
 /**
  * How much the child's peak RSS may grow over the whole run: three times the
@@ -27,102 +23,6 @@ import { ROOT } from '../helpers/spawn.js';
  * past it would grow by 256 MiB or more and fail here.
  */
 const PEAK_RSS_BOUND = 3 * 64 * 2 ** 20;
-
-interface ChildEvent {
-  type: string;
-  readyState: number;
-  data?: string;
-  dataLength?: number;
-  lastEventId?: string;
-  message?: string;
-  status?: number;
-}
-
-interface Probe {
-  maxRSS: number;
-  rss: number;
-  warnings: string[];
-  open: number;
-}
-
-/** The child, and what it reported. */
-class Child {
-  readonly process: ChildProcess;
-  readonly events = new Map<number, ChildEvent[]>();
-  stderr = '';
-  #nextId = 0;
-  #probes: Array<(probe: Probe) => void> = [];
-  readonly ready: Promise<number>;
-
-  constructor(t: Test) {
-    this.process = fork(join(ROOT, 'spec/fixtures/event-source-client-child.mjs'), [], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: [],
-    });
-    this.process.stderr?.on('data', (chunk) => {
-      this.stderr += chunk;
-    });
-    t.teardown(() => {
-      if (this.process.exitCode === null) this.process.kill('SIGKILL');
-    });
-    this.ready = within(
-      new Promise<number>((resolve) => {
-        this.process.on('message', (message: { op: string; id: number; event: ChildEvent } & Probe) => {
-          if (message.op === 'ready') resolve(message.maxRSS);
-          else if (message.op === 'event') this.events.get(message.id)?.push(message.event);
-          else if (message.op === 'probe') this.#probes.shift()?.(message);
-        });
-      }),
-      10_000,
-      'the child to start (is dist/ built?)',
-    );
-  }
-
-  get alive(): boolean {
-    return this.process.exitCode === null && this.process.signalCode === null && this.process.connected;
-  }
-
-  /** Opens an EventSource.Client in the child; returns its id. */
-  open(url: string, init?: Record<string, unknown>, types: string[] = []): number {
-    const id = this.#nextId++;
-    this.events.set(id, []);
-    this.process.send({ op: 'open', id, url, init, types });
-    return id;
-  }
-
-  close(id: number): void {
-    this.process.send({ op: 'close', id });
-  }
-
-  /** Waits until the source's events satisfy the predicate (and the child lives). */
-  async until(
-    id: number,
-    predicate: (events: ChildEvent[]) => boolean,
-    what: string,
-    ms = 10_000,
-  ): Promise<ChildEvent[]> {
-    const events = this.events.get(id) ?? [];
-    try {
-      await until(() => predicate(events) || !this.alive, ms);
-    } catch {
-      throw new Error(`${what}: not seen in ${ms} ms; events: ${JSON.stringify(events)}`);
-    }
-    if (!this.alive) throw new Error(`the child died during "${what}": ${this.stderr}`);
-    return events;
-  }
-
-  probe(): Promise<Probe> {
-    return within(
-      new Promise<Probe>((resolve) => {
-        this.#probes.push(resolve);
-        this.process.send({ op: 'probe' });
-      }),
-      5000,
-      'the probe to be answered',
-    );
-  }
-}
 
 const STREAM_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n';
 
@@ -258,16 +158,16 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
     events.some((event) => event.type === 'error' && event.readyState === 2);
 
   // Warm up: the first source, so the baseline includes the module and a connection.
-  const warm = child.open(url('/probe'));
+  const warm = child.source(url('/probe'));
   await child.until(warm, (events) => events.some((event) => event.data === 'alive'), 'the warm-up message');
   child.close(warm);
-  const baseline = (await child.probe()).maxRSS;
+  const baseline = (await child.probe()).peakRSS;
   t.comment(
     `child peak RSS: ${(startRss / 2 ** 20).toFixed(1)} MiB at start, ${(baseline / 2 ** 20).toFixed(1)} MiB warm`,
   );
 
   t.test('a non-ASCII id is sent back as its UTF-8 bytes', async (t) => {
-    const id = child.open(url('/utf8-id'));
+    const id = child.source(url('/utf8-id'));
     const events = await child.until(id, (events) => events.some((event) => event.data === 'back'), 'the reconnection');
     child.close(id);
     t.equal(events[1]?.lastEventId, UTF8_ID);
@@ -275,14 +175,14 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
   });
 
   t.test('an over-long id is sent back whole; the server refusing it with 431 fails the connection', async (t) => {
-    const id = child.open(url('/long-id'));
+    const id = child.source(url('/long-id'));
     const events = await child.until(id, closedWithError, 'the 431');
     t.equal(events.at(-1)?.status, 431);
     t.equal(lastEventIdOf(server.requests('/long-id')[1])?.length, LONG_ID.length);
   });
 
   t.test('an id with control characters: reconnects without Last-Event-ID', async (t) => {
-    const id = child.open(url('/control-id'));
+    const id = child.source(url('/control-id'));
     await child.until(id, (events) => events.some((event) => event.data === 'back'), 'the reconnection');
     child.close(id);
     t.equal(server.requests('/control-id').length, 2);
@@ -290,7 +190,7 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
   });
 
   t.test('NUL, CR and LF in fields are parsed, never passed on as structure', async (t) => {
-    const id = child.open(url('/fields'), undefined, ['x\0y']);
+    const id = child.source(url('/fields'), undefined, ['x\0y']);
     const events = await child.until(id, (events) => events.some((event) => event.data === 'f'), 'the last event');
     child.close(id);
     t.same(
@@ -305,15 +205,15 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
   });
 
   t.test(`a line that never ends fails the connection past ${MAX_EVENT_SIZE} characters`, async (t) => {
-    const id = child.open(url('/endless-line'));
+    const id = child.source(url('/endless-line'));
     const events = await child.until(id, hasError, 'the failure', 30_000);
     t.match(events.at(-1), { readyState: 2, message: /exceeded 67108863 characters/ });
-    const peak = (await child.probe()).maxRSS;
+    const peak = (await child.probe()).peakRSS;
     t.comment(`child peak RSS after the endless line: ${(peak / 2 ** 20).toFixed(1)} MiB`);
   });
 
   t.test('a huge line that ends is one event', async (t) => {
-    const id = child.open(url('/huge-line'));
+    const id = child.source(url('/huge-line'));
     const events = await child.until(
       id,
       (events) => events.some((event) => event.type === 'message'),
@@ -334,7 +234,7 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
       '/redirect-invalid-port',
       '/redirect-loop',
     ]) {
-      const id = child.open(url(path));
+      const id = child.source(url(path));
       const events = await child.until(id, closedWithError, path);
       t.same(
         events.map((event) => event.type),
@@ -346,7 +246,7 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
 
   t.test('odd Locations that parse: followed or a network error, never a crash', async (t) => {
     for (const path of ['/redirect-port-zero', '/redirect-huge', '/redirect-bare-cr', '/redirect-bare-lf']) {
-      const id = child.open(url(path));
+      const id = child.source(url(path));
       await child.until(id, hasError, path);
       child.close(id);
     }
@@ -358,7 +258,7 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
       ['/redirect-utf8', 'cafe'],
       ['/redirect-latin1', 'replaced'],
     ] as const) {
-      const id = child.open(url(path));
+      const id = child.source(url(path));
       await child.until(id, (events) => events.some((event) => event.data === data), path);
       child.close(id);
     }
@@ -376,23 +276,23 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
       '/huge-length',
       '/reset',
     ]) {
-      const id = child.open(url(path));
+      const id = child.source(url(path));
       await child.until(id, hasError, path);
       child.close(id);
     }
-    const id = child.open(`${statusHigh.origin}/`);
+    const id = child.source(`${statusHigh.origin}/`);
     await child.until(id, (events) => events.some((event) => event.data === 'opened'), 'a reason phrase of high bytes');
     child.close(id);
     t.pass('each one');
   });
 
   t.test('a huge retry is clamped: one request, no TimeoutOverflowWarning', async (t) => {
-    const id = child.open(url('/retry-huge'));
+    const id = child.source(url('/retry-huge'));
     const events = await child.until(id, hasError, 'the end of the stream');
     t.match(events.at(-1)?.message, /reconnecting in 2147483647 ms/);
     // An unclamped delay fires after 1 ms; a control stream's reconnection
     // after its 10 ms retry shows that time has passed meanwhile.
-    const control = child.open(url('/utf8-id'));
+    const control = child.source(url('/utf8-id'));
     await child.until(control, (events) => events.some((event) => event.data === 'back'), 'a control reconnection');
     child.close(control);
     child.close(id);
@@ -402,13 +302,13 @@ t.test('a hostile SSE server cannot crash EventSource.Client or grow its memory 
   t.test(
     'afterwards the child is alive, still receives events, printed no warning, and its memory is bounded',
     async (t) => {
-      const id = child.open(url('/probe'));
+      const id = child.source(url('/probe'));
       await child.until(id, (events) => events.some((event) => event.data === 'alive'), 'the probe message');
       child.close(id);
       const probe = await child.probe();
-      const growth = probe.maxRSS - baseline;
+      const growth = probe.peakRSS - baseline;
       t.comment(
-        `child peak RSS ${(probe.maxRSS / 2 ** 20).toFixed(1)} MiB (grew ${(growth / 2 ** 20).toFixed(1)} MiB; bound ${PEAK_RSS_BOUND / 2 ** 20} MiB), RSS now ${(probe.rss / 2 ** 20).toFixed(1)} MiB`,
+        `child peak RSS ${(probe.peakRSS / 2 ** 20).toFixed(1)} MiB (grew ${(growth / 2 ** 20).toFixed(1)} MiB; bound ${PEAK_RSS_BOUND / 2 ** 20} MiB), RSS now ${(probe.rss / 2 ** 20).toFixed(1)} MiB`,
       );
       t.ok(child.alive, 'alive');
       t.same(probe.warnings, []);
