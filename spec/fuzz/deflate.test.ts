@@ -22,7 +22,7 @@ import { within } from '../helpers/bounded.js';
 import { frame, startServer, until } from '../helpers/peers.js';
 import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { decodeFrames } from '../helpers/wire.js';
+import { decodeFrames, flipAndCut } from '../helpers/wire.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const MAX_LENGTH = 64 * 1024;
@@ -130,19 +130,8 @@ async function build(s: Scenario, masked: boolean): Promise<Built> {
   }
   if (bombAt === s.messages.length) bomb();
   const stream = Buffer.concat(frames);
-  for (const { at, xor } of s.mutations) {
-    const i = at % stream.length;
-    stream[i] = (stream[i] as number) ^ xor;
-  }
-  const cuts = [...new Set(s.splits.map((n) => n % stream.length))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    pieces.push(stream.subarray(start, cut));
-    start = cut;
-  }
-  pieces.push(stream.subarray(start));
-  return { pieces: pieces.filter((p) => p.length > 0), expected, codes, clean: s.mutations.length === 0 };
+  const pieces = flipAndCut(stream, s.mutations, s.splits);
+  return { pieces, expected, codes, clean: s.mutations.length === 0 };
 }
 
 /** Watches a socket: the invariants as they happen, and every message. */

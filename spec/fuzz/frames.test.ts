@@ -13,6 +13,7 @@ import { Client, type WebSocket } from '../../src/index.js';
 import { frame, startServer, until } from '../helpers/peers.js';
 import { connectRaw } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
+import { flipAndCut } from '../helpers/wire.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 const MAX_LENGTH = 64 * 1024;
@@ -49,19 +50,7 @@ function bytesOf(s: Scenario): Buffer[] {
   const stream = Buffer.concat(
     s.frames.map((f) => frame(f.opcode, Buffer.from(f.payload), { fin: f.fin, rsv: f.rsv, masked: s.masked })),
   );
-  for (const { at, xor } of s.mutations) {
-    const i = at % stream.length;
-    stream[i] = (stream[i] as number) ^ xor;
-  }
-  const cuts = [...new Set(s.splits.map((n) => n % stream.length))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    pieces.push(stream.subarray(start, cut));
-    start = cut;
-  }
-  pieces.push(stream.subarray(start));
-  return pieces.filter((p) => p.length > 0);
+  return flipAndCut(stream, s.mutations, s.splits);
 }
 
 /** Watches a socket's events and checks the invariants as they happen. */

@@ -93,3 +93,28 @@ export function feed(connection: Connection<object>, bytes: Buffer, step = bytes
   const copy = Buffer.from(bytes);
   for (let i = 0; i < copy.length; i += step) connection.receive(copy.subarray(i, i + step));
 }
+
+/**
+ * What a fuzzer feeds a peer: `stream` with bytes flipped (`xor` at `at`,
+ * modulo the length) and cut at `splits` (modulo the length) into the pieces
+ * that arrive one by one; empty pieces are dropped. Changes `stream`.
+ */
+export function flipAndCut(
+  stream: Buffer,
+  mutations: ReadonlyArray<{ at: number; xor: number }>,
+  splits: readonly number[],
+): Buffer[] {
+  for (const { at, xor } of mutations) {
+    const i = at % stream.length;
+    stream[i] = (stream[i] as number) ^ xor;
+  }
+  const cuts = [...new Set(splits.map((n) => n % stream.length))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let start = 0;
+  for (const cut of cuts) {
+    pieces.push(stream.subarray(start, cut));
+    start = cut;
+  }
+  pieces.push(stream.subarray(start));
+  return pieces.filter((p) => p.length > 0);
+}
