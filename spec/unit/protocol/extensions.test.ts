@@ -168,6 +168,27 @@ t.test('option errors are TypeErrors with the exact message', async (t) => {
   }
 });
 
+t.test('plugins other than permessage-deflate are used as they are', async (t) => {
+  const plugin = (name: string, configure?: () => never) => ({
+    name,
+    type: 'permessage',
+    rsv1: true,
+    rsv2: false,
+    rsv3: false,
+    ...(configure ? { configure } : {}),
+  });
+  const fail = (): never => {
+    throw new Error('not to be reconfigured');
+  };
+  for (const custom of [plugin('x-custom', fail), plugin('permessage-deflate'), plugin('x-plain')]) {
+    const config = resolveExtensions([custom], undefined, 'server', 1000);
+    t.equal(config.plugins[0], custom, `${custom.name}${'configure' in custom ? ' with configure()' : ''}`);
+  }
+  const bounded = resolveExtensions([deflate], undefined, 'server', 1000).plugins[0];
+  t.not(bounded, deflate, 'permessage-deflate itself gets a bounded copy');
+  t.equal(resolveExtensions([deflate], undefined, 'client', 1000).plugins[0], bounded, 'one copy per limit');
+});
+
 t.test('the edges of each parameter are accepted', async (t) => {
   for (const params of [
     { serverMaxWindowBits: 9, clientMaxWindowBits: 15 },
