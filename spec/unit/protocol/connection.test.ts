@@ -225,6 +225,29 @@ for (const role of ROLES) {
       );
     });
 
+    t.test('64-bit lengths above 2^32 are read whole: over maxLength, 1009 from the header', async (t) => {
+      for (const high of [
+        [0, 0, 0, 1],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+        [0x7f, 0xff, 0xff, 0xff],
+      ]) {
+        const header = Buffer.from([
+          0x82,
+          (role.peerMasks ? 0x80 : 0) | 127,
+          ...high,
+          0,
+          0,
+          0,
+          5,
+          ...(role.peerMasks ? [1, 2, 3, 4] : []),
+        ]);
+        const w = wire({ client: role.client, maxLength: 1000 });
+        w.connection.receive(Buffer.concat([header, Buffer.alloc(5)]));
+        t.same(w.events, [['failed', 1009, 'A message over maxLength (1000 bytes)']], `high word ${high}`);
+      }
+    });
+
     t.test('a frame length with its top bit set fails with 1002', async (t) => {
       const header = Buffer.from([
         0x82,
@@ -519,6 +542,8 @@ t.test('Connection with permessage-deflate', async (t) => {
     server.connection.receive(frame(1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]), { rsv: 4 }));
     await until(() => server.events.length > 0);
     t.equal(server.events[0]?.[0], 'failed');
+    t.equal(server.events[0]?.[1], 1007);
+    t.match(server.events[0]?.[2], /^Could not decode a message: \w/, "names zlib's complaint");
     t.equal(server.closeCode(), 1007);
   });
 
