@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import http2, {
   type Http2ServerRequest,
   type Http2ServerResponse,
+  type Http2Session,
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
@@ -33,17 +34,25 @@ import { trace } from '../helpers/trace.js';
 
 const FAILED = ['error@3', 'close:1006@3'];
 
-/** An HTTP/2 server whose CONNECTs become echoing WebSockets; `connects` has each request's headers. */
-async function echoServer(t: Test): Promise<Http2Peer & { connects: IncomingHttpHeaders[] }> {
+/**
+ * An HTTP/2 server whose CONNECTs become echoing WebSockets; `connects` has
+ * each request's headers (in arrival order), `sessionOf` the server session
+ * each path arrived on.
+ */
+async function echoServer(
+  t: Test,
+): Promise<Http2Peer & { connects: IncomingHttpHeaders[]; sessionOf: Map<string, Http2Session> }> {
   const peer = await http2Server(t);
   const connects: IncomingHttpHeaders[] = [];
+  const sessionOf = new Map<string, Http2Session>();
   peer.server.on('request', (_request, response) => response.end('page'));
   peer.server.on('connect', (request: Http2ServerRequest, response: Http2ServerResponse) => {
     connects.push(request.headers);
+    if (request.stream.session) sessionOf.set(String(request.headers[':path']), request.stream.session);
     const ws = new WebSocket(request, response, ['chat']);
     ws.onmessage = (event) => ws.send(event.data);
   });
-  return { ...peer, connects };
+  return { ...peer, connects, sessionOf };
 }
 
 /** Resolves with the error event's message and the close event, in order. */
@@ -93,8 +102,11 @@ t.test('WebSocket.Client over HTTP/2', async (t) => {
       t.equal(ws.protocol, 'chat');
       t.equal(ws.statusCode, 200);
     }
+    // The two sessions race each other: compare in path order.
     t.same(
-      peer.connects.map((headers) => [headers[':method'], headers[':protocol'], headers[':path'], headers[':scheme']]),
+      peer.connects
+        .map((headers) => [headers[':method'], headers[':protocol'], headers[':path'], headers[':scheme']])
+        .sort((a, b) => String(a[2]).localeCompare(String(b[2]))),
       [
         ['CONNECT', 'websocket', '/a', 'https'],
         ['CONNECT', 'websocket', '/b', 'https'],
@@ -102,7 +114,8 @@ t.test('WebSocket.Client over HTTP/2', async (t) => {
     );
     t.equal(peer.connects[0]?.['sec-websocket-key'], undefined, 'no Sec-WebSocket-Key over HTTP/2 (RFC 8441 §5)');
     t.equal(peer.connects[0]?.['sec-websocket-version'], '13');
-    const ownSession = peer.sessions[1];
+    const ownSession = peer.sessionOf.get('/b');
+    t.not(ownSession, peer.sessionOf.get('/a'), 'two sessions');
     const ownClosed = new Promise((resolve) => ownSession?.once('close', resolve));
     shared.close();
     own.close();
