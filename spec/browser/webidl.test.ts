@@ -22,6 +22,7 @@ import {
   WebSocketStream,
 } from '../../src/index.js';
 import { openPage, requireChromium } from '../helpers/browser.js';
+import { listenOnTwoHosts } from '../helpers/listen.js';
 
 type Described = Record<string, unknown>;
 
@@ -134,7 +135,6 @@ interface Serialization {
 /** A server, on 127.0.0.1 and 127.0.0.2 alike, that holds the answer to `/hold` until `/release`. */
 async function serializationServer(t: Test): Promise<Serialization> {
   const log: string[] = [];
-  const sockets = new Set<Socket>();
   let held: (() => void) | undefined;
   let holdSeen: (() => void) | undefined;
   const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
@@ -173,24 +173,9 @@ async function serializationServer(t: Test): Promise<Serialization> {
       answer();
     }
   };
-  const servers = [http.createServer(onRequest), http.createServer(onRequest)];
-  for (const server of servers) {
-    server.on('upgrade', onUpgrade);
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-  }
-  const [first, second] = servers as [http.Server, http.Server];
-  first.listen(0, '127.0.0.1');
-  await once(first, 'listening');
-  const port = (first.address() as AddressInfo).port;
-  second.listen(port, '127.0.0.2');
-  await once(second, 'listening');
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  });
+  const servers = [http.createServer(onRequest), http.createServer(onRequest)] as const;
+  for (const server of servers) server.on('upgrade', onUpgrade);
+  const port = await listenOnTwoHosts(t, servers);
   return { port, log };
 }
 

@@ -21,3 +21,32 @@ export async function listen(t: Test, server: Server): Promise<number> {
   });
   return (server.address() as AddressInfo).port;
 }
+
+/**
+ * Listens with `servers[0]` on 127.0.0.1, port 0, and `servers[1]` on
+ * 127.0.0.2 at the same port: "another host" with the same port, for the
+ * per-host rules (RFC 6455 §4.1). Resolves with the port; torn down as
+ * listen() is.
+ */
+export async function listenOnTwoHosts(t: Test, servers: readonly [Server, Server]): Promise<number> {
+  const sockets = new Set<Socket>();
+  for (const server of servers) {
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+  }
+  const [first, second] = servers;
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(
+      servers.filter((server) => server.listening).map((server) => new Promise((resolve) => server.close(resolve))),
+    );
+  });
+  first.listen(0, '127.0.0.1');
+  await once(first, 'listening');
+  const port = (first.address() as AddressInfo).port;
+  second.listen(port, '127.0.0.2');
+  await once(second, 'listening');
+  return port;
+}

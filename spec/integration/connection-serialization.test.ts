@@ -3,12 +3,12 @@
 // until the first has opened or failed; other hosts and ports go at once, and
 // an open connection holds nobody.
 
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { Client, type ErrorEvent, WebSocket } from '../../src/index.js';
 import { nextWithin } from '../helpers/bounded.js';
+import { listenOnTwoHosts } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { trace } from '../helpers/trace.js';
 
@@ -26,7 +26,6 @@ interface HoldingServer {
  */
 async function holdingServer(t: Test): Promise<HoldingServer> {
   const log: string[] = [];
-  const sockets = new Set<Socket>();
   let held: ((status?: number) => void) | undefined;
   const onUpgrade = (request: http.IncomingMessage, socket: Socket, head: Buffer): void => {
     const path = request.url ?? '/';
@@ -43,24 +42,9 @@ async function holdingServer(t: Test): Promise<HoldingServer> {
     if (path === '/hold') held = answer;
     else answer();
   };
-  const servers = [http.createServer(), http.createServer()];
-  for (const server of servers) {
-    server.on('upgrade', onUpgrade);
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-  }
-  const [first, second] = servers as [http.Server, http.Server];
-  first.listen(0, '127.0.0.1');
-  await once(first, 'listening');
-  const port = (first.address() as AddressInfo).port;
-  second.listen(port, '127.0.0.2');
-  await once(second, 'listening');
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  });
+  const servers = [http.createServer(), http.createServer()] as const;
+  for (const server of servers) server.on('upgrade', onUpgrade);
+  const port = await listenOnTwoHosts(t, servers);
   return {
     port,
     log,
