@@ -7,23 +7,37 @@
 //
 // Usage: node scripts/tap.mjs [tap arguments]
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CHROMIUM_PATH } from './chromium.mjs';
 import { which } from './which.mjs';
 
-const peers = [
+/** Each system peer's command and its Debian package. */
+export const PEERS = [
   [CHROMIUM_PATH, 'chromium'],
   ['nginx', 'nginx-light'],
   ['redis-server', 'redis-server'],
   ['tinyproxy', 'tinyproxy'],
   ['openssl', 'openssl'],
 ];
-const missing = peers.filter(([command]) => !which(command)).map(([, debianPackage]) => debianPackage);
-const args = process.argv.slice(2);
-if (missing.length > 0 && process.env.ISOSOCKET_REQUIRE_PEERS !== '1') {
-  console.log(`# coverage floors not enforced: apt-get install ${missing.join(' ')} to run every suite`);
-  args.push('--allow-incomplete-coverage');
+
+/**
+ * The extra tap arguments and the line to print: none when every peer is
+ * found or ISOSOCKET_REQUIRE_PEERS=1, else `--allow-incomplete-coverage` and
+ * the packages to install.
+ */
+export function coverageGate(env = process.env, found = which) {
+  const missing = PEERS.filter(([command]) => !found(command)).map(([, debianPackage]) => debianPackage);
+  if (missing.length === 0 || env.ISOSOCKET_REQUIRE_PEERS === '1') return { args: [], line: undefined };
+  return {
+    args: ['--allow-incomplete-coverage'],
+    line: `# coverage floors not enforced: apt-get install ${missing.join(' ')} to run every suite`,
+  };
 }
-const bin = fileURLToPath(new URL('../node_modules/.bin/tap', import.meta.url));
-const tap = spawnSync(bin, args, { stdio: 'inherit' });
-process.exit(tap.status ?? 1);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const gate = coverageGate();
+  if (gate.line) console.log(gate.line);
+  const bin = fileURLToPath(new URL('../node_modules/.bin/tap', import.meta.url));
+  const tap = spawnSync(bin, [...process.argv.slice(2), ...gate.args], { stdio: 'inherit' });
+  process.exit(tap.status ?? 1);
+}
