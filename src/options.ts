@@ -202,6 +202,22 @@ const FOREIGN_OPTIONS: Readonly<Record<string, string>> = {
   generateMask: 'nothing',
   finishRequest: 'headers',
   createConnection: 'net or proxy',
+  // eventsource 4, @microsoft/fetch-event-source, undici's EventSource, reconnecting-eventsource:
+  fetch: 'headers, method and body (EventSource.Client) for the request, and tls or proxy for the connection',
+  reconnect:
+    'nothing: EventSource.Client reconnects as the standard says, and its retry option retries the statuses the standard makes fatal; a WebSocket is never reconnected, as in browsers',
+  node: "its options at the top level (proxy, tls, headers); the reconnection time is the stream's retry: field",
+  reconnectionTime:
+    "nothing: the stream's retry: field sets it (EventSource.Client's retry: { delay } for refused answers)",
+  max_retry_time: 'retry: { backoffLimit } (EventSource.Client)',
+  maxRetries: 'retry: { limit } (EventSource.Client)',
+  credentials: 'withCredentials (EventSource.Client); Node sends no cookies of its own',
+  openWhenHidden: 'nothing: Node has no hidden pages, and the stream stays open',
+  onopen: "the onopen attribute or addEventListener('open')",
+  onmessage: "the onmessage attribute or addEventListener('message')",
+  onerror: "the onerror attribute or addEventListener('error')",
+  onclose:
+    "WebSocket's onclose attribute; an EventSource has no close event (an error event with readyState CLOSED ends it)",
 };
 
 /** Words that only an option name would hold (`pingInterval`, `tlsOptions`, `extraHeaders`). */

@@ -1,6 +1,8 @@
 // EventSource.Client: the WHATWG EventSource for Node, with reconnection,
 // Last-Event-ID, redirects, and the Node-only transport options (headers, TLS,
-// proxy, handshakeTimeout, signal, origin) shared with WebSocket.Client.
+// proxy, handshakeTimeout, signal, origin) shared with WebSocket.Client; and
+// Node-only `method` and `body` (./request-body.ts) and an opt-in `retry`
+// policy for statuses the standard makes fatal (./retry-policy.ts).
 //
 // Nothing a server sends can make this client throw: every value taken from
 // the peer that reaches a Node API which throws (the Last-Event-ID header, a
@@ -15,6 +17,7 @@
 //   https://fetch.spec.whatwg.org/#concept-http-network-or-cache-fetch
 // - rexxars/eventsource-parser (the event stream parser used here)
 // - RFC 9113, HTTP/2 (the `http2` option: the request on a stream; src/net/http2.ts)
+// - RFC 9110 §10.2.3, Retry-After (the `retry` option)
 
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -41,6 +44,23 @@ import {
 } from '../net/transport.js';
 import { parseUrl } from '../net/url.js';
 import { CONNECT_OPTION_KEYS, type ConnectOptions, readBrowserOptions, type TransportOptions } from '../options.js';
+import {
+  type BodySource,
+  chunkBytes,
+  type EventSourceBody,
+  ONE_SHOT_BODY,
+  type OpenedBody,
+  openBody,
+  REQUEST_BODY_HEADERS,
+  redirectDropsBody,
+  replayable,
+  resolveBody,
+  resolveMethod,
+} from './request-body.js';
+import { type EventSourceRetryOptions, type RetryPolicy, resolveRetryPolicy, retryDecision } from './retry-policy.js';
+
+export type { EventSourceBody, EventSourceBodyInit } from './request-body.js';
+export type { EventSourceRetryOptions } from './retry-policy.js';
 
 /** Options of {@link EventSourceClient}: the spec's init plus Node-only transport options. */
 export interface EventSourceClientInit extends TransportOptions, ConnectOptions {
@@ -48,6 +68,31 @@ export interface EventSourceClientInit extends TransportOptions, ConnectOptions 
   withCredentials?: boolean;
   /** Extra request headers, e.g. Authorization; dropped on a redirect to another origin. */
   headers?: Readonly<Record<string, string | number>>;
+  /**
+   * Note: extension, not in the spec. The request's method, sent on every
+   * (re)connection; default `'GET'`. Fetch's rules: `post` is `POST`;
+   * CONNECT, TRACE, TRACK, HEAD and a non-token are a TypeError. HTTP/1.1
+   * only (with `http2`, a method other than GET is a TypeError).
+   */
+  method?: string | undefined;
+  /**
+   * Note: extension, not in the spec. The request body (not with GET), sent
+   * on every (re)connection: a string (`Content-Type: text/plain;charset=UTF-8`
+   * unless `headers` name one, as fetch sends), bytes (no Content-Type), a
+   * Blob (its type), URLSearchParams, an async iterable of string or
+   * Uint8Array chunks (sent chunked; read once, so a reconnection fails the
+   * connection), or a function returning one of these, called per request.
+   */
+  body?: EventSourceBody | null | undefined;
+  /**
+   * Note: extension, not in the spec. Retry the answers the standard makes
+   * fatal: `true` for 429, 502, 503 and 504 up to 10 times in a row, with
+   * exponential backoff from the reconnection time (capped at 30 s, with
+   * jitter) or the server's Retry-After; or {@link EventSourceRetryOptions}.
+   * Each refused attempt fires `error` (with `status`) with readyState
+   * CONNECTING, as a network error does. Off by default.
+   */
+  retry?: boolean | EventSourceRetryOptions | undefined;
 }
 
 /** The events an EventSource client dispatches; named events are MessageEvents too. */
@@ -57,7 +102,19 @@ export interface EventSourceEventMap {
   error: ErrorEvent;
 }
 
-const INIT_KEYS = ['withCredentials', 'headers', 'tls', 'net', 'ca', 'proxy', 'http2', ...CONNECT_OPTION_KEYS] as const;
+const INIT_KEYS = [
+  'withCredentials',
+  'headers',
+  'method',
+  'body',
+  'retry',
+  'tls',
+  'net',
+  'ca',
+  'proxy',
+  'http2',
+  ...CONNECT_OPTION_KEYS,
+] as const;
 /** Chromium's default reconnection time, in milliseconds. */
 export const DEFAULT_RECONNECTION_TIME = 3000;
 /** Fetch's redirect limit. */
@@ -66,6 +123,12 @@ export const MAX_REDIRECTS = 20;
 export const MAX_EVENT_SIZE = 0x3ffffff;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** The method and body of one request: the constructor's, or a GET after a redirect that drops the body. */
+interface Outgoing {
+  method: string;
+  body: BodySource | undefined;
+}
 
 /** What is read of a response: an IncomingMessage, or an HTTP/2 stream and its head. */
 type EventStreamResponse = Pick<http.IncomingMessage, 'statusCode' | 'statusMessage' | 'headers'> & {
@@ -93,6 +156,10 @@ export class EventSourceClient extends EventTarget {
   readonly #withCredentials: boolean;
   readonly #headers: Array<[string, string]>;
   readonly #transport: ResolvedTransport;
+  readonly #outgoing: Outgoing;
+  readonly #retry: RetryPolicy | undefined;
+  /** Answers refused in a row and retried (the `retry` option); 0 once a stream opens. */
+  #refusals = 0;
   #readyState: 0 | 1 | 2 = 0;
   #lastEventId = '';
   #reconnectionTime = DEFAULT_RECONNECTION_TIME;
@@ -125,7 +192,13 @@ export class EventSourceClient extends EventTarget {
     // 7. If the value of eventSourceInitDict's withCredentials member is true, ...
     this.#withCredentials = given?.withCredentials === true;
     this.#headers = validateHeaders(given?.headers, 'headers');
+    const method = resolveMethod(given?.method);
+    this.#outgoing = { method, body: resolveBody(given?.body, method) };
+    this.#retry = resolveRetryPolicy(given?.retry);
     this.#transport = resolveTransport(given);
+    if (this.#transport.http2 !== undefined && (method !== 'GET' || this.#outgoing.body !== undefined)) {
+      throw new TypeError('method and body are sent over HTTP/1.1 only: leave out the http2 option to send them');
+    }
     // Note: extension, not in the spec: an aborted `signal` closes the EventSource, as close() does.
     const signal = this.#transport.signal;
     if (signal?.aborted) {
@@ -134,7 +207,7 @@ export class EventSourceClient extends EventTarget {
     }
     signal?.addEventListener('abort', this.#onSignalAbort);
     // 15. Fetch request, in parallel.
-    this.#fetch([this.#url], this.#headers);
+    this.#fetch([this.#url], this.#headers, this.#outgoing);
   }
 
   get CONNECTING(): 0 {
@@ -232,7 +305,7 @@ export class EventSourceClient extends EventTarget {
    * Fetches the last URL of `urlList` (the constructor's URL, then each
    * redirect's), within one {@link ConnectionAttempt} per request.
    */
-  #fetch(urlList: URL[], headers: Array<[string, string]>): void {
+  #fetch(urlList: URL[], headers: Array<[string, string]>, outgoing: Outgoing): void {
     const url = urlList[urlList.length - 1] as URL;
     // Fetch, HTTP-redirect fetch: if locationURL's scheme is not an HTTP(S)
     // scheme, then return a network error (futile to retry: fail).
@@ -248,6 +321,36 @@ export class EventSourceClient extends EventTarget {
       this.#fetchOverHttp2(urlList, headers, attempt);
       return;
     }
+    if (outgoing.body === undefined) {
+      this.#connect(urlList, headers, outgoing, undefined, attempt);
+      return;
+    }
+    // The body is made ready first (a function may fetch a token), within
+    // the attempt's deadline; it is read once the connection is made.
+    untilAborted(openBody(outgoing.body), attempt.signal).then(
+      (opened) => {
+        if (this.#attempt === attempt) this.#connect(urlList, headers, outgoing, opened, attempt);
+      },
+      (error: Error) => {
+        if (this.#attempt !== attempt) return;
+        if (attempt.signal.aborted) {
+          this.#reestablishTheConnection(`No request body for ${url.href}: ${error.message}`, error);
+        } else {
+          this.#failTheConnection(`Cannot send the request to ${url.href}: ${error.message}`);
+        }
+      },
+    );
+  }
+
+  /** Connects to the last URL of `urlList` and sends the request on the connection. */
+  #connect(
+    urlList: URL[],
+    headers: Array<[string, string]>,
+    outgoing: Outgoing,
+    opened: OpenedBody | undefined,
+    attempt: ConnectionAttempt,
+  ): void {
+    const url = urlList[urlList.length - 1] as URL;
     connect(url, this.#transport, attempt).then(
       (socket) => {
         if (this.#attempt !== attempt) {
@@ -255,7 +358,7 @@ export class EventSourceClient extends EventTarget {
           return;
         }
         try {
-          this.#request = this.#send(urlList, headers, socket, attempt);
+          this.#request = this.#send(urlList, headers, outgoing, opened, socket, attempt);
         } catch (error) {
           // Not reachable with checked options; kept so no value can throw out of a promise callback.
           socket.destroy();
@@ -295,13 +398,18 @@ export class EventSourceClient extends EventTarget {
         }
         attempt.finish();
         this.#request = stream;
-        this.#processResponse(urlList, headers, {
-          statusCode: status,
-          // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
-          statusMessage: http.STATUS_CODES[status] ?? '',
-          headers: fields,
-          on: (event, listener) => stream.on(event, listener),
-        });
+        this.#processResponse(
+          urlList,
+          headers,
+          { method: 'GET', body: undefined },
+          {
+            statusCode: status,
+            // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
+            statusMessage: http.STATUS_CODES[status] ?? '',
+            headers: fields,
+            on: (event, listener) => stream.on(event, listener),
+          },
+        );
       },
       (error: Error) => {
         if (this.#attempt !== attempt) return;
@@ -337,13 +445,25 @@ export class EventSourceClient extends EventTarget {
   #send(
     urlList: URL[],
     headers: Array<[string, string]>,
+    outgoing: Outgoing,
+    opened: OpenedBody | undefined,
     socket: Duplex,
     attempt: ConnectionAttempt,
   ): http.ClientRequest {
     const url = urlList[urlList.length - 1] as URL;
     const requestHeaders = this.#requestHeaders(urlList, headers);
+    // Fetch, extract a body: its type goes out unless the application set a Content-Type.
+    const typed = headers.some(([name]) => name.toLowerCase() === 'content-type');
+    if (opened?.contentType !== undefined && !typed) requestHeaders['Content-Type'] = opened.contentType;
+    const sized = headers.some(([name]) => name.toLowerCase() === 'content-length');
+    if (opened !== undefined && 'bytes' in opened && !sized) {
+      requestHeaders['Content-Length'] = String(opened.bytes.length);
+    } else if (opened === undefined && (outgoing.method === 'POST' || outgoing.method === 'PUT') && !sized) {
+      // Fetch, HTTP-network-or-cache fetch: a POST or PUT without a body sends Content-Length: 0.
+      requestHeaders['Content-Length'] = '0';
+    }
     const request = http.request({
-      method: 'GET',
+      method: outgoing.method,
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port || (url.protocol === 'https:' ? 443 : 80),
       path: `${url.pathname}${url.search}`,
@@ -356,7 +476,7 @@ export class EventSourceClient extends EventTarget {
         return;
       }
       attempt.finish();
-      this.#processResponse(urlList, headers, response);
+      this.#processResponse(urlList, headers, outgoing, response);
     });
     request.on('error', (error) => {
       if (this.#request === request)
@@ -372,10 +492,45 @@ export class EventSourceClient extends EventTarget {
       },
       { once: true },
     );
-    request.end();
+    if (opened === undefined) request.end();
+    else if ('bytes' in opened) request.end(opened.bytes);
+    else {
+      if (outgoing.body?.kind === 'iterable') outgoing.body.used = true;
+      void this.#stream(request, opened.chunks, url);
+    }
     // A tunnelled socket arrives paused; nothing can arrive before the request is sent.
     socket.resume();
     return request;
+  }
+
+  /**
+   * Writes an iterable body, chunk by chunk, waiting for 'drain' when the
+   * socket is full. Stops when the request is dropped (an early answer, a
+   * close()). A chunk that is not bytes or a string, or an iterable that
+   * throws, fails the connection: the body cannot be read again.
+   */
+  async #stream(request: http.ClientRequest, chunks: AsyncIterable<unknown>, url: URL): Promise<void> {
+    try {
+      for await (const chunk of chunks) {
+        if (this.#request !== request || request.destroyed) return;
+        if (!request.write(chunkBytes(chunk))) {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              request.off('drain', done);
+              request.off('close', done);
+              resolve();
+            };
+            request.on('drain', done);
+            request.on('close', done);
+          });
+        }
+      }
+      if (this.#request === request) request.end();
+    } catch (error) {
+      if (this.#request !== request) return;
+      this.#dropRequest();
+      this.#failTheConnection(`The request body for ${url.href} failed: ${(error as Error).message}`);
+    }
   }
 
   /** @see https://fetch.spec.whatwg.org/#concept-request-tainted-origin */
@@ -401,7 +556,12 @@ export class EventSourceClient extends EventTarget {
   }
 
   /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (processResponse) */
-  #processResponse(urlList: URL[], headers: Array<[string, string]>, response: EventStreamResponse): void {
+  #processResponse(
+    urlList: URL[],
+    headers: Array<[string, string]>,
+    outgoing: Outgoing,
+    response: EventStreamResponse,
+  ): void {
     const url = urlList[urlList.length - 1] as URL;
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
@@ -426,9 +586,24 @@ export class EventSourceClient extends EventTarget {
         );
         return;
       }
+      // Fetch, HTTP-redirect fetch, 12: a 301 or 302 after POST, a 303 after
+      // anything but GET, go on as a GET without body or body headers.
+      let nextOutgoing = outgoing;
+      let nextHeaders = headers;
+      if (redirectDropsBody(status, outgoing.method)) {
+        nextOutgoing = { method: 'GET', body: undefined };
+        nextHeaders = headers.filter(([name]) => !REQUEST_BODY_HEADERS.has(name.toLowerCase()));
+      } else if (!replayable(outgoing.body)) {
+        // Fetch, HTTP-redirect fetch, 11: a body whose source is a stream cannot be sent again.
+        this.#failTheConnection(
+          `The redirect from ${url.href} (${status}) needs the body again, but ${ONE_SHOT_BODY}`,
+          status,
+        );
+        return;
+      }
       // Headers the application set (Authorization, cookies) never go to another origin.
-      const keep = next.origin === url.origin ? headers : [];
-      this.#fetch([...urlList, next], keep);
+      const keep = next.origin === url.origin ? nextHeaders : [];
+      this.#fetch([...urlList, next], keep, nextOutgoing);
       return;
     }
     const contentType = String(response.headers['content-type'] ?? '');
@@ -438,12 +613,34 @@ export class EventSourceClient extends EventTarget {
     if (status !== 200 || essence !== 'text/event-stream') {
       this.#dropRequest();
       const shownType = contentType.length > 100 ? `${contentType.slice(0, 100)}…` : contentType;
-      this.#failTheConnection(
+      let message =
         status !== 200
-          ? `${url.href} answered ${status} ${(response.statusMessage ?? '').slice(0, 100)}; an event stream needs 200`.trimEnd()
-          : `${url.href} answered with Content-Type ${contentType ? JSON.stringify(shownType) : '(none)'}, not text/event-stream`,
-        status,
-      );
+          ? `${url.href} answered ${status} ${(response.statusMessage ?? '').slice(0, 100)}`.trimEnd()
+          : `${url.href} answered with Content-Type ${contentType ? JSON.stringify(shownType) : '(none)'}, not text/event-stream`;
+      // Note: extension, not in the spec: with the `retry` option, a status
+      // it names is retried as a network error is, within its limit.
+      if (this.#retry !== undefined && status !== 200) {
+        const decision = retryDecision(
+          this.#retry,
+          status,
+          response.headers['retry-after'],
+          this.#refusals + 1,
+          this.#reconnectionTime,
+          Date.now(),
+        );
+        if (decision.retry) {
+          this.#refusals++;
+          const limit = this.#retry.limit === Number.POSITIVE_INFINITY ? '' : ` of ${this.#retry.limit}`;
+          const asked = decision.retryAfter === undefined ? '' : ', as its Retry-After asks';
+          this.#reestablishTheConnection(`${message} (retry ${this.#refusals}${limit}${asked})`, undefined, {
+            status,
+            wait: decision.wait,
+          });
+          return;
+        }
+        if (decision.reason !== '') message = `${message}; ${decision.reason}`;
+      }
+      this.#failTheConnection(status !== 200 ? `${message}; an event stream needs 200` : message, status);
       return;
     }
     // 15.4. Otherwise, announce the connection and interpret res's body line by line.
@@ -492,6 +689,7 @@ export class EventSourceClient extends EventTarget {
     // If readyState is not CLOSED, set it to OPEN and fire an event named open.
     if (this.#readyState === 2) return;
     this.#readyState = 1;
+    this.#refusals = 0;
     this.dispatchEvent(new Event('open'));
   }
 
@@ -514,30 +712,38 @@ export class EventSourceClient extends EventTarget {
    * A network error (refused, reset, timed out) or the end of the stream.
    * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection
    */
-  #reestablishTheConnection(message: string, error?: unknown): void {
+  #reestablishTheConnection(message: string, error?: unknown, refused?: { status: number; wait: number }): void {
     this.#dropRequest();
     const attempt = this.#attempt;
     this.#attempt = undefined;
     attempt?.abort();
     // 1.1. If the readyState attribute is set to CLOSED, abort the task.
     if (this.#readyState === 2) return;
+    // Note: extension, not in the spec: a body read once (an async iterable)
+    // cannot be sent again; fail rather than reconnect without it.
+    if (!replayable(this.#outgoing.body)) {
+      this.#failTheConnection(`${message}; cannot reconnect: ${ONE_SHOT_BODY}`, refused?.status);
+      return;
+    }
+    const wait = refused?.wait ?? this.#reconnectionTime;
     // 1.2. Set the readyState attribute to CONNECTING.
     this.#readyState = 0;
     // 1.3. Fire an event named error at the EventSource object.
     this.dispatchEvent(
-      new ErrorEvent('error', { message: `${message}; reconnecting in ${this.#reconnectionTime} ms`, error }),
+      new ErrorEvent('error', { message: `${message}; reconnecting in ${wait} ms`, error, status: refused?.status }),
     );
     // A listener may have called close().
     if (this.#readyState !== 0) return;
-    // 2. Wait a delay equal to the reconnection time of the event source.
+    // 2. Wait a delay equal to the reconnection time of the event source
+    //    (or, retrying a refused answer, the `retry` option's backoff).
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       // 5.1. If the EventSource object's readyState attribute is not set to CONNECTING, then return.
       if (this.#readyState !== 0) return;
       // 5.2-5.4. Fetch request again (Last-Event-ID is set in #send).
-      this.#fetch([this.#url], this.#headers);
-    }, this.#reconnectionTime);
+      this.#fetch([this.#url], this.#headers, this.#outgoing);
+    }, wait);
   }
 
   /**
@@ -550,6 +756,25 @@ export class EventSourceClient extends EventTarget {
     this.close();
     this.dispatchEvent(new ErrorEvent('error', { message, status }));
   }
+}
+
+/** Settles as `promise` does, or rejects with the abort reason when `signal` aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 shapeInterface(EventSourceClient, {
