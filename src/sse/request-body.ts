@@ -12,6 +12,8 @@
 // fails the connection (with this message) rather than go without its body;
 // a function returning a body is called for each request instead.
 //
+// The reasons behind these choices: docs/decisions/eventsource-client-requests.md
+//
 // References:
 // - Fetch, Request constructor (method checks, "Request with GET/HEAD method
 //   cannot have body"): https://fetch.spec.whatwg.org/#dom-request

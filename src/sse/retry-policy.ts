@@ -12,6 +12,8 @@
 // Option names are ky's and got's (`limit`, `statusCodes`, `backoffLimit`,
 // `maxRetryAfter`): the HTTP clients that already retry on status codes.
 //
+// The reasons behind these choices: docs/decisions/eventsource-client-requests.md
+//
 // References:
 // - HTML, server-sent events, "fail the connection" (what this overrides):
 //   https://html.spec.whatwg.org/multipage/server-sent-events.html#fail-the-connection
@@ -133,6 +135,7 @@ function nonNegative(
 }
 
 const DELAY_SECONDS = /^\d+$/;
+const ASCTIME = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
 /**
  * The wait a `Retry-After` value asks for, in milliseconds from `now`, or
@@ -148,7 +151,8 @@ export function parseRetryAfter(value: string | readonly string[] | undefined, n
   // asctime forms. Only a value that names a weekday or a month is taken,
   // so that "5s" or "-1" are not read as dates by the engine's heuristics.
   if (!/[A-Za-z]{3}/.test(field)) return undefined;
-  const date = Date.parse(field);
+  // asctime-date has no zone and means GMT (RFC 9110 §5.6.7); Date.parse would read local time.
+  const date = Date.parse(ASCTIME.test(field) ? `${field} GMT` : field);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
 }

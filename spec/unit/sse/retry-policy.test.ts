@@ -55,7 +55,7 @@ t.test('parseRetryAfter', async (t) => {
   t.test('HTTP-date in its three forms; a date past is 0', async (t) => {
     t.equal(parseRetryAfter('Fri, 04 Dec 2026 01:00:05 GMT', NOW), 5000, 'IMF-fixdate');
     t.equal(parseRetryAfter('Friday, 04-Dec-26 01:00:05 GMT', NOW), 5000, 'RFC 850');
-    t.equal(parseRetryAfter('Fri Dec  4 01:00:05 2026', NOW) !== undefined, true, 'asctime');
+    t.equal(parseRetryAfter('Fri Dec  4 01:00:05 2026', NOW), 5000, 'asctime, in GMT whatever the local zone');
     t.equal(parseRetryAfter('Thu, 03 Dec 2026 01:00:00 GMT', NOW), 0);
   });
 
