@@ -240,6 +240,82 @@ t.test('EventSource.Client: method and body', async (t) => {
     t.same(bodies, ['kept']);
   });
 
+  t.test('a reset mid-upload is a network error: a function body streams afresh on the reconnection', async (t) => {
+    const bodies: string[] = [];
+    let connections = 0;
+    const server = http.createServer((request, response) => {
+      if (connections++ === 0) {
+        request.once('data', () => request.socket.destroy());
+        return;
+      }
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk));
+      request.on('end', () => {
+        bodies.push(body);
+        response.writeHead(200, { 'Content-Type': 'text/event-stream' }).write('data: x\n\n');
+      });
+    });
+    const port = await listen(t, server);
+    let calls = 0;
+    const slow = async function* (): AsyncGenerator<string> {
+      calls++;
+      yield 'first ';
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      yield 'second';
+    };
+    const source = opened(t, `http://127.0.0.1:${port}/`, { method: 'POST', body: slow });
+    const events = trace(source, ['open', 'error']);
+    // The reconnection time is 3 s (no stream has set another).
+    await nextWithin(source, 'open', 10_000);
+    t.same(events, ['error@0', 'open@1']);
+    t.equal(calls, 2, 'the function was called for each request');
+    t.same(bodies, ['first second']);
+  });
+
+  t.test('an iterable body is pulled only as fast as the server reads it (backpressure)', async (t) => {
+    let reader: http.IncomingMessage | undefined;
+    const server = http.createServer((request) => {
+      reader = request;
+      request.pause();
+    });
+    await listen(t, server);
+    const port = (server.address() as { port: number }).port;
+    let pulled = 0;
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const endless = async function* (): AsyncGenerator<Buffer> {
+      for (; pulled < 64; pulled++) yield chunk;
+    };
+    opened(t, `http://127.0.0.1:${port}/`, { method: 'POST', body: endless });
+    await until(() => reader !== undefined);
+    await severalRetryIntervals(t);
+    // Without the drain wait all 64 MiB are pulled at once; the socket and kernel buffers hold a few.
+    t.ok(pulled < 32, `pulled ${pulled} of 64 chunks while the server read nothing`);
+  });
+
+  t.test('a large iterable body (chunks over the high-water mark) arrives whole: the drain wait resumes', async (t) => {
+    const server = await recorder(t, [holding()]);
+    const chunk = Buffer.alloc(256 * 1024, 'ab');
+    const many = async function* (): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 32; i++) yield chunk;
+    };
+    await nextWithin(opened(t, `${server.origin}/`, { method: 'POST', body: many }), 'open', 10_000);
+    t.equal(server.requests[0]?.body.length, 32 * chunk.length);
+    t.ok(server.requests[0]?.body.subarray(-chunk.length).equals(chunk));
+  });
+
+  t.test('a body function that does not settle within handshakeTimeout is a network error', async (t) => {
+    const server = await recorder(t, [holding()]);
+    const source = opened(t, `${server.origin}/`, {
+      method: 'POST',
+      body: () => new Promise<string>(() => {}),
+      handshakeTimeout: 50,
+    });
+    const error = await nextWithin<ErrorEvent>(source, 'error');
+    t.equal(source.readyState, 0, 'reconnecting, as after a timeout');
+    t.match(error.message, /No request body for .*: The opening handshake took longer than 50 ms/);
+    t.equal(server.requests.length, 0);
+  });
+
   t.test('a Node Readable is an async iterable body', async (t) => {
     const server = await recorder(t, [holding()]);
     await nextWithin(opened(t, `${server.origin}/`, { method: 'PUT', body: Readable.from(['x', 'y']) }), 'open');
