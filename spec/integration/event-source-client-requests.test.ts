@@ -8,6 +8,8 @@
 // back before Retry-After", with a generous margin; attempts are counted.
 
 import http from 'node:http';
+import http2 from 'node:http2';
+import type net from 'node:net';
 import { Readable } from 'node:stream';
 import { EventSource as PackageEventSource } from 'eventsource';
 import t, { type Test } from 'tap';
@@ -596,6 +598,31 @@ t.test('EventSource.Client: retry', async (t) => {
     t.equal(source.readyState, 2);
     t.equal(error.status, 503);
     t.match(error.message, /cannot reconnect: the body is an async iterable/);
+  });
+
+  t.test('over HTTP/2 too: a 503 with Retry-After on a stream is retried', async (t) => {
+    let streams = 0;
+    const server = http2.createServer();
+    server.on('stream', (stream) => {
+      if (streams++ === 0) {
+        stream.respond({ ':status': 503, 'retry-after': '0' }, { endStream: true });
+        return;
+      }
+      stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+      stream.write('data: h2\n\n');
+    });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on('session', (session) => sessions.add(session));
+    t.teardown(() => {
+      for (const session of sessions) session.destroy();
+    });
+    const port = await listen(t, server as unknown as net.Server);
+    const source = opened(t, `http://127.0.0.1:${port}/`, { http2: true, retry: true });
+    const events = trace(source, ['open', 'message', 'error']);
+    const message = await nextWithin<MessageEvent>(source, 'message');
+    t.equal(message.data, 'h2');
+    t.same(events, ['error@0', 'open@1', 'message@1']);
+    t.equal(streams, 2);
   });
 
   t.test('bad retry values are a TypeError at construction', async (t) => {
