@@ -577,3 +577,93 @@ t.test('connect() through SOCKS5: the deadline names the reply waited for; the t
   const [first] = (await within(data, 5000, 'the first bytes')) as [Buffer];
   t.equal(first.toString(), 'first bytes from the target', 'handed over paused, nothing lost');
 });
+
+t.test('connect() through SOCKS5: what the CONNECT carries, and every way a local lookup can fail', async (t) => {
+  /** A SOCKS server that grants every CONNECT and records its bytes. */
+  const recording = async (): Promise<{ port: number; requests: Buffer[] }> => {
+    const requests: Buffer[] = [];
+    const port = await hostileSocks(t, (socket, chunk, turn) => {
+      if (turn === 0) return void socket.write(write(5, 0));
+      requests.push(chunk);
+      socket.write(write(5, 0, 0, 1, 127, 0, 0, 1, 0, 9));
+    });
+    return { port, requests };
+  };
+  const open = async (url: string, options: Record<string, unknown>): Promise<void> => {
+    const transport = resolveTransport(options);
+    const attempt = new ConnectionAttempt(transport);
+    const socket = await within(connect(new URL(url), transport, attempt), 5000, 'the tunnel');
+    attempt.finish();
+    socket.destroy();
+  };
+  const settle = async (url: string, options: Record<string, unknown>): Promise<Error> => {
+    const transport = resolveTransport(options);
+    const attempt = new ConnectionAttempt(transport);
+    t.teardown(() => attempt.finish());
+    return within(
+      connect(new URL(url), transport, attempt).then(
+        (socket) => {
+          socket.destroy();
+          return new Error('connected, which it should not have');
+        },
+        (error: Error) => error,
+      ),
+      5000,
+      'connect() to settle',
+    );
+  };
+
+  const server = await recording();
+  await open('ws://example.test:8080/', { proxy: `socks5h://127.0.0.1:${server.port}` });
+  t.same(
+    server.requests.at(-1),
+    Buffer.concat([write(5, 1, 0, 3, 12), Buffer.from('example.test'), write(0x1f, 0x90)]),
+    'socks5h: ATYP 3 and the name',
+  );
+  const lookup = (_host: string, _options: unknown, callback: (...args: unknown[]) => void): void =>
+    callback(null, [{ address: '::1', family: 6 }]);
+  await open('ws://example.test:8080/', { proxy: `socks5://127.0.0.1:${server.port}`, net: { lookup } });
+  t.same(
+    server.requests.at(-1),
+    Buffer.concat([write(5, 1, 0, 4), Buffer.alloc(15), write(1, 0x1f, 0x90)]),
+    'socks5: ATYP 4 and the address the lookup gave (an `all` answer takes its first)',
+  );
+  await open('ws://[::1]:8080/', { proxy: `socks5h://127.0.0.1:${server.port}` });
+  t.equal(server.requests.at(-1)?.[3], 4, 'an IPv6 literal goes as an address even with socks5h');
+
+  const proxy = `socks5://127.0.0.1:${server.port}`;
+  const cases: Array<[string, unknown, RegExp]> = [
+    [
+      'a lookup that throws',
+      () => {
+        throw new Error('boom');
+      },
+      /^Could not resolve example\.test to ask SOCKS5 proxy 127\.0\.0\.1:\d+ for it: boom \(socks5:\/\/ resolves names here/,
+    ],
+    [
+      'a lookup that answers no address',
+      (_h: string, _o: unknown, callback: (...args: unknown[]) => void) => callback(null, 'not an address', 4),
+      /for it: the lookup gave no IP address \(not an address\)/,
+    ],
+    [
+      'an empty answer',
+      (_h: string, _o: unknown, callback: (...args: unknown[]) => void) => callback(null, []),
+      /for it: the lookup gave no IP address \(undefined\)/,
+    ],
+  ];
+  for (const [name, badLookup, message] of cases) {
+    t.match((await settle('ws://example.test/', { proxy, net: { lookup: badLookup } })).message, message, name);
+  }
+  const never = await settle('ws://example.test/', { proxy, handshakeTimeout: 200, net: { lookup: () => {} } });
+  t.match(
+    never,
+    { name: 'TimeoutError', message: /took longer than 200 ms \(handshakeTimeout\)/ },
+    'a lookup that never answers',
+  );
+  const long = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(60)}.test`;
+  t.match(
+    (await settle(`ws://${long}/`, { proxy: `socks5h://127.0.0.1:${server.port}` })).message,
+    /^Cannot ask SOCKS5 proxy 127\.0\.0\.1:\d+ for a+\.b+\.c+\.d+\.e+\.test:80: A host name sent to a SOCKS5 proxy is 1 to 255 bytes \(RFC 1928 §5\), not 309$/,
+  );
+  t.equal(server.requests.length, 3, 'none of the failures reached the proxy with a CONNECT');
+});
