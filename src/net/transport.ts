@@ -51,7 +51,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 /** The longest delay Node's timers take (2^31 - 1 ms); longer ones fire at once. */
 export const MAX_TIMER_DELAY = 0x7fffffff;
 
-/** The port of a SOCKS5 proxy URL that names none (RFC 1928 §3: "TCP port 1080"). */
+/** The port of a SOCKS5 proxy URL that names none (RFC 1928 §3: "conventionally located on TCP port 1080"). */
 export const DEFAULT_SOCKS_PORT = 1080;
 
 /** An explicit proxy, checked and parsed. */

@@ -143,6 +143,8 @@ t.test('resolveTransport', async (t) => {
       ],
       [{ proxy: 'socks4://proxy.test:1080' }, /not socks4: \(SOCKS4 is not supported: use socks5: or socks5h:\)$/],
       [{ proxy: { origin: 'socks://proxy.test' } }, /not socks: \(SOCKS4 is not supported/],
+      [{ proxy: 'socks5:proxy.test' }, /^proxy names no host: socks5:proxy\.test$/],
+      [{ proxy: 'socks5h:///path' }, /^proxy names no host/],
       [{ proxy: 'socks5://a%zz@proxy.test' }, /^proxy has credentials that are not valid percent-encoding$/],
       [
         { proxy: `socks5://${'u'.repeat(256)}:p@proxy.test` },
