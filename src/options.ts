@@ -63,14 +63,21 @@ export interface ServerOptions extends WebSocketOptions {
 }
 
 /**
- * An HTTP proxy to tunnel through with CONNECT. As in faye-websocket, a proxy
- * without an `origin` (`undefined`, `null`, `''`) means no proxy, whatever
- * else it holds: faye's own client passes `{ origin: undefined, tls }`.
+ * A proxy to tunnel through: an HTTP proxy (CONNECT) or a SOCKS5 proxy
+ * (RFC 1928). As in faye-websocket, a proxy without an `origin`
+ * (`undefined`, `null`, `''`) means no proxy, whatever else it holds:
+ * faye's own client passes `{ origin: undefined, tls }`.
  */
 export interface ProxyOptions {
-  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy); absent or empty for none. */
+  /**
+   * `http://[user:pass@]host:port`, `https://...` (TLS to the proxy),
+   * `socks5://[user:pass@]host[:1080]` (the target's name is resolved here
+   * and its address sent) or `socks5h://...` (the name is sent, for the
+   * proxy to resolve); absent or empty for none. Credentials are
+   * percent-decoded and go to the proxy only.
+   */
   origin?: string | URL | null | undefined;
-  /** Extra headers for the CONNECT request. */
+  /** Extra headers for the CONNECT request (HTTP proxies only: a SOCKS5 proxy has no request to carry them). */
   headers?: Readonly<Record<string, string | number>> | undefined;
   /** Options for `tls.connect` to an `https:` proxy. */
   tls?: TlsConnectionOptions | undefined;
@@ -85,11 +92,13 @@ export interface TransportOptions {
   /** Shorthand for `tls.ca`. */
   ca?: TlsConnectionOptions['ca'];
   /**
-   * An explicit proxy, or `'env'` to use HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
-   * `undefined`, `null`, `false`, `''` and a proxy without `origin` all mean a
-   * direct connection (as in faye-websocket).
+   * An explicit proxy: its URL (`'socks5://user:pass@proxy:1080'`,
+   * `'http://proxy:3128'`, the same as `{ origin: url }`) or
+   * {@link ProxyOptions}; or `'env'` to use HTTPS_PROXY / HTTP_PROXY /
+   * ALL_PROXY / NO_PROXY. `undefined`, `null`, `false`, `''` and a proxy
+   * without `origin` all mean a direct connection (as in faye-websocket).
    */
-  proxy?: ProxyOptions | 'env' | '' | false | null | undefined;
+  proxy?: ProxyOptions | URL | 'env' | (string & {}) | false | null | undefined;
   /**
    * HTTP/2: `true` opens an HTTP/2 connection for this client (TLS with ALPN
    * `h2` for `wss:`/`https:`, prior knowledge for `ws:`/`http:`) and closes it

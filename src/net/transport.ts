@@ -1,6 +1,7 @@
 // The client transport shared by WebSocket.Client and EventSource.Client:
-// a TCP or TLS connection to the target, directly or tunnelled through an
-// HTTP proxy with CONNECT, within a deadline the application can also abort.
+// a TCP or TLS connection to the target, directly, tunnelled through an HTTP
+// proxy with CONNECT, or through a SOCKS5 proxy (src/net/socks.ts), within a
+// deadline the application can also abort.
 //
 // Calling contract (both clients):
 //   const transport = resolveTransport(options);   // synchronous; a bad option is a TypeError
@@ -18,16 +19,20 @@
 // - RFC 9110 §9.3.6, CONNECT: https://www.rfc-editor.org/rfc/rfc9110#section-9.3.6
 // - RFC 6455 §4.1 (a client may use a proxy; TLS is inside the tunnel)
 // - RFC 7617, Basic authentication (Proxy-Authorization)
+// - RFC 1928 and RFC 1929, SOCKS5 and its username/password authentication;
+//   curl's socks5:// (the client resolves the name) and socks5h:// (the proxy does)
 // - faye-websocket lib/faye/websocket/client.js: a `proxy` without `origin` is no proxy
 // - ws `handshakeTimeout`; DOM Standard, AbortSignal: https://dom.spec.whatwg.org/#interface-AbortSignal
 
+import dns from 'node:dns';
 import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ConnectOptions, ProxyOptions, TransportOptions } from '../options.js';
 import { validateHeaders, validateOrigin } from './headers.js';
-import { proxyForUrl } from './proxy-env.js';
+import { proxyFromEnv } from './proxy-env.js';
+import { SocksHandshake } from './socks.js';
 import { endpointOf } from './url.js';
 
 /** Largest proxy response head we read before giving up (bytes). */
@@ -46,8 +51,12 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 /** The longest delay Node's timers take (2^31 - 1 ms); longer ones fire at once. */
 export const MAX_TIMER_DELAY = 0x7fffffff;
 
+/** The port of a SOCKS5 proxy URL that names none (RFC 1928 §3: "conventionally located on TCP port 1080"). */
+export const DEFAULT_SOCKS_PORT = 1080;
+
 /** An explicit proxy, checked and parsed. */
 export interface ResolvedProxy {
+  /** An http:, https:, socks5: or socks5h: URL, credentials (percent-encoded) included. */
   origin: URL;
   headers: Array<[string, string]>;
   tls: tls.ConnectionOptions;
@@ -138,44 +147,76 @@ export function isClientSession(value: unknown): value is ClientHttp2Session {
   );
 }
 
+const PROXY_SHAPES =
+  "proxy must be a proxy URL string (http://, https://, socks5://, socks5h://), { origin, headers?, tls? } or 'env'";
+
 function resolveProxy(proxy: unknown): ResolvedProxy | 'env' | undefined {
   // faye: `var proxy = options.proxy || {}` and `if (proxy.origin) ...`.
   if (proxy === 'env') return 'env';
   if (proxy === undefined || proxy === null || proxy === false || proxy === '') return undefined;
-  if (typeof proxy === 'string') {
-    throw new TypeError(
-      `proxy must be { origin, headers?, tls? } or 'env'; for this proxy write proxy: { origin: '${proxy}' }`,
-    );
+  // Note: extension, not in faye: a proxy URL on its own is `{ origin: url }`.
+  // (A URL object is taken whole: its own `origin` property is 'null' for socks5:.)
+  if (typeof proxy === 'string' || proxy instanceof URL) {
+    return { origin: parseProxyOrigin(String(proxy), 'proxy', TypeError), headers: [], tls: {} };
   }
-  if (typeof proxy !== 'object') throw new TypeError("proxy must be { origin, headers?, tls? } or 'env'");
+  if (typeof proxy !== 'object') throw new TypeError(PROXY_SHAPES);
   const { origin, headers, tls: proxyTls } = proxy as ProxyOptions;
   if (origin === undefined || origin === null || origin === '') return undefined;
   if (typeof origin !== 'string' && !(origin instanceof URL)) {
-    throw new TypeError('proxy.origin must be a URL string such as http://proxy.example:3128');
+    throw new TypeError(
+      'proxy.origin must be a URL string such as http://proxy.example:3128 or socks5://proxy.example:1080',
+    );
   }
-  return {
-    origin: parseProxyOrigin(String(origin), 'proxy.origin', TypeError),
-    headers: validateHeaders(headers, 'proxy.headers'),
-    tls: checkTlsOptions(proxyTls, 'proxy.tls'),
-  };
+  const parsed = parseProxyOrigin(String(origin), 'proxy.origin', TypeError);
+  const headerPairs = validateHeaders(headers, 'proxy.headers');
+  if (isSocks(parsed) && headerPairs.length > 0) {
+    throw new TypeError(
+      `proxy.headers go with an HTTP CONNECT; a ${parsed.protocol} proxy has no request to carry them`,
+    );
+  }
+  return { origin: parsed, headers: headerPairs, tls: checkTlsOptions(proxyTls, 'proxy.tls') };
 }
 
-/** Parses an http: or https: proxy URL; throws `Failure` with a message naming `what`. */
+/** Whether the proxy speaks SOCKS5 (socks5: resolves the target here, socks5h: at the proxy). */
+function isSocks(origin: URL): boolean {
+  return origin.protocol === 'socks5:' || origin.protocol === 'socks5h:';
+}
+
+/** A proxy URL as it may go into a message: whatever precedes an `@` in the authority is hidden. */
+function redact(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+}
+
+/**
+ * Parses an http:, https:, socks5: or socks5h: proxy URL; throws `Failure`
+ * with a message naming `what`, and never quoting the credentials.
+ */
 function parseProxyOrigin(value: string, what: string, Failure: new (message: string) => Error): URL {
   let origin: URL;
   try {
     origin = new URL(value);
   } catch {
-    throw new Failure(`${what} is not a valid URL: ${value}`);
+    throw new Failure(`${what} is not a valid URL: ${redact(value)}`);
   }
-  if (origin.protocol !== 'http:' && origin.protocol !== 'https:') {
-    throw new Failure(`${what} must be an http: or https: URL, not ${origin.protocol}`);
+  const { protocol } = origin;
+  if (protocol !== 'http:' && protocol !== 'https:' && !isSocks(origin)) {
+    const hint = /^socks4a?:$|^socks:$/.test(protocol) ? ' (SOCKS4 is not supported: use socks5: or socks5h:)' : '';
+    throw new Failure(`${what} must be an http:, https:, socks5: or socks5h: URL, not ${protocol}${hint}`);
   }
+  let username: string;
+  let password: string;
   try {
-    decodeURIComponent(origin.username);
-    decodeURIComponent(origin.password);
+    username = decodeURIComponent(origin.username);
+    password = decodeURIComponent(origin.password);
   } catch {
     throw new Failure(`${what} has credentials that are not valid percent-encoding`);
+  }
+  if (isSocks(origin)) {
+    if (origin.hostname === '') throw new Failure(`${what} names no host: ${redact(value)}`);
+    // RFC 1929 §2: UNAME and PASSWD are at most 255 bytes each.
+    if (Buffer.byteLength(username) > 255 || Buffer.byteLength(password) > 255) {
+      throw new Failure(`${what} has a user or password over 255 bytes, more than SOCKS5 can send (RFC 1929)`);
+    }
   }
   return origin;
 }
@@ -328,11 +369,11 @@ async function connectWithin(target: URL, options: ResolvedTransport, signal: Ab
   const endpoint = endpointOf(target);
   let proxy: ResolvedProxy | undefined;
   if (options.proxy === 'env') {
-    const origin = proxyForUrl(target);
-    if (origin) {
+    const chosen = proxyFromEnv(target);
+    if (chosen) {
       // The environment is not validated up front: say which variable is wrong.
-      const variable = endpoint.secure ? 'HTTPS_PROXY (or HTTP_PROXY)' : 'HTTP_PROXY';
-      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(origin) ? origin : `http://${origin}`;
+      const { value, variable } = chosen;
+      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
       proxy = { origin: parseProxyOrigin(withScheme, variable, Error), headers: [], tls: {} };
     }
   } else {
@@ -360,6 +401,29 @@ async function connectWithin(target: URL, options: ResolvedTransport, signal: Ab
         );
   }
 
+  const socket = isSocks(proxy.origin)
+    ? await socksTunnel(endpoint, proxy.origin, options, signal)
+    : await connectTunnel(endpoint, proxy, options, signal);
+  if (!endpoint.secure) return socket;
+  // A wss: or https: target: TLS inside the tunnel, verified against the target's name.
+  return open(
+    tls.connect({
+      ...options.tls,
+      socket,
+      servername: options.tls.servername ?? serverName(endpoint.host),
+    }),
+    'secureConnect',
+    signal,
+  );
+}
+
+/** Connects to an HTTP proxy (TLS for https:) and opens a tunnel with CONNECT. */
+async function connectTunnel(
+  endpoint: { host: string; port: number },
+  proxy: ResolvedProxy,
+  options: ResolvedTransport,
+  signal: AbortSignal,
+): Promise<net.Socket> {
   const proxyEndpoint = endpointOf(proxy.origin);
   let socket: net.Socket;
   try {
@@ -384,17 +448,171 @@ async function connectWithin(target: URL, options: ResolvedTransport, signal: Ab
     throw new Error(`Could not connect to proxy ${proxy.origin.host}: ${describe(error as Error)}`, { cause: error });
   }
   await tunnel(socket, endpoint, proxy, signal);
-  if (!endpoint.secure) return socket;
-  // A wss: or https: target: TLS inside the tunnel, verified against the target's name.
-  return open(
-    tls.connect({
-      ...options.tls,
-      socket,
-      servername: options.tls.servername ?? serverName(endpoint.host),
-    }),
-    'secureConnect',
-    signal,
-  );
+  return socket;
+}
+
+/**
+ * Connects to a SOCKS5 proxy and opens a tunnel to the target (RFC 1928):
+ * for socks5: the target's name is resolved here (with `net.lookup` and
+ * `net.family` when given) and its address sent; for socks5h: the name goes
+ * to the proxy. Credentials in the URL go in RFC 1929's request, and only
+ * if the proxy asks for them.
+ */
+async function socksTunnel(
+  endpoint: { host: string; port: number },
+  origin: URL,
+  options: ResolvedTransport,
+  signal: AbortSignal,
+): Promise<net.Socket> {
+  const proxyHost = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+  const proxyPort = origin.port ? Number(origin.port) : DEFAULT_SOCKS_PORT;
+  const proxyName = `${net.isIPv6(proxyHost) ? `[${proxyHost}]` : proxyHost}:${proxyPort}`;
+  const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  const host =
+    origin.protocol === 'socks5h:' || net.isIP(endpoint.host) !== 0
+      ? endpoint.host
+      : await resolve(endpoint.host, options.net, signal, proxyName);
+  let handshake: SocksHandshake;
+  try {
+    handshake = new SocksHandshake({
+      proxy: proxyName,
+      host,
+      port: endpoint.port,
+      target,
+      username: decodeURIComponent(origin.username),
+      password: decodeURIComponent(origin.password),
+    });
+  } catch (error) {
+    // A host name over 255 bytes, or (from the environment) credentials over 255 bytes.
+    throw new Error(`Cannot ask SOCKS5 proxy ${proxyName} for ${target}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  let socket: net.Socket;
+  try {
+    socket = await open(
+      net.connect({ ...options.net, host: proxyHost, port: proxyPort } as net.NetConnectOpts),
+      'connect',
+      signal,
+    );
+  } catch (error) {
+    throw new Error(`Could not connect to SOCKS5 proxy ${proxyName}: ${describe(error as Error)}`, { cause: error });
+  }
+  await socksHandshake(socket, handshake, proxyName, signal);
+  return socket;
+}
+
+type LookupCallback = (error: Error | null, address: string | Array<{ address: string }>, family?: number) => void;
+type Lookup = (host: string, options: { family?: number; all?: boolean }, callback: LookupCallback) => void;
+
+/** Resolves a host name for socks5: with the application's `net.lookup` (else dns.lookup); rejects on abort. */
+function resolve(
+  host: string,
+  netOptions: Record<string, unknown>,
+  signal: AbortSignal,
+  proxyName: string,
+): Promise<string> {
+  const lookup = (typeof netOptions.lookup === 'function' ? netOptions.lookup : dns.lookup) as Lookup;
+  const family = typeof netOptions.family === 'number' ? netOptions.family : 0;
+  return new Promise((resolvePromise, reject) => {
+    const failed = (error: Error): void => {
+      cleanup();
+      const code = (error as { code?: unknown }).code;
+      reject(
+        new Error(
+          `Could not resolve ${host} to ask SOCKS5 proxy ${proxyName} for it: ${typeof code === 'string' ? code : error.message} (socks5:// resolves names here; socks5h:// lets the proxy resolve them)`,
+          { cause: error },
+        ),
+      );
+    };
+    const onabort = (): void => {
+      cleanup();
+      reject(abortError(signal.reason));
+    };
+    const cleanup = (): void => signal.removeEventListener('abort', onabort);
+    if (signal.aborted) return onabort();
+    signal.addEventListener('abort', onabort);
+    try {
+      lookup(host, { family, all: false }, (error, address) => {
+        if (signal.aborted) return;
+        if (error) return failed(error);
+        const first = Array.isArray(address) ? address[0]?.address : address;
+        if (typeof first !== 'string' || net.isIP(first) === 0) {
+          return failed(new Error(`the lookup gave no IP address (${String(first)})`));
+        }
+        cleanup();
+        resolvePromise(first);
+      });
+    } catch (error) {
+      failed(error as Error);
+    }
+  });
+}
+
+/**
+ * Runs the SOCKS5 handshake (src/net/socks.ts) over the connection to the
+ * proxy; resolves with the tunnel open, the socket paused and any bytes past
+ * the CONNECT reply put back for the caller.
+ */
+function socksHandshake(
+  socket: net.Socket,
+  handshake: SocksHandshake,
+  proxyName: string,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const fail = (error: Error): void => {
+      cleanup();
+      socket.destroy();
+      reject(error);
+    };
+    const ondata = (chunk: Buffer): void => {
+      let step: ReturnType<SocksHandshake['receive']>;
+      try {
+        step = handshake.receive(chunk);
+      } catch (error) {
+        fail(error as Error);
+        return;
+      }
+      if (step === undefined) return;
+      if ('send' in step) {
+        socket.write(step.send);
+        return;
+      }
+      cleanup();
+      // Hold what follows until the caller listens; bytes past the reply are the target's.
+      socket.pause();
+      if (step.rest.length > 0) socket.unshift(step.rest);
+      resolvePromise();
+    };
+    const onclose = (): void =>
+      fail(new Error(`SOCKS5 proxy ${proxyName} closed the connection before sending ${handshake.waitingFor}`));
+    const onerror = (error: Error): void =>
+      fail(
+        new Error(`SOCKS5 proxy ${proxyName}: ${describe(error)} (waiting for ${handshake.waitingFor})`, {
+          cause: error,
+        }),
+      );
+    const onabort = (): void => {
+      const reason = abortError(signal.reason);
+      fail(
+        new Error(`SOCKS5 proxy ${proxyName} did not send ${handshake.waitingFor}: ${reason.message}`, {
+          cause: reason,
+        }),
+      );
+    };
+    const cleanup = (): void => {
+      socket.off('data', ondata);
+      socket.off('close', onclose);
+      socket.off('error', onerror);
+      signal.removeEventListener('abort', onabort);
+    };
+    socket.on('data', ondata);
+    socket.on('close', onclose);
+    socket.on('error', onerror);
+    signal.addEventListener('abort', onabort);
+    socket.write(handshake.greeting());
+  });
 }
 
 /** A system error's code (ECONNREFUSED...), else the message with any code. */

@@ -63,6 +63,44 @@ t.test('resolveTransport', async (t) => {
     t.equal(resolveTransport({ proxy: 'env' }).proxy, 'env');
   });
 
+  t.test('a proxy URL on its own is { origin: url }, for every scheme; a URL object too', async (t) => {
+    const origin = (proxy: unknown): string | undefined => {
+      const resolved = resolveTransport({ proxy: proxy as never }).proxy;
+      return resolved === undefined || resolved === 'env' ? undefined : resolved.origin.href;
+    };
+    t.equal(origin('socks5://user:p%40ss@proxy.test:1080'), 'socks5://user:p%40ss@proxy.test:1080');
+    t.equal(origin('socks5h://proxy.test'), 'socks5h://proxy.test');
+    t.equal(origin('http://proxy.test:3128'), 'http://proxy.test:3128/');
+    t.equal(origin(new URL('socks5h://[::1]:9')), 'socks5h://[::1]:9', "a URL's own origin ('null') is not read");
+    t.equal(origin({ origin: 'socks5h://proxy.test:1080' }), 'socks5h://proxy.test:1080');
+    t.equal(origin({ origin: new URL('socks5://proxy.test') }), 'socks5://proxy.test');
+    const resolved = resolveTransport({ proxy: 'socks5://proxy.test' }).proxy as { headers: unknown; tls: unknown };
+    t.same([resolved.headers, resolved.tls], [[], {}]);
+    t.equal(origin({ origin: 'socks5://proxy.test', headers: {} }), 'socks5://proxy.test', 'no headers is fine');
+    t.equal(
+      origin({ origin: 'socks5://proxy.test', tls: { ca: 'x' } }),
+      'socks5://proxy.test',
+      'tls is ignored, as for http:',
+    );
+  });
+
+  t.test('a bad proxy URL never puts its credentials in the message', async (t) => {
+    for (const proxy of [
+      'socks5://user:hunter2@[bad',
+      'http://user:hunter2@exa mple',
+      { origin: 'socks5h://u:hunter2@[x' },
+    ]) {
+      let message = '';
+      try {
+        resolveTransport({ proxy: proxy as never });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      t.match(message, /is not a valid URL: [a-z0-9]+:\/\/\*\*\*@/, JSON.stringify(proxy));
+      t.notMatch(message, /hunter2/, JSON.stringify(proxy));
+    }
+  });
+
   t.test('tls.ca wins over the ca shorthand; net is copied', async (t) => {
     const net = { localAddress: '127.0.0.2' };
     t.same(resolveTransport({ ca: 'short', tls: { ca: 'long' } }).tls, { ca: 'long' });
@@ -90,12 +128,33 @@ t.test('resolveTransport', async (t) => {
       [{ tls: null }, /^tls must be an object/],
       [{ tls: 'x' }, /^tls must be an object/],
       [{ net: 1 }, /^net must be an object/],
-      [{ proxy: 'http://proxy.test:3128' }, /write proxy: \{ origin: 'http:\/\/proxy\.test:3128' \}/],
-      [{ proxy: true }, /^proxy must be \{ origin, headers\?, tls\? \} or 'env'/],
+      [{ proxy: 'proxy.test:3128' }, /^proxy must be an http:, https:, socks5: or socks5h: URL, not proxy\.test:/],
+      [{ proxy: 'not a url' }, /^proxy is not a valid URL: not a url/],
+      [
+        { proxy: true },
+        /^proxy must be a proxy URL string \(http:\/\/, https:\/\/, socks5:\/\/, socks5h:\/\/\), \{ origin, headers\?, tls\? \} or 'env'/,
+      ],
       [{ proxy: 3128 }, /^proxy must be/],
       [{ proxy: { origin: 42 } }, /^proxy\.origin must be a URL string/],
       [{ proxy: { origin: 'not a url' } }, /^proxy\.origin is not a valid URL: not a url/],
-      [{ proxy: { origin: 'socks5://proxy.test:1080' } }, /^proxy\.origin must be an http: or https: URL, not socks5:/],
+      [
+        { proxy: { origin: 'ftp://proxy.test:1080' } },
+        /^proxy\.origin must be an http:, https:, socks5: or socks5h: URL, not ftp:$/,
+      ],
+      [{ proxy: 'socks4://proxy.test:1080' }, /not socks4: \(SOCKS4 is not supported: use socks5: or socks5h:\)$/],
+      [{ proxy: { origin: 'socks://proxy.test' } }, /not socks: \(SOCKS4 is not supported/],
+      [{ proxy: 'socks5:proxy.test' }, /^proxy names no host: socks5:proxy\.test$/],
+      [{ proxy: 'socks5h:///path' }, /^proxy names no host/],
+      [{ proxy: 'socks5://a%zz@proxy.test' }, /^proxy has credentials that are not valid percent-encoding$/],
+      [
+        { proxy: `socks5://${'u'.repeat(256)}:p@proxy.test` },
+        /^proxy has a user or password over 255 bytes, more than SOCKS5 can send \(RFC 1929\)$/,
+      ],
+      [{ proxy: `socks5h://u:${'%C3%A9'.repeat(128)}@proxy.test` }, /over 255 bytes/],
+      [
+        { proxy: { origin: 'socks5://proxy.test', headers: { 'X-A': '1' } } },
+        /^proxy\.headers go with an HTTP CONNECT; a socks5: proxy has no request to carry them$/,
+      ],
       [{ proxy: { origin: 'http://a%zz@proxy.test' } }, /^proxy\.origin has credentials that are not valid/],
       [{ proxy: { origin: 'http://proxy.test', headers: { 'x y': 1 } } }, /^proxy\.headers: "x y" is not a valid/],
       [{ proxy: { origin: 'http://proxy.test', headers: { a: 'b\r\nc: d' } } }, /^proxy\.headers: .*CR, LF or NUL/],
