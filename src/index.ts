@@ -42,9 +42,12 @@ export {
   type StoredEvent,
 } from './sse/channel.js';
 export {
+  type EventSourceBody,
+  type EventSourceBodyInit,
   EventSourceClient,
   type EventSourceClientInit,
   type EventSourceEventMap,
+  type EventSourceRetryOptions,
 } from './sse/client.js';
 export {
   EventSource,

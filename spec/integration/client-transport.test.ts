@@ -334,11 +334,11 @@ t.test('WebSocket.Client transport', async (t) => {
     await nextWithin(ws, 'close');
     t.match((await error).message, /HTTP_PROXY is not a valid URL: http:\/\/\[/);
 
-    process.env.https_proxy = 'socks5://127.0.0.1:1080';
+    process.env.https_proxy = 'socks4://127.0.0.1:1080';
     const secure = new Client('wss://127.0.0.1:9/', [], { proxy: 'env' });
     const secureError = nextWithin<ErrorEvent>(secure, 'error');
     await nextWithin(secure, 'close');
-    t.match((await secureError).message, /HTTPS_PROXY \(or HTTP_PROXY\) must be an http: or https: URL, not socks5:/);
+    t.match((await secureError).message, /HTTPS_PROXY must be an http:, https:, socks5: or socks5h: URL, not socks4:/);
   });
 });
 

@@ -424,7 +424,7 @@ t.test('EventSource.Client', async (t) => {
       42,
       { header: { A: 'b' } },
       { rejectUnauthorized: false },
-      { proxy: 'http://proxy.test:3128' },
+      { proxy: 'proxy.test:3128' },
       { proxy: { origin: 'ftp://proxy.test' } },
       { handshakeTimeout: -1 },
       { signal: {} },
