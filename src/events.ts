@@ -86,31 +86,29 @@ function stateOf<K extends object, V>(states: WeakMap<K, V>, object: K): V {
 const closeState = new WeakMap<CloseEvent, { code: number; reason: string; wasClean: boolean }>();
 const errorState = new WeakMap<
   ErrorEvent,
-  { message: string; error: unknown; filename: string; lineno: number; colno: number; status: number | undefined }
+  { message: string; error: unknown; filename: string; lineno: number; colno: number }
 >();
+const statusState = new WeakMap<EventSourceErrorEvent, number | undefined>();
 
-/** Initialiser for {@link ErrorEvent}, as in HTML, plus the Node-only `status`. */
+/** Initialiser for {@link ErrorEvent}, as in HTML. */
 export interface ErrorEventInit extends EventInit {
   message?: string;
   error?: unknown;
   filename?: string;
   lineno?: number;
   colno?: number;
-  /** Node-only: the HTTP status of the answer that failed the connection. */
-  status?: number | undefined;
 }
 
 /**
- * The event dispatched when a connection fails. Browsers dispatch a bare
- * `Event` here; in Node the `message` and `error` say what went wrong, and
- * `status` (alias `code`) gives the HTTP status when an answer failed it.
+ * The event a WebSocket dispatches when its connection fails. Browsers
+ * dispatch a bare `Event` here; in Node the `message` and `error` say what
+ * went wrong (as ws's error event does). It has HTML's ErrorEvent members
+ * and nothing more, so code that copies events by their properties (and
+ * takes any event with a `code` for a close event) sees an error.
  *
  * @see https://html.spec.whatwg.org/multipage/webappapis.html#errorevent
  * @example
  * ws.onerror = (event) => console.error(event.message);
- * source.onerror = (event) => {
- *   if (event.status === 401) source.close(); // and log in again
- * };
  */
 export class ErrorEvent extends Event {
   constructor(type: string, init: ErrorEventInit = {}) {
@@ -123,24 +121,7 @@ export class ErrorEvent extends Event {
       filename: init.filename ?? '',
       lineno: init.lineno ?? 0,
       colno: init.colno ?? 0,
-      status: init.status,
     });
-  }
-
-  /**
-   * Node-only: the HTTP status of the answer that failed the connection (a
-   * non-200 answer, 200 with the wrong `Content-Type`, a redirect that could
-   * not be followed), so a 401 is told from a 503 without parsing `message`.
-   * `undefined` for network errors (refused, reset, timed out) and for the
-   * end of a stream.
-   */
-  get status(): number | undefined {
-    return stateOf(errorState, this).status;
-  }
-
-  /** Alias of {@link ErrorEvent.status}, the name the `eventsource` package uses. */
-  get code(): number | undefined {
-    return stateOf(errorState, this).status;
   }
 
   get message(): string {
@@ -164,6 +145,50 @@ export class ErrorEvent extends Event {
   }
 }
 
+/** Initialiser for {@link EventSourceErrorEvent}: HTML's, plus the Node-only `status`. */
+export interface EventSourceErrorEventInit extends ErrorEventInit {
+  /** Node-only: the HTTP status of the answer that failed the connection. */
+  status?: number | undefined;
+}
+
+/**
+ * The error event of `EventSource.Client`: an {@link ErrorEvent} whose
+ * `status` (alias `code`, the `eventsource` package's name) gives the HTTP
+ * status when an answer failed the connection.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource
+ * @example
+ * source.onerror = (event) => {
+ *   if (event.status === 401) source.close(); // and log in again
+ * };
+ */
+export class EventSourceErrorEvent extends ErrorEvent {
+  constructor(type: string, init: EventSourceErrorEventInit = {}) {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts the arguments given, not their values.
+    requireArguments(arguments.length, 1, "construct 'ErrorEvent'");
+    super(type, init);
+    statusState.set(this, init.status);
+  }
+
+  /**
+   * Node-only: the HTTP status of the answer that failed the connection (a
+   * non-200 answer, 200 with the wrong `Content-Type`, a redirect that could
+   * not be followed), so a 401 is told from a 503 without parsing `message`.
+   * `undefined` for network errors (refused, reset, timed out) and for the
+   * end of a stream.
+   */
+  get status(): number | undefined {
+    if (!statusState.has(this)) throw new TypeError('Illegal invocation');
+    return statusState.get(this);
+  }
+
+  /** Alias of {@link EventSourceErrorEvent.status}, the name the `eventsource` package uses. */
+  get code(): number | undefined {
+    if (!statusState.has(this)) throw new TypeError('Illegal invocation');
+    return statusState.get(this);
+  }
+}
+
 // Note: departure from HTML: `String(event)` is `[object Event]`, what
 // browsers print for the plain Event they dispatch as a WebSocket's or an
 // EventSource's error event (WPT websockets/interfaces/WebSocket/events/018),
@@ -172,6 +197,12 @@ shapeInterface(ErrorEvent, {
   name: 'ErrorEvent',
   length: 1,
   members: ['message', 'filename', 'lineno', 'colno', 'error'],
+  toStringTag: 'Event',
+});
+shapeInterface(EventSourceErrorEvent, {
+  name: 'EventSourceErrorEvent',
+  length: 1,
+  members: ['status', 'code'],
   toStringTag: 'Event',
 });
 
@@ -187,12 +218,17 @@ export class MessageEvent<T = any> extends globalThis.MessageEvent<T> {}
 defineToStringTag(MessageEvent.prototype, 'MessageEvent');
 
 /**
- * What `onerror` receives, typed so that lib.dom's `Event` fits: isosocket
- * always dispatches an {@link ErrorEvent}, so `message` and `error` are set.
+ * What a WebSocket's `onerror` receives, typed so that lib.dom's `Event`
+ * fits: isosocket always dispatches an {@link ErrorEvent}, so `message` and
+ * `error` are set.
  */
 export type ErrorEventLike = Event & {
   readonly message?: string;
   readonly error?: unknown;
+};
+
+/** What `EventSource.Client`'s `onerror` receives: {@link ErrorEventLike} with the HTTP `status`. */
+export type EventSourceErrorEventLike = ErrorEventLike & {
   readonly status?: number | undefined;
   readonly code?: number | undefined;
 };

@@ -15,6 +15,9 @@ export {
   type ErrorEventInit,
   type ErrorEventLike,
   type EventHandler,
+  EventSourceErrorEvent,
+  type EventSourceErrorEventInit,
+  type EventSourceErrorEventLike,
   type WebSocketEventMap,
 } from './events.js';
 export { getGlobalOrigin, setGlobalOrigin } from './net/url.js';

@@ -13,6 +13,7 @@ import {
   type ErrorEvent,
   EventSource,
   EventSourceClient,
+  type EventSourceErrorEvent,
   WebSocket,
 } from '../../src/index.js';
 import { ConnectionAttempt, connect, MAX_PROXY_RESPONSE_HEAD, resolveTransport } from '../../src/net/transport.js';
@@ -254,7 +255,7 @@ t.test('WebSocket.Client transport', async (t) => {
       const refusing = await startConnectProxy(t, { credentials: 'u:p' });
       const refused = new EventSourceClient('http://127.0.0.1:9/', { proxy: { origin: refusing.origin } });
       t.teardown(() => refused.close());
-      const first = await nextWithin<ErrorEvent>(refused, 'error');
+      const first = await nextWithin<EventSourceErrorEvent>(refused, 'error');
       t.match(
         first.message,
         /Proxy refused CONNECT to 127\.0\.0\.1:9: 407 Proxy Authentication Required \(check the proxy origin's user:password\)/,

@@ -13,7 +13,12 @@ import type net from 'node:net';
 import { Readable } from 'node:stream';
 import { EventSource as PackageEventSource } from 'eventsource';
 import t, { type Test } from 'tap';
-import { type ErrorEvent, EventSourceClient, type EventSourceClientInit, WebSocket } from '../../src/index.js';
+import {
+  EventSourceClient,
+  type EventSourceClientInit,
+  type EventSourceErrorEvent,
+  WebSocket,
+} from '../../src/index.js';
 import { nextWithin } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
@@ -92,8 +97,8 @@ function opened(t: Test, url: string, init?: EventSourceClientInit): EventSource
 }
 
 /** Collects error events with the readyState each was dispatched at. */
-function errorsOf(source: EventSourceClient): Array<{ event: ErrorEvent; readyState: number }> {
-  const errors: Array<{ event: ErrorEvent; readyState: number }> = [];
+function errorsOf(source: EventSourceClient): Array<{ event: EventSourceErrorEvent; readyState: number }> {
+  const errors: Array<{ event: EventSourceErrorEvent; readyState: number }> = [];
   source.addEventListener('error', (event) => errors.push({ event, readyState: source.readyState }));
   return errors;
 }
@@ -312,7 +317,7 @@ t.test('EventSource.Client: method and body', async (t) => {
       body: () => new Promise<string>(() => {}),
       handshakeTimeout: 50,
     });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(source.readyState, 0, 'reconnecting, as after a timeout');
     t.match(error.message, /No request body for .*: The opening handshake took longer than 50 ms/);
     t.equal(server.requests.length, 0);
@@ -345,13 +350,13 @@ t.test('EventSource.Client: method and body', async (t) => {
     ] as const) {
       const server = await recorder(t, [holding()]);
       const source = opened(t, `${server.origin}/`, { method: 'POST', body: body as AsyncIterable<string> });
-      const error = await nextWithin<ErrorEvent>(source, 'error');
+      const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
       t.equal(source.readyState, 2, name);
       t.match(error.message, message, name);
     }
     const server = await recorder(t, [holding()]);
     const source = opened(t, `${server.origin}/`, { method: 'POST', body: () => 42 as unknown as string });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(source.readyState, 2);
     t.match(error.message, /The body function returned a number, which is not a body/);
     t.equal(server.requests.length, 0, 'nothing was sent');
@@ -369,7 +374,7 @@ t.test('EventSource.Client: method and body', async (t) => {
       await new Promise(() => {});
     })();
     const source = opened(t, `http://127.0.0.1:${port}/`, { method: 'POST', body: pending });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(error.status, 401);
     t.equal(source.readyState, 2);
     t.same(methods, ['POST'], 'answered while the body was still streaming');
@@ -405,7 +410,7 @@ t.test('EventSource.Client: method and body', async (t) => {
     }
     const server = await recorder(t, [refusing(307, { Location: '/next' }), holding()]);
     const source = opened(t, `${server.origin}/`, { method: 'POST', body: chunksOf('a') });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(source.readyState, 2);
     t.equal(error.status, 307);
     t.match(error.message, /The redirect from .* \(307\) needs the body again, but the body is an async iterable/);
@@ -564,13 +569,13 @@ t.test('EventSource.Client: retry', async (t) => {
   t.test('statuses not listed, and a Retry-After past maxRetryAfter, fail at once', async (t) => {
     const server = await recorder(t, [refusing(500)]);
     const source = opened(t, `${server.origin}/`, { retry: true });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(source.readyState, 2, '500 is not in the default list');
     t.equal(error.status, 500);
 
     const far = await recorder(t, [refusing(503, { 'Retry-After': '3600' })]);
     const patient = opened(t, `${far.origin}/`, { retry: { maxRetryAfter: 60_000 } });
-    const refused = await nextWithin<ErrorEvent>(patient, 'error');
+    const refused = await nextWithin<EventSourceErrorEvent>(patient, 'error');
     t.equal(patient.readyState, 2);
     t.match(refused.message, /its Retry-After asks for 3600000 ms, more than retry\.maxRetryAfter \(60000 ms\)/);
 
@@ -594,7 +599,7 @@ t.test('EventSource.Client: retry', async (t) => {
   t.test('an async iterable body cannot be retried: the refusal fails the connection and says why', async (t) => {
     const server = await recorder(t, [refusing(503), holding()]);
     const source = opened(t, `${server.origin}/`, { method: 'POST', body: chunksOf('x'), retry: { delay: 5 } });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(source.readyState, 2);
     t.equal(error.status, 503);
     t.match(error.message, /cannot reconnect: the body is an async iterable/);

@@ -8,7 +8,7 @@ import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import t, { type Test } from 'tap';
-import { type ErrorEvent, EventSourceClient, type EventSourceClientInit } from '../../src/index.js';
+import { EventSourceClient, type EventSourceClientInit, type EventSourceErrorEvent } from '../../src/index.js';
 import { MAX_EVENT_SIZE } from '../../src/sse/client.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
@@ -185,7 +185,7 @@ t.test('EventSource.Client', async (t) => {
     let named = 0;
     source.addEventListener('x', () => named++);
     const events = trace(source, ['open', 'message', 'error']);
-    const error = nextWithin<ErrorEvent>(source, 'error');
+    const error = nextWithin<EventSourceErrorEvent>(source, 'error');
     await until(() => events.length === 4, 2000); // well under the 3 s default
     t.same(events, ['open@1', 'message@1', 'error@0', 'open@1']);
     t.match((await error).message, /ended; reconnecting in 30 ms$/);
@@ -225,7 +225,7 @@ t.test('EventSource.Client', async (t) => {
           ]);
           const source = opened(t, `${server.origin}/`);
           const events = trace(source, ['open', 'message', 'error']);
-          const errors: ErrorEvent[] = [];
+          const errors: EventSourceErrorEvent[] = [];
           source.addEventListener('error', (event) => errors.push(event));
           await until(() => events.length === 3);
           t.same(events, ['open@1', 'error@0', 'error@2']);
@@ -244,7 +244,7 @@ t.test('EventSource.Client', async (t) => {
     for (const status of [401, 503, 204]) {
       const server = await serve(t, (_request, response) => response.writeHead(status).end());
       const source = opened(t, `${server.origin}/`);
-      const error = await nextWithin<ErrorEvent>(source, 'error');
+      const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
       statuses.push(error.status);
       codes.push(error.code);
       t.match(error.message, `answered ${status}`);
@@ -252,15 +252,18 @@ t.test('EventSource.Client', async (t) => {
     const wrongType = await serve(t, (_request, response) =>
       response.writeHead(200, { 'Content-Type': 'text/plain' }).end(),
     );
-    const typed = await nextWithin<ErrorEvent>(opened(t, `${wrongType.origin}/`), 'error');
+    const typed = await nextWithin<EventSourceErrorEvent>(opened(t, `${wrongType.origin}/`), 'error');
     t.match(typed.message, /answered with Content-Type "text\/plain", not text\/event-stream/);
     const untyped = await serve(t, (_request, response) => response.writeHead(200).end());
-    t.match((await nextWithin<ErrorEvent>(opened(t, `${untyped.origin}/`), 'error')).message, /Content-Type \(none\)/);
+    t.match(
+      (await nextWithin<EventSourceErrorEvent>(opened(t, `${untyped.origin}/`), 'error')).message,
+      /Content-Type \(none\)/,
+    );
     const longType = await serve(t, (_request, response) =>
       response.writeHead(200, { 'Content-Type': `text/html; ${'x'.repeat(500)}` }).end(),
     );
     t.match(
-      (await nextWithin<ErrorEvent>(opened(t, `${longType.origin}/`), 'error')).message,
+      (await nextWithin<EventSourceErrorEvent>(opened(t, `${longType.origin}/`), 'error')).message,
       /Content-Type "text\/html; x{89}…", not/,
       'quoted up to 100 characters',
     );
@@ -271,7 +274,7 @@ t.test('EventSource.Client', async (t) => {
     const refused = await serve(t, () => {});
     await new Promise((resolve) => refused.server.close(resolve));
     const network = opened(t, `${refused.origin}/`);
-    const error = await nextWithin<ErrorEvent>(network, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(network, 'error');
     t.equal(error.status, undefined, 'a network error has no status');
     t.equal(error.code, undefined);
     t.type(error.error, Error, 'and carries the underlying error');
@@ -331,17 +334,17 @@ t.test('EventSource.Client', async (t) => {
       const server = await serve(t, (_request, response) => response.writeHead(302, { Location: location }).end());
       const source = opened(t, `${server.origin}/`);
       const events = trace(source, ['open', 'error']);
-      const error = await nextWithin<ErrorEvent>(source, 'error');
+      const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
       t.match(error.message, pattern, location);
       t.same(events, ['error@2'], location);
     }
     const long = await serve(t, (_request, response) =>
       response.writeHead(302, { Location: `http://[${'x'.repeat(1000)}` }).end(),
     );
-    const longError = await nextWithin<ErrorEvent>(opened(t, `${long.origin}/`), 'error');
+    const longError = await nextWithin<EventSourceErrorEvent>(opened(t, `${long.origin}/`), 'error');
     t.match(longError.message, /has an invalid Location: "http:\/\/\[x{192}…"$/, 'quoted up to 200 characters');
     const invalid = await serve(t, (_request, response) => response.writeHead(307, { Location: 'http://[' }).end());
-    t.equal((await nextWithin<ErrorEvent>(opened(t, `${invalid.origin}/`), 'error')).status, 307);
+    t.equal((await nextWithin<EventSourceErrorEvent>(opened(t, `${invalid.origin}/`), 'error')).status, 307);
   });
 
   t.test(
@@ -361,7 +364,7 @@ t.test('EventSource.Client', async (t) => {
       const bare = await serve(t, (_request, response) => response.writeHead(302, 'Found').end());
       const failed = opened(t, `${bare.origin}/`);
       const events = trace(failed, ['open', 'error']);
-      const error = await nextWithin<ErrorEvent>(failed, 'error');
+      const error = await nextWithin<EventSourceErrorEvent>(failed, 'error');
       t.equal(error.message, `${bare.origin}/ answered 302 Found; an event stream needs 200`);
       t.equal(error.status, 302);
       t.same(events, ['error@2']);
@@ -370,7 +373,7 @@ t.test('EventSource.Client', async (t) => {
 
   t.test('a refusal names the status and its reason phrase, cut at 100 characters', async (t) => {
     const server = await serve(t, (_request, response) => response.writeHead(503, 'Busy'.repeat(40)).end());
-    const error = await nextWithin<ErrorEvent>(opened(t, `${server.origin}/`), 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(opened(t, `${server.origin}/`), 'error');
     t.equal(error.message, `${server.origin}/ answered 503 ${'Busy'.repeat(25)}; an event stream needs 200`);
   });
 
@@ -381,7 +384,7 @@ t.test('EventSource.Client', async (t) => {
       response.writeHead(302, { Location: '/again' }).end();
     });
     const source = opened(t, `${server.origin}/`);
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.match(error.message, /Too many redirects \(over 20\)/);
     t.equal(error.status, 302);
     t.equal(source.readyState, EventSourceClient.CLOSED);
@@ -393,7 +396,7 @@ t.test('EventSource.Client', async (t) => {
     const port = server.port;
     await new Promise((resolve) => server.server.close(resolve));
     const source = opened(t, `http://127.0.0.1:${port}/`);
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.equal(source.readyState, EventSourceClient.CONNECTING);
     t.match(error.message, /ECONNREFUSED/);
     source.close();
@@ -537,7 +540,7 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
     ]);
     const source = opened(t, `${server.origin}/`, { handshakeTimeout: 200 });
     const events = trace(source, ['open', 'message', 'error']);
-    const errors: ErrorEvent[] = [];
+    const errors: EventSourceErrorEvent[] = [];
     source.addEventListener('error', (event) => errors.push(event));
     const message = await nextWithin<MessageEvent>(source, 'message', 5000);
     t.equal(message.data, 'after the timeout');
@@ -557,7 +560,7 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
       streamOf('data: whole\n\n', { hold: true }),
     ]);
     const source = opened(t, `${server.origin}/`, { handshakeTimeout: 200 });
-    const errors: ErrorEvent[] = [];
+    const errors: EventSourceErrorEvent[] = [];
     source.addEventListener('error', (event) => errors.push(event));
     t.equal((await nextWithin<MessageEvent>(source, 'message', 5000)).data, 'whole');
     t.match(errors[1]?.message, /^No response from .*took longer than 200 ms \(handshakeTimeout\)/);
@@ -569,7 +572,7 @@ t.test('EventSource.Client: handshakeTimeout', async (t) => {
       handshakeTimeout: 200,
       proxy: { origin: proxy.origin },
     });
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.match(error.message, /Proxy 127\.0\.0\.1:\d+ did not answer CONNECT to 127\.0\.0\.1:9: .*200 ms/);
     t.equal(source.readyState, EventSourceClient.CONNECTING);
   });
@@ -702,7 +705,7 @@ t.test('EventSource.Client: limits', async (t) => {
     t.teardown(() => process.off('warning', onwarning));
     const server = await scriptedServer(t, [streamOf('retry: 99999999999999999999\ndata: x\n\n')]);
     const source = opened(t, `${server.origin}/`);
-    const error = await nextWithin<ErrorEvent>(source, 'error');
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.match(error.message, /reconnecting in 2147483647 ms$/);
     await severalRetryIntervals(t);
     t.equal(server.requests.length, 1);
@@ -729,7 +732,7 @@ t.test('EventSource.Client: limits', async (t) => {
     const started = process.hrtime.bigint();
     const source = opened(t, `${server.origin}/`);
     const events = trace(source, ['open', 'message', 'error']);
-    const error = await nextWithin<ErrorEvent>(source, 'error', 30_000);
+    const error = await nextWithin<EventSourceErrorEvent>(source, 'error', 30_000);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     t.comment(`${(sent / 2 ** 20).toFixed(0)} MiB sent; failed after ${ms.toFixed(0)} ms`);
     t.match(error.message, /^An event from http:\/\/127\.0\.0\.1:\d+\/ exceeded 67108863 characters$/);

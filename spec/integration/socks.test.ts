@@ -17,6 +17,7 @@ import {
   type ErrorEvent,
   EventSource,
   EventSourceClient,
+  type EventSourceErrorEvent,
   WebSocket,
   WebSocketStream,
 } from '../../src/index.js';
@@ -267,7 +268,7 @@ t.test('through microsocks', async (t) => {
 
     const source = new EventSourceClient(`http://localhost:${plain.port}/feed`, { proxy: { origin: wrong } });
     t.teardown(() => source.close());
-    const event = await nextWithin<ErrorEvent>(source, 'error');
+    const event = await nextWithin<EventSourceErrorEvent>(source, 'error');
     t.match(event.message, /SOCKS5 proxy 127\.0\.0\.1:\d+ refused the username and password \(status 2\)/);
     t.notMatch(event.message, /wrong-secret/);
     t.equal(source.readyState, EventSourceClient.CONNECTING, 'a network error: EventSource.Client retries');

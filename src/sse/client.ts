@@ -26,9 +26,9 @@ import { createParser, type EventSourceMessage, type ParseError } from 'eventsou
 import { EventHandlers } from '../dom/listeners.js';
 import { requireArguments, shapeInterface } from '../dom/webidl.js';
 import {
-  ErrorEvent,
-  type ErrorEventLike,
   type EventHandler,
+  EventSourceErrorEvent,
+  type EventSourceErrorEventLike,
   type Listener,
   MessageEvent as WebMessageEvent,
 } from '../events.js';
@@ -99,7 +99,7 @@ export interface EventSourceClientInit extends TransportOptions, ConnectOptions 
 export interface EventSourceEventMap {
   open: Event;
   message: MessageEvent;
-  error: ErrorEvent;
+  error: EventSourceErrorEvent;
 }
 
 const INIT_KEYS = [
@@ -251,10 +251,10 @@ export class EventSourceClient extends EventTarget {
   set onmessage(value: EventHandler<MessageEvent>) {
     this.#handlers.set('message', value);
   }
-  get onerror(): EventHandler<ErrorEventLike> {
+  get onerror(): EventHandler<EventSourceErrorEventLike> {
     return this.#handlers.get('error');
   }
-  set onerror(value: EventHandler<ErrorEventLike>) {
+  set onerror(value: EventHandler<EventSourceErrorEventLike>) {
     this.#handlers.set('error', value);
   }
 
@@ -730,7 +730,11 @@ export class EventSourceClient extends EventTarget {
     this.#readyState = 0;
     // 1.3. Fire an event named error at the EventSource object.
     this.dispatchEvent(
-      new ErrorEvent('error', { message: `${message}; reconnecting in ${wait} ms`, error, status: refused?.status }),
+      new EventSourceErrorEvent('error', {
+        message: `${message}; reconnecting in ${wait} ms`,
+        error,
+        status: refused?.status,
+      }),
     );
     // A listener may have called close().
     if (this.#readyState !== 0) return;
@@ -754,7 +758,7 @@ export class EventSourceClient extends EventTarget {
     // If readyState is not CLOSED, set it to CLOSED and fire an event named error.
     if (this.#readyState === 2) return;
     this.close();
-    this.dispatchEvent(new ErrorEvent('error', { message, status }));
+    this.dispatchEvent(new EventSourceErrorEvent('error', { message, status }));
   }
 }
 
