@@ -133,7 +133,12 @@ export function admitStream(peer: Http2Peer): string | undefined {
   const count = openStreams.get(session) ?? 0;
   const limit = maxWebSocketStreams(session);
   if (count >= limit) {
-    if (!stream.destroyed && !stream.closed) stream.close(REFUSED_STREAM);
+    if (!stream.destroyed && !stream.closed) {
+      // Node reports a stream closed with an error code as an 'error' on it:
+      // nobody else listens to this one.
+      stream.on('error', ignore);
+      stream.close(REFUSED_STREAM);
+    }
     return (
       `Refused an HTTP/2 WebSocket stream (REFUSED_STREAM): its session already holds ${count} ` +
       `(the limit is the server's settings.maxConcurrentStreams, else ${DEFAULT_MAX_WEBSOCKET_STREAMS})`
@@ -144,6 +149,8 @@ export function admitStream(peer: Http2Peer): string | undefined {
   stream.once('close', releaseStream);
   return undefined;
 }
+
+function ignore(): void {}
 
 /** A counted stream closed: its place on the session is free. Shared by every stream. */
 function releaseStream(this: CountedStream): void {
