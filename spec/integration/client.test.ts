@@ -363,12 +363,14 @@ t.test('WebSocket.Client', async (t) => {
 
     t.test('a server that never closes TCP is dropped after a wait (as Chromium), still a clean close', async (t) => {
       let dropped = false;
+      const sockets: net.Socket[] = [];
       const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+        sockets.push(socket);
         socket.on('error', () => {});
-        // Half-open allowed: the client's FIN, when it comes, is all this server sees.
+        // Half-open allowed: the client's FIN, when it comes, is all this
+        // server sees; it never closes its side.
         socket.on('end', () => {
           dropped = true;
-          socket.destroy();
         });
         socket.once('data', (head: Buffer) => {
           const key = /\r\nSec-WebSocket-Key: *([^\r]*)/i.exec(head.toString('latin1'))?.[1] ?? '';
@@ -376,7 +378,10 @@ t.test('WebSocket.Client', async (t) => {
           answerClose(socket, () => {});
         });
       });
-      t.teardown(() => server.close());
+      t.teardown(() => {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+      });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as net.AddressInfo;
       // The default closeTimeout (30 s) is not what ends it.
