@@ -16,8 +16,8 @@
 //   node bench/queue.mjs side <server|client> <h1|h2> <count> [port]   (forked)
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import net from 'node:net';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const FILE = fileURLToPath(import.meta.url);
@@ -181,7 +181,9 @@ if (process.argv[2] === 'side') {
   const [, , , role, transport, count, port] = process.argv;
   await side(role, transport, Number(count), Number(port));
 } else {
-  console.log(`N 16-byte messages sent at once, the peer reads after ${READ_AFTER} ms; isosocket's CPU until bufferedAmount is 0`);
+  console.log(
+    `N 16-byte messages sent at once, the peer reads after ${READ_AFTER} ms; isosocket's CPU until bufferedAmount is 0`,
+  );
   console.log('role    transport  N         CPU ms   µs/message');
   const rows = [];
   for (const role of ['server', 'client']) {
