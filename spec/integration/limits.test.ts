@@ -495,12 +495,55 @@ row('pongs to a peer that never reads: 1 M pings, reading stops at the high-wate
   socket.destroy();
 });
 
+row('pongs to a peer that never reads, over HTTP/2: its stream stops being read', 16 * MiB, async (t) => {
+  const port = await child.serveHttp2();
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  t.teardown(() => session.destroy());
+  await within(once(session, 'remoteSettings'), 5000, 'the SETTINGS');
+  const stream = session.request({
+    ':method': 'CONNECT',
+    ':protocol': 'websocket',
+    ':scheme': 'http',
+    ':path': '/',
+    ':authority': `127.0.0.1:${port}`,
+    'sec-websocket-version': '13',
+  });
+  stream.on('error', () => {});
+  await within(once(stream, 'response'), 5000, 'the 200');
+  stream.pause();
+  const ping = frame(9, Buffer.alloc(125, 'p'));
+  const piece = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+  const total = 1_000_000 * ping.length;
+  let written = 0;
+  let stalled = false;
+  while (written < total && !stalled) {
+    written += piece.length;
+    if (stream.write(piece)) continue;
+    stalled = !(await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.off('drain', done);
+        resolve(false);
+      }, 1000);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      stream.once('drain', done);
+    }));
+  }
+  t.ok(stalled, `the attacker's stream stalled after ${mib(written)} of ${mib(total)} of pings`);
+  t.ok(written < total / 4, 'it could not write a quarter of them');
+  session.destroy();
+});
+
 row(
   `HTTP/2 WebSocket streams per session: settings.maxConcurrentStreams, else ${DEFAULT_MAX_WEBSOCKET_STREAMS}; REFUSED_STREAM past it`,
   16 * MiB,
   async (t) => {
     t.equal(DEFAULT_MAX_WEBSOCKET_STREAMS, 100);
     const port = await child.serveHttp2();
+    const firstUpgrade = child.upgrades.length;
     const session = http2.connect(`http://127.0.0.1:${port}`, { maxSessionMemory: 256 });
     session.on('error', () => {});
     t.teardown(() => session.destroy());
@@ -542,7 +585,7 @@ row(
     t.equal(await outcome(again), 'open', 'a place freed by a closed stream is taken again');
     session.destroy();
     await within(
-      until(() => [...child.events.values()].every((events) => events.length === 0 || closed(events)), 10_000),
+      until(() => child.upgrades.slice(firstUpgrade).every((id) => closed(child.events.get(id) ?? [])), 10_000),
       11_000,
       'every WebSocket in the child to close with its session',
     );

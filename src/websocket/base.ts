@@ -1,8 +1,9 @@
 // The browser-facing WebSocket shared by the server socket and the client:
-// ready states, events, sending and bufferedAmount, closing and failing, and
-// faye-websocket's stream and emitter aliases. It drives one protocol
-// Connection (src/protocol/connection.ts) over one Duplex: a TCP or TLS
-// socket, or an HTTP/2 stream. It never sees websocket-driver.
+// ready states, events, closing and failing, and faye-websocket's stream and
+// emitter aliases. It drives one protocol Connection
+// (src/protocol/connection.ts) over one Duplex: a TCP or TLS socket, or an
+// HTTP/2 stream. It never sees websocket-driver. What it sends goes through
+// its Sender (./sender.ts: the queue, Blobs, bufferedAmount, the per-tick cork).
 //
 // The server socket and the client are the two factories over it
 // (server.ts, client.ts): they make the transport, run the opening handshake,
@@ -23,7 +24,14 @@
 //                          (clean: the peer's code, 1005 if none)  error then close 1006
 //
 // A drop (reset, FIN without a close frame, closeTimeout) is close 1006 with
-// no error once open, as in Chromium; before open it is a failure.
+// no error once open, as in Chromium; before open it is a failure. Once both
+// close frames crossed, the server ends TCP at once (RFC 6455 §7.1.1); the
+// client waits for the server to (_peerCloseWait), then drops it.
+//
+// Reading: starts at open (bytes before it wait in the transport); stops
+// while answers to the peer's pings have put the transport over its
+// high-water mark, until 'drain' (#answered), and while the application has
+// called pause(); each reason is undone only by its own resume.
 //
 // Memory: an idle connection holds this object, its Connection, and the
 // socket's listeners, which are shared functions (the socket points back
