@@ -26,6 +26,8 @@
 // a write's callback after 'drain'), and a 'drain' listener sees the
 // decreased value.
 //
+// Measurements and the reasons behind the choices: docs/decisions/send-path-and-backpressure.md
+//
 // References:
 // - WHATWG WebSockets, send() and bufferedAmount:
 //   https://websockets.spec.whatwg.org/#dom-websocket-send
