@@ -31,8 +31,11 @@ const { key, cert } = CERT && KEY ? { key: readFileSync(KEY), cert: readFileSync
 
 // enableConnectProtocol advertises RFC 8441 in the server's SETTINGS: without
 // it, browsers open their WebSockets over a new HTTP/1.1 connection.
+// maxConcurrentStreams bounds what one connection may hold open (Node's
+// default is 2^32 - 1); isosocket holds each session to it, in WebSockets
+// (100 when it is not set), and refuses the rest with REFUSED_STREAM.
 const server = http2.createSecureServer(
-  { key, cert, allowHTTP1: true, settings: { enableConnectProtocol: true } },
+  { key, cert, allowHTTP1: true, settings: { enableConnectProtocol: true, maxConcurrentStreams: 100 } },
   (request, response) => {
     if (request.url !== '/') return response.writeHead(404).end();
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);

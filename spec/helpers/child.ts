@@ -109,6 +109,16 @@ export class Child {
     return within(port, 5000, 'the child to listen');
   }
 
+  /**
+   * Starts an HTTP/2 server in the child (cleartext, extended CONNECT
+   * enabled, `settings` added) whose WebSocket streams echo; resolves with its port.
+   */
+  serveHttp2(options: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): Promise<number> {
+    const port = new Promise<number>((resolve) => this.#listening.push(resolve));
+    this.process.send({ op: 'serveHttp2', options, settings });
+    return within(port, 5000, 'the child to listen over HTTP/2');
+  }
+
   /** Opens a WebSocket.Client in the child; returns its id. */
   connect(url: string, options: Record<string, unknown> = {}): string {
     const id = `c${this.#nextId++}`;

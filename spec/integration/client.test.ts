@@ -1,6 +1,7 @@
 // WebSocket.Client against real servers over loopback: a `ws` server and an
 // isosocket server for every behaviour, and hand-written servers for failures.
 
+import net from 'node:net';
 import deflate from 'permessage-deflate';
 import t from 'tap';
 import { type BinaryType, Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
@@ -321,6 +322,77 @@ t.test('WebSocket.Client', async (t) => {
     const event = await next<CloseEvent>(ws, 'close');
     t.same([event.code, event.wasClean], [1006, false]);
     t.same(events, ['open@1', 'close:1006@3'], 'the app asked to close: no error event');
+  });
+
+  t.test('after both close frames crossed, the server closes the transport (RFC 6455 §7.1.1)', async (t) => {
+    const OPEN = (key: string): string =>
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`;
+    /** Answers the client's close frame with close 1000 (unmasked), then calls `after`. */
+    const answerClose = (socket: net.Socket, after: () => void): void => {
+      socket.on('data', (chunk: Buffer) => {
+        if (((chunk[0] as number) & 0x0f) !== 8) return;
+        socket.write(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+        after();
+      });
+    };
+
+    t.test('close fires once the server closed TCP, not at its close frame (WPT Close-delayed)', async (t) => {
+      let serverClosed = false;
+      let finFromClient = false;
+      // A Node server (allowHalfOpen false): a FIN from the client would close it at once.
+      const server = await rawServer(t, (_head, key, socket) => {
+        socket.on('end', () => {
+          if (!serverClosed) finFromClient = true;
+        });
+        answerClose(socket, () =>
+          setTimeout(() => {
+            serverClosed = true;
+            socket.end();
+          }, 1000),
+        );
+        return OPEN(key);
+      });
+      const ws = new Client(server.url);
+      await next(ws, 'open');
+      ws.close(1000);
+      const event = await next<CloseEvent>(ws, 'close');
+      t.ok(serverClosed, 'the server had closed TCP when close fired');
+      t.notOk(finFromClient, 'the client left closing TCP to the server');
+      t.same([event.code, event.wasClean], [1000, true], 'a clean close with the code');
+    });
+
+    t.test('a server that never closes TCP is dropped after a wait (as Chromium), still a clean close', async (t) => {
+      let dropped = false;
+      const sockets: net.Socket[] = [];
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+        sockets.push(socket);
+        socket.on('error', () => {});
+        // Half-open allowed: the client's FIN, when it comes, is all this
+        // server sees; it never closes its side.
+        socket.on('end', () => {
+          dropped = true;
+        });
+        socket.once('data', (head: Buffer) => {
+          const key = /\r\nSec-WebSocket-Key: *([^\r]*)/i.exec(head.toString('latin1'))?.[1] ?? '';
+          socket.write(OPEN(key));
+          answerClose(socket, () => {});
+        });
+      });
+      t.teardown(() => {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as net.AddressInfo;
+      // The default closeTimeout (30 s) is not what ends it.
+      const ws = new Client(`ws://127.0.0.1:${port}/`);
+      await next(ws, 'open');
+      ws.close(1000);
+      const event = await next<CloseEvent>(ws, 'close', 8000);
+      t.same([event.code, event.wasClean], [1000, true], 'a clean close with the code');
+      await until(() => dropped);
+      t.pass('the client dropped the connection');
+    });
   });
 
   t.test('handshakeTimeout fails a server that accepts TCP and never answers: error, then close 1006', async (t) => {

@@ -15,6 +15,7 @@
 
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
@@ -23,6 +24,7 @@ import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
 import { DEFAULT_MAX_BUFFERED } from '../../src/sse/channel.js';
 import { MAX_EVENT_SIZE, MAX_REDIRECTS } from '../../src/sse/client.js';
 import { MAX_HANDSHAKE_RESPONSE } from '../../src/websocket/client.js';
+import { DEFAULT_MAX_WEBSOCKET_STREAMS } from '../../src/websocket/http2.js';
 import { MiB } from '../helpers/bombs.js';
 import { within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, describe, mib, type Probe } from '../helpers/child.js';
@@ -30,6 +32,7 @@ import { listen } from '../helpers/listen.js';
 import { frame, until, wsClient } from '../helpers/peers.js';
 import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
+import { silentClient, writeUntilStalled } from '../helpers/stall.js';
 import { decodeFrames } from '../helpers/wire.js';
 
 const OPEN_101 = (key: string, extra = ''): string =>
@@ -477,3 +480,114 @@ row("HTTP request head: Node's maxHeaderSize (16 KiB)", 16 * MiB, async (t) => {
   t.ok(written < 16 * MiB, `${mib(written)} of 64 MiB of header went out before the server closed`);
   t.equal(child.upgrades.length, upgrades, 'no upgrade reached isosocket');
 });
+
+// ---- What a peer makes us write: pongs, and WebSockets per HTTP/2 session ----
+// (issue 20 items 2 and 3; src/websocket/base.ts #answered, src/websocket/http2.ts admitStream)
+
+row('pongs to a peer that never reads: 1 M pings, reading stops at the high-water mark', 16 * MiB, async (t) => {
+  const socket = await silentClient(t, echoPort);
+  const ping = frame(9, Buffer.alloc(125, 'p'));
+  const piece = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+  const total = 1_000_000 * ping.length;
+  const { written, stalled } = await writeUntilStalled(socket, piece, total);
+  t.ok(stalled, `the attacker stalled after ${mib(written)} of ${mib(total)} of pings`);
+  t.ok(written < total / 4, 'it could not write a quarter of them');
+  socket.destroy();
+});
+
+row('pongs to a peer that never reads, over HTTP/2: its stream stops being read', 16 * MiB, async (t) => {
+  const port = await child.serveHttp2();
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  t.teardown(() => session.destroy());
+  await within(once(session, 'remoteSettings'), 5000, 'the SETTINGS');
+  const stream = session.request({
+    ':method': 'CONNECT',
+    ':protocol': 'websocket',
+    ':scheme': 'http',
+    ':path': '/',
+    ':authority': `127.0.0.1:${port}`,
+    'sec-websocket-version': '13',
+  });
+  stream.on('error', () => {});
+  await within(once(stream, 'response'), 5000, 'the 200');
+  stream.pause();
+  const ping = frame(9, Buffer.alloc(125, 'p'));
+  const piece = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+  const total = 1_000_000 * ping.length;
+  let written = 0;
+  let stalled = false;
+  while (written < total && !stalled) {
+    written += piece.length;
+    if (stream.write(piece)) continue;
+    stalled = !(await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.off('drain', done);
+        resolve(false);
+      }, 1000);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      stream.once('drain', done);
+    }));
+  }
+  t.ok(stalled, `the attacker's stream stalled after ${mib(written)} of ${mib(total)} of pings`);
+  t.ok(written < total / 4, 'it could not write a quarter of them');
+  session.destroy();
+});
+
+row(
+  `HTTP/2 WebSocket streams per session: settings.maxConcurrentStreams, else ${DEFAULT_MAX_WEBSOCKET_STREAMS}; REFUSED_STREAM past it`,
+  16 * MiB,
+  async (t) => {
+    t.equal(DEFAULT_MAX_WEBSOCKET_STREAMS, 100);
+    const port = await child.serveHttp2();
+    const firstUpgrade = child.upgrades.length;
+    const session = http2.connect(`http://127.0.0.1:${port}`, { maxSessionMemory: 256 });
+    session.on('error', () => {});
+    t.teardown(() => session.destroy());
+    await within(once(session, 'remoteSettings'), 5000, 'the SETTINGS');
+    const connect = (): http2.ClientHttp2Stream => {
+      const stream = session.request({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'http',
+        ':path': '/',
+        ':authority': `127.0.0.1:${port}`,
+        'sec-websocket-version': '13',
+      });
+      stream.on('error', () => {});
+      return stream;
+    };
+    /** Resolves with 'open' (a 200) or the reset code. */
+    const outcome = (stream: http2.ClientHttp2Stream): Promise<string> =>
+      new Promise((resolve) => {
+        stream.once('response', (headers) => resolve(headers[':status'] === 200 ? 'open' : `${headers[':status']}`));
+        stream.once('close', () => resolve(`reset ${stream.rstCode}`));
+      });
+    const ATTEMPTS = 400;
+    const streams = Array.from({ length: ATTEMPTS }, connect);
+    const outcomes = await within(Promise.all(streams.map(outcome)), 20_000, 'every CONNECT answered or refused');
+    const tally: Record<string, number> = {};
+    for (const result of outcomes) tally[result] = (tally[result] ?? 0) + 1;
+    t.same(
+      tally,
+      { open: DEFAULT_MAX_WEBSOCKET_STREAMS, 'reset 7': ATTEMPTS - DEFAULT_MAX_WEBSOCKET_STREAMS },
+      `of ${ATTEMPTS} extended CONNECTs on one session, ${DEFAULT_MAX_WEBSOCKET_STREAMS} open; the rest are refused (REFUSED_STREAM)`,
+    );
+    // A WebSocket that closes gives its place back.
+    const first = streams[outcomes.indexOf('open')] as http2.ClientHttp2Stream;
+    first.close();
+    await within(once(first, 'close'), 5000, 'the stream to close');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const again = connect();
+    t.equal(await outcome(again), 'open', 'a place freed by a closed stream is taken again');
+    session.destroy();
+    await within(
+      until(() => child.upgrades.slice(firstUpgrade).every((id) => closed(child.events.get(id) ?? [])), 10_000),
+      11_000,
+      'every WebSocket in the child to close with its session',
+    );
+  },
+);

@@ -149,6 +149,23 @@ t.test('WebSocket.Client is a WebIDL interface', async (t) => {
     });
   });
 
+  t.test("every setter refuses an object that is not a WebSocket: 'Illegal invocation' (WPT idlharness)", async (t) => {
+    for (const prototype of [Client.prototype, WebSocket.prototype]) {
+      for (const member of ['binaryType', 'onopen', 'onmessage', 'onerror', 'onclose']) {
+        const descriptor =
+          Object.getOwnPropertyDescriptor(prototype, member) ??
+          Object.getOwnPropertyDescriptor(Object.getPrototypeOf(prototype), member);
+        const set = descriptor?.set as (value: unknown) => void;
+        const get = descriptor?.get as () => unknown;
+        const value = member === 'binaryType' ? 'arraybuffer' : null;
+        for (const other of [{}, new EventTarget()]) {
+          t.throws(() => set.call(other, value), { name: 'TypeError', message: 'Illegal invocation' }, `set ${member}`);
+          t.throws(() => get.call(other), { name: 'TypeError', message: 'Illegal invocation' }, `get ${member}`);
+        }
+      }
+    }
+  });
+
   t.test('instanceof: the client is a Client and a WebSocketBase; the server socket is neither a Client', async (t) => {
     const client = new Client(`ws://127.0.0.1:${await freePort()}/`);
     client.onerror = () => {};

@@ -17,6 +17,11 @@
 // and never closed here. Errors never escape: each rejects the promise with
 // an Error that says what happened.
 //
+// node:http2 itself is loaded when first needed (loadHttp2()), not when
+// isosocket is imported: an HTTP/1.1 application never pays for it, and the
+// checks below tell HTTP/2's objects apart without it (an object that holds
+// an HTTP/2 stream comes from an application that loaded node:http2).
+//
 // References:
 // - RFC 9113, HTTP/2: https://www.rfc-editor.org/rfc/rfc9113 (§3.4 the
 //   server's SETTINGS come first, §8.2.2 connection-specific fields, §8.3.1
@@ -27,17 +32,19 @@
 // - Node.js http2 documentation, "Extended CONNECT protocol" and the
 //   compatibility API: https://nodejs.org/api/http2.html
 
-import http2, {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  constants,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Session,
-  type ServerHttp2Stream,
+import type * as Http2 from 'node:http2';
+import type {
+  ClientHttp2Session,
+  ClientHttp2Stream,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  IncomingHttpHeaders,
+  OutgoingHttpHeaders,
+  ServerHttp2Session,
+  ServerHttp2Stream,
+  Settings,
 } from 'node:http2';
+import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
 import { abortError, type ConnectionAttempt, connect, isClientSession, type ResolvedTransport } from './transport.js';
 import { endpointOf } from './url.js';
@@ -63,7 +70,30 @@ const ERROR_CODES = [
 /** RFC 9113 §8.2.2: fields an HTTP/2 message must not carry (Node throws on them). */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+/** RFC 9113 §7: the stream was not processed; the client may retry it. */
+export const REFUSED_STREAM = 0x7;
+/** RFC 9113 §7: the stream is no longer needed. */
+const CANCEL = 0x8;
+
 function ignore(): void {}
+
+let http2: typeof Http2 | undefined;
+
+/** node:http2, loaded on first use. */
+export function loadHttp2(): typeof Http2 {
+  http2 ??= (
+    typeof process.getBuiltinModule === 'function'
+      ? process.getBuiltinModule('node:http2')
+      : // Node 20 before 20.16: a require that resolves built-ins (any base path does).
+        createRequire(`${process.cwd()}/`)('node:http2')
+  ) as typeof Http2;
+  return http2;
+}
+
+/** Whether `value` holds an HTTP/2 server stream (the compatibility API's request and response do). */
+function holdsServerStream(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && isServerStream((value as { stream?: unknown }).stream);
+}
 
 // ---- server side -----------------------------------------------------------
 
@@ -80,12 +110,12 @@ export function isServerStream(value: unknown): value is ServerHttp2Stream {
 
 /** Whether `value` is the compatibility API's request (`'request'` and `'connect'` events over HTTP/2). */
 export function isHttp2Request(value: unknown): value is Http2ServerRequest {
-  return value instanceof http2.Http2ServerRequest;
+  return holdsServerStream(value) && value instanceof loadHttp2().Http2ServerRequest;
 }
 
 /** Whether `value` is the compatibility API's response. */
 export function isHttp2Response(value: unknown): value is Http2ServerResponse {
-  return value instanceof http2.Http2ServerResponse;
+  return holdsServerStream(value) && value instanceof loadHttp2().Http2ServerResponse;
 }
 
 /** Whether `value` looks like HTTP/2 request headers (the `'stream'` event's second argument). */
@@ -293,7 +323,7 @@ async function openSession(
       `${target.host} did not agree to HTTP/2 in the TLS handshake (ALPN: ${alpn || 'none'}); it may speak HTTP/1.1 only`,
     );
   }
-  const session = http2.connect(httpOrigin(target), {
+  const session = loadHttp2().connect(httpOrigin(target), {
     createConnection: () => socket,
     settings: { enablePush: false },
   });
@@ -303,7 +333,7 @@ async function openSession(
 }
 
 /** One wait per session for its server's SETTINGS, however many streams wait on it. */
-const settling = new WeakMap<ClientHttp2Session, Promise<http2.Settings>>();
+const settling = new WeakMap<ClientHttp2Session, Promise<Settings>>();
 
 /**
  * Resolves with the server's settings once its first SETTINGS frame has
@@ -312,7 +342,7 @@ const settling = new WeakMap<ClientHttp2Session, Promise<http2.Settings>>();
  * came before it. Streams that wait together share one wait (one set of
  * listeners on the session).
  */
-export function remoteSettings(session: ClientHttp2Session, signal: AbortSignal): Promise<http2.Settings> {
+export function remoteSettings(session: ClientHttp2Session, signal: AbortSignal): Promise<Settings> {
   if (signal.aborted) return Promise.reject(abortError(signal.reason));
   if (session.remoteSettings.enableConnectProtocol === true) return Promise.resolve(session.remoteSettings);
   let pending = settling.get(session);
@@ -332,7 +362,7 @@ export function remoteSettings(session: ClientHttp2Session, signal: AbortSignal)
   });
 }
 
-function waitForSettings(session: ClientHttp2Session): Promise<http2.Settings> {
+function waitForSettings(session: ClientHttp2Session): Promise<Settings> {
   return new Promise((resolve, reject) => {
     const settle = (): void => {
       cleanup();
@@ -405,12 +435,16 @@ function request(
     };
     const onClose = (): void => {
       cleanup();
-      const reason = failure?.message ?? `the server reset the stream (${errorName(stream.rstCode)})`;
+      const reason =
+        failure?.message ??
+        (stream.rstCode === REFUSED_STREAM
+          ? 'the server refused the stream (REFUSED_STREAM: it has as many streams open on this connection as it allows; retry on a new connection, RFC 9113 §8.7)'
+          : `the server reset the stream (${errorName(stream.rstCode)})`);
       reject(new Error(`No response on the HTTP/2 stream: ${reason}`, { cause: failure }));
     };
     const onAbort = (): void => {
       cleanup();
-      stream.close(constants.NGHTTP2_CANCEL);
+      stream.close(CANCEL);
       reject(abortError(signal.reason));
     };
     const cleanup = (): void => {

@@ -1,8 +1,9 @@
 // The browser-facing WebSocket shared by the server socket and the client:
-// ready states, events, sending and bufferedAmount, closing and failing, and
-// faye-websocket's stream and emitter aliases. It drives one protocol
-// Connection (src/protocol/connection.ts) over one Duplex: a TCP or TLS
-// socket, or an HTTP/2 stream. It never sees websocket-driver.
+// ready states, events, closing and failing, and faye-websocket's stream and
+// emitter aliases. It drives one protocol Connection
+// (src/protocol/connection.ts) over one Duplex: a TCP or TLS socket, or an
+// HTTP/2 stream. It never sees websocket-driver. What it sends goes through
+// its Sender (./sender.ts: the queue, Blobs, bufferedAmount, the per-tick cork).
 //
 // The server socket and the client are the two factories over it
 // (server.ts, client.ts): they make the transport, run the opening handshake,
@@ -23,7 +24,14 @@
 //                          (clean: the peer's code, 1005 if none)  error then close 1006
 //
 // A drop (reset, FIN without a close frame, closeTimeout) is close 1006 with
-// no error once open, as in Chromium; before open it is a failure.
+// no error once open, as in Chromium; before open it is a failure. Once both
+// close frames crossed, the server ends TCP at once (RFC 6455 §7.1.1); the
+// client waits for the server to (_peerCloseWait), then drops it.
+//
+// Reading: starts at open (bytes before it wait in the transport); stops
+// while answers to the peer's pings have put the transport over its
+// high-water mark, until 'drain' (#answered), and while the application has
+// called pause(); each reason is undone only by its own resume.
 //
 // Memory: an idle connection holds this object, its Connection, and the
 // socket's listeners, which are shared functions (the socket points back
@@ -64,6 +72,7 @@ import { binaryType as checkBinaryType } from '../options.js';
 import { ABNORMAL_CLOSURE, GOING_AWAY, INTERNAL_ERROR } from '../protocol/codes.js';
 import { Connection, type ConnectionHandler } from '../protocol/connection.js';
 import type { Negotiated } from '../protocol/extensions.js';
+import { type FramePayload, Sender, type SenderHandler } from './sender.js';
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -91,6 +100,11 @@ export interface OpenConfig {
 }
 
 const OWNER = Symbol('isosocket.websocket');
+
+/** Reading paused by the application (pause()). */
+const PAUSED_BY_APP = 1;
+/** Reading paused by the connection until the transport drains (#answered). */
+const PAUSED_FOR_DRAIN = 2;
 type Owned = Duplex & { [OWNER]?: WebSocketBase };
 
 let socketListeners: {
@@ -120,17 +134,15 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #readyState: ReadyStateValue = ReadyState.CONNECTING;
   #protocol = '';
   #extensions = '';
-  #bufferedAmount = 0;
   #binaryType: BinaryType;
 
   #socket: Duplex | undefined;
   #connection: Connection<WebSocketBase> | undefined;
-  /** Bytes that arrived before the connection existed. */
-  #input: Buffer[] | undefined;
+  /** The send queue, bufferedAmount and writes (./sender.ts), made when first needed. */
+  #sender: Sender<WebSocketBase> | undefined;
+  /** Why reading is paused: PAUSED_BY_APP, PAUSED_FOR_DRAIN, both, or 0. */
+  #paused = 0;
 
-  /** Messages waiting for open (server), or behind a Blob being read. */
-  #sendQueue: Payload[] | undefined;
-  #pumping = false;
   #pings: Array<[Buffer, (() => void) | undefined]> | undefined;
   #pongCallbacks: Map<string, () => void> | undefined;
   #closeAfterQueue: { code: number | undefined; reason: string } | undefined;
@@ -144,11 +156,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #closeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #awaitingPong = false;
-  /** Writes so far in this tick: 0, 1 (the first went straight out), 2 (corked). */
-  #tickWrites = 0;
-  /** Message sizes whose last byte was handed to the socket, oldest first. */
-  #writeSizes: number[] | undefined;
-  #onWritten: (() => void) | undefined;
 
   #stream: StreamEvents | undefined;
 
@@ -213,7 +220,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   /** Bytes of application data accepted by send() and not yet handed to the OS. */
   get bufferedAmount(): number {
-    return this.#bufferedAmount;
+    return this.#sender?.bufferedAmount ?? 0;
   }
 
   /** The protocol version, `'hybi-13'` (faye). */
@@ -223,13 +230,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   /** How binary messages arrive: `'blob'`, `'arraybuffer'` or `'nodebuffer'`. */
   get binaryType(): B {
-    return this.#binaryType as B;
+    return WebSocketBase.#branded(this).#binaryType as B;
   }
 
   set binaryType(value: B) {
+    const ws = WebSocketBase.#branded(this);
     // WebIDL enum attribute: an unknown value is ignored, not thrown.
     try {
-      this.#binaryType = checkBinaryType(value);
+      ws.#binaryType = checkBinaryType(value);
     } catch {
       // ignored, as browsers do
     }
@@ -353,12 +361,17 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   /** Stops reading from the socket until resume(). */
   pause(): void {
+    this.#paused |= PAUSED_BY_APP;
     this.#socket?.pause();
   }
 
-  /** Starts reading from the socket again. */
+  /**
+   * Starts reading from the socket again, unless the connection itself
+   * paused it until the peer reads what it was sent (see #answered).
+   */
   resume(): void {
-    this.#socket?.resume();
+    this.#paused &= ~PAUSED_BY_APP;
+    if (this.#paused === 0 && this.#opened) this.#socket?.resume();
   }
 
   /**
@@ -452,19 +465,19 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     //    queues the message until open (faye).
     if (this.#readyState === ReadyState.CONNECTING) {
       this._checkSendWhileConnecting();
-      this.#bufferedAmount += payload.size;
-      this.#sendQueue ??= [];
-      this.#sendQueue.push(payload);
+      const sender = this.#theSender();
+      sender.accept(payload);
+      sender.enqueue(payload);
       return true;
     }
     // 2. ... If the data cannot be sent (the closing handshake has started),
     //    increase the bufferedAmount attribute by the length of data.
-    this.#bufferedAmount += payload.size;
+    const sender = this.#theSender();
+    sender.accept(payload);
     if (this.#readyState !== ReadyState.OPEN) return false;
-    if (payload.kind === 'blob' || this.#sendQueue !== undefined) {
-      this.#sendQueue ??= [];
-      this.#sendQueue.push(payload);
-      this.#pumpSendQueue();
+    if (payload.kind === 'blob' || sender.queued) {
+      sender.enqueue(payload);
+      sender.pump();
     } else {
       this.#frame(payload);
     }
@@ -491,7 +504,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     // If the closing handshake has not yet been started: start it, and set
     // this's ready state to CLOSING.
     this.#readyState = ReadyState.CLOSING;
-    if (this.#sendQueue !== undefined) this.#closeAfterQueue = { code, reason };
+    if (this.#sender?.queued) this.#closeAfterQueue = { code, reason };
     else this.#startTheClosingHandshake(code, reason);
   }
 
@@ -525,8 +538,19 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   protected _abortConnecting(): void {}
 
   /**
-   * @internal Wires the transport. Bytes that arrive before _open() wait for
-   * the connection; a transport that is already gone fails the connection.
+   * @internal Once both close frames crossed: 0 to close the transport at
+   * once (the server, RFC 6455 §7.1.1), else how long (ms) to wait for the
+   * peer to close it before dropping it (the client; at most closeTimeout).
+   */
+  protected get _peerCloseWait(): number {
+    return 0;
+  }
+
+  /**
+   * @internal Wires the transport. Reading starts at _open(): bytes that
+   * arrive before it wait in the transport (bounded by its high-water mark,
+   * then TCP's or HTTP/2's flow control), not here. A transport that is
+   * already gone fails the connection.
    */
   protected _attach(socket: Duplex): void {
     this.#socket = socket;
@@ -540,7 +564,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     const tcp = socket as Duplex & { setNoDelay?(on: boolean): void; setTimeout?(ms: number): void };
     tcp.setNoDelay?.(true);
     tcp.setTimeout?.(0);
-    socket.resume();
     if (socket.destroyed || !socket.writable || socket.readableEnded) {
       this._fail(undefined, 'The socket was already closed when the WebSocket was created');
     }
@@ -582,7 +605,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     if (pending) {
       // close() was called while CONNECTING on the server: close at once.
       this.#pendingClose = undefined;
-      this.#sendQueue = undefined;
+      this.#sender?.drop();
       this.#startTheClosingHandshake(pending.code, pending.reason);
     } else {
       // 2. Change the ready state to OPEN (1). (3-5: extensions and protocol, above.)
@@ -591,17 +614,16 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       const pings = this.#pings;
       this.#pings = undefined;
       if (pings) for (const [payload, callback] of pings) this.ping(payload, callback);
-      if (this.#sendQueue !== undefined) this.#pumpSendQueue();
+      this.#sender?.pump();
       this.#startPinging();
       // 6. Fire an event named open at the WebSocket object.
       this.dispatchEvent(new Event('open'));
     }
     // Frames that came with the handshake follow open, as in Chromium (a
-    // close frame in the 101's packet gives open, then close).
-    const input = this.#input;
-    this.#input = undefined;
+    // close frame in the 101's packet gives open, then close); then the
+    // transport's, from where they waited.
     if (config.head && config.head.length > 0) connection.receive(config.head);
-    if (input) for (const chunk of input) connection.receive(chunk);
+    if (this.#paused === 0 && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
   }
 
   // ---- the connection's reports ------------------------------------------
@@ -609,11 +631,31 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   static readonly #handler: ConnectionHandler<WebSocketBase> = {
     write: (ws, data, completes) => ws.#write(data, completes),
     message: (ws, data) => ws.#receiveMessage(data),
-    ping: () => {},
+    ping: (ws) => ws.#answered(),
     pong: (ws, payload) => ws.#receivePong(payload),
     closing: (ws, code, reason) => ws.#receiveClose(code, reason),
     failed: (ws, _code, reason) => ws._fail(undefined, reason),
   };
+
+  static readonly #senderHandler: SenderHandler<WebSocketBase> = {
+    frame: (ws, payload) => {
+      if (ws.#readyState === ReadyState.OPEN || ws.#closeAfterQueue !== undefined) ws.#frame(payload);
+    },
+    flushed: (ws) => {
+      const close = ws.#closeAfterQueue;
+      if (close === undefined) return;
+      ws.#closeAfterQueue = undefined;
+      ws.#startTheClosingHandshake(close.code, close.reason);
+    },
+    failed: (ws, error) => {
+      ws._fail(INTERNAL_ERROR, `Could not read a Blob passed to send(): ${String(error)}`, error);
+    },
+  };
+
+  #theSender(): Sender<WebSocketBase> {
+    this.#sender ??= new Sender(this, WebSocketBase.#senderHandler);
+    return this.#sender;
+  }
 
   // The socket's listeners: one set of functions for every connection, each
   // finding its WebSocket through the socket (as ws does), made here so that
@@ -639,18 +681,39 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
         (this[OWNER] as WebSocketBase).#finalize();
       },
       drain(this: Owned): void {
-        (this[OWNER] as WebSocketBase).emit('drain');
+        const ws = this[OWNER] as WebSocketBase;
+        // Everything written was handed to the OS: bufferedAmount says so
+        // before any 'drain' listener runs.
+        ws.#sender?.drained();
+        if (ws.#paused & PAUSED_FOR_DRAIN) {
+          ws.#paused &= ~PAUSED_FOR_DRAIN;
+          if (ws.#paused === 0 && ws.#readyState !== ReadyState.CLOSED) this.resume();
+        }
+        ws.emit('drain');
       },
     };
   }
 
   #receive(chunk: Buffer): void {
-    const connection = this.#connection;
-    if (connection) connection.receive(chunk);
-    else if (this.#readyState !== ReadyState.CLOSED) {
-      this.#input ??= [];
-      this.#input.push(chunk);
-    }
+    this.#connection?.receive(chunk);
+  }
+
+  /**
+   * A ping was answered. While the transport is over its high-water mark,
+   * the peer is not reading what we send: stop reading from it until
+   * 'drain', so that the pongs it asks for wait in its TCP window (or its
+   * HTTP/2 stream's), not in our memory. RFC 6455 §10.4: an endpoint bounds
+   * what a peer makes it hold. Only answers pause reading, not the
+   * application's own sends: two peers that both stopped reading while
+   * their sends wait would wait for each other forever (an echo whose
+   * client writes a burst before reading is one); send() returning false
+   * and 'drain' are the application's backpressure.
+   */
+  #answered(): void {
+    const socket = this.#socket;
+    if (socket === undefined || !socket.writableNeedDrain || this.#paused & PAUSED_FOR_DRAIN) return;
+    this.#paused |= PAUSED_FOR_DRAIN;
+    socket.pause();
   }
 
   /** @see https://websockets.spec.whatwg.org/#feedback-from-the-protocol */
@@ -681,13 +744,25 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#closeFrame = { code, reason };
     if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
     this.#stopPinging();
-    // RFC 6455 §7.1.1: the TCP connection is closed once both close frames
-    // crossed (the server first; ws's client does too, as here).
     const socket = this.#socket;
-    if (socket && !socket.destroyed) {
+    if (socket === undefined || socket.destroyed) return;
+    const wait = this._peerCloseWait;
+    if (wait === 0) {
+      // RFC 6455 §7.1.1: "the server MUST close the underlying TCP
+      // connection immediately" once both close frames crossed.
       socket.end();
       this.#armCloseTimer();
+      return;
     }
+    // RFC 6455 §7.1.1: the client "SHOULD wait for the server to close the
+    // connection but MAY close the connection at any time after sending and
+    // receiving a Close message, e.g. if it has not received a TCP Close
+    // from the server in a reasonable time period"; close fires when the
+    // transport is gone (§7.1.4, "The WebSocket Connection is Closed"), as
+    // in Chromium and undici (WPT Close-delayed.any.js).
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    this.#armCloseTimer(Math.min(wait, this.#closeTimeout));
   }
 
   // ---- sending ------------------------------------------------------------
@@ -695,81 +770,13 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #write(data: Buffer, completes: number): void {
     const socket = this.#socket;
     if (socket === undefined || socket.destroyed) return;
-    this.#corkForThisTick(socket);
-    if (completes === 0) {
-      socket.write(data);
-      return;
-    }
-    this.#writeSizes ??= [];
-    this.#writeSizes.push(completes);
-    this.#onWritten ??= () => this.#written();
-    socket.write(data, this.#onWritten);
+    this.#theSender().write(socket, data, completes);
   }
 
-  /** A message's last byte reached the OS: it no longer counts in bufferedAmount. */
-  #written(): void {
-    this.#bufferedAmount -= this.#writeSizes?.shift() ?? 0;
-  }
-
-  /**
-   * Called before each write: the first frame of a tick goes straight out
-   * (no added latency); the frames after it in the same tick are corked and
-   * leave together in one write when the tick ends.
-   */
-  #corkForThisTick(socket: Duplex): void {
-    if (this.#tickWrites === 0) {
-      this.#tickWrites = 1;
-      process.nextTick(WebSocketBase.#endTick, this, socket);
-    } else if (this.#tickWrites === 1) {
-      this.#tickWrites = 2;
-      socket.cork();
-    }
-  }
-
-  static #endTick(ws: WebSocketBase, socket: Duplex): void {
-    if (ws.#tickWrites === 2) socket.uncork();
-    ws.#tickWrites = 0;
-  }
-
-  #frame(payload: Payload): void {
+  #frame(payload: Payload | FramePayload): void {
     const connection = this.#connection as Connection<WebSocketBase>;
     if (payload.kind === 'text') connection.text(payload.data, payload.size);
     else if (payload.kind === 'binary') connection.binary(payload.data);
-  }
-
-  #pumpSendQueue(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    const step = (): void => {
-      const queue = this.#sendQueue;
-      while (queue !== undefined && queue.length > 0 && this.#sendQueue === queue) {
-        const head = queue[0] as Payload;
-        if (head.kind === 'blob') {
-          head.data.arrayBuffer().then(
-            (buffer) => {
-              queue[0] = { kind: 'binary', data: Buffer.from(buffer), size: head.size };
-              step();
-            },
-            (error: unknown) => {
-              this.#sendQueue = undefined;
-              this.#pumping = false;
-              this._fail(INTERNAL_ERROR, `Could not read a Blob passed to send(): ${String(error)}`, error);
-            },
-          );
-          return;
-        }
-        queue.shift();
-        if (this.#readyState === ReadyState.OPEN || this.#closeAfterQueue !== undefined) this.#frame(head);
-      }
-      this.#pumping = false;
-      if (this.#sendQueue === queue) this.#sendQueue = undefined;
-      const close = this.#closeAfterQueue;
-      if (close) {
-        this.#closeAfterQueue = undefined;
-        this.#startTheClosingHandshake(close.code, close.reason);
-      }
-    };
-    step();
   }
 
   #startTheClosingHandshake(code: number | undefined, reason: string): void {
@@ -778,13 +785,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#connection?.close(code, reason);
   }
 
-  #armCloseTimer(): void {
+  #armCloseTimer(ms = this.#closeTimeout): void {
     if (this.#closeTimer || this.#readyState === ReadyState.CLOSED) return;
     this.#closeTimer = setTimeout(() => {
-      // The peer never finished the closing handshake: drop TCP (close 1006).
+      // The peer never finished the closing handshake (close 1006), or
+      // never closed the transport after it (a clean close): drop it.
       this.#closeTimer = undefined;
       this.#socket?.destroy();
-    }, this.#closeTimeout);
+    }, ms);
   }
 
   #startPinging(): void {
@@ -815,11 +823,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     this.#stopPinging();
-    this.#sendQueue = undefined;
+    this.#sender?.drop();
     this.#pendingClose = undefined;
     this.#closeAfterQueue = undefined;
     this.#pings = undefined;
-    this.#input = undefined;
     this.#connection?.abort();
 
     const frame = this.#failure === undefined ? this.#closeFrame : undefined;

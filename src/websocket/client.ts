@@ -43,6 +43,13 @@ import { openWebSocketStream } from './http2.js';
 export const MAX_HANDSHAKE_RESPONSE = 64 * 1024;
 
 /**
+ * How long (ms) the client waits, once both close frames crossed, for the
+ * server to close the transport before dropping it: Chromium's
+ * kUnderlyingConnectionCloseTimeoutSeconds, 2 s (net/websockets/websocket_channel.cc).
+ */
+export const SERVER_CLOSE_WAIT = 2000;
+
+/**
  * The implementation of {@link Client}, which is the class to construct: its
  * type is `Client`'s, its prototype is never seen (objects made through
  * `Client` have `Client.prototype`), and it is not exported from the package.
@@ -278,6 +285,11 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
   protected override _checkSendWhileConnecting(): void {
     // 1. If this's ready state is CONNECTING, throw an "InvalidStateError" DOMException.
     throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", 'InvalidStateError');
+  }
+
+  /** @internal RFC 6455 §7.1.1: the client waits for the server to close the transport. */
+  protected override get _peerCloseWait(): number {
+    return SERVER_CLOSE_WAIT;
   }
 
   /** @internal Stops a connection attempt in progress. */

@@ -14,13 +14,28 @@
 // (stream, headers): one class, one `instanceof`, and one handler can serve
 // `'upgrade'` and `'connect'` alike.
 //
+// One session, many WebSockets: a client may open any number of extended
+// CONNECT streams on one TCP connection (Node's default
+// SETTINGS_MAX_CONCURRENT_STREAMS is 2^32 - 1), so a per-IP connection limit
+// in front of the server bounds nothing. admitStream() counts the WebSocket
+// streams of each session and refuses those past the session's limit: the
+// server's own `settings.maxConcurrentStreams` when the application set one,
+// else DEFAULT_MAX_WEBSOCKET_STREAMS. A refused stream is reset with
+// REFUSED_STREAM, not answered with an HTTP status: RFC 9113 §5.1.2 names it
+// for a stream over a concurrency limit, §8.7 guarantees the client it was
+// not processed (so it may retry, on a new connection), and it is what
+// nghttp2 itself sends past SETTINGS_MAX_CONCURRENT_STREAMS: a client sees
+// the same refusal whichever limit it met.
+//
 // References:
 // - RFC 8441 §4-5: https://www.rfc-editor.org/rfc/rfc8441
+// - RFC 9113 §5.1.2 (stream concurrency), §6.5.2 (SETTINGS_MAX_CONCURRENT_STREAMS),
+//   §8.7 (REFUSED_STREAM): https://www.rfc-editor.org/rfc/rfc9113
 // - faye-websocket README, "Handling WebSocket connections in Node"
 // - Node.js http2 documentation, compatibility API ('connect' event)
 
 import type { IncomingMessage } from 'node:http';
-import http2, { type Http2ServerRequest, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Http2ServerRequest, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import {
   alreadyAnswered,
   type Http2Answer,
@@ -28,7 +43,9 @@ import {
   isHttp2Request,
   isHttp2Response,
   isServerStream,
+  loadHttp2,
   openStream,
+  REFUSED_STREAM,
   respond,
   toHttp2Headers,
 } from '../net/http2.js';
@@ -78,6 +95,74 @@ export function http2Arguments(
 }
 
 /**
+ * WebSocket streams one HTTP/2 session may hold open at once when the server
+ * sets no `settings.maxConcurrentStreams` of its own: RFC 9113 §6.5.2's
+ * recommended floor for SETTINGS_MAX_CONCURRENT_STREAMS.
+ */
+export const DEFAULT_MAX_WEBSOCKET_STREAMS = 100;
+
+/** Node's SETTINGS_MAX_CONCURRENT_STREAMS when the server sets none: no limit. */
+const UNLIMITED_STREAMS = 2 ** 32 - 1;
+
+/** WebSocket streams open per session. */
+const openStreams = new WeakMap<Http2Session, number>();
+/** The session a counted stream belongs to (`stream.session` is gone once it closes). */
+const SESSION = Symbol('isosocket.session');
+type CountedStream = ServerHttp2Stream & { [SESSION]?: Http2Session | undefined };
+
+/** How many WebSocket streams `session` may hold open at once. */
+export function maxWebSocketStreams(session: Http2Session): number {
+  const advertised = session.localSettings?.maxConcurrentStreams;
+  return advertised !== undefined && advertised < UNLIMITED_STREAMS ? advertised : DEFAULT_MAX_WEBSOCKET_STREAMS;
+}
+
+/** How many WebSocket streams `session` holds open. */
+export function webSocketStreams(session: Http2Session): number {
+  return openStreams.get(session) ?? 0;
+}
+
+/**
+ * Counts the peer's stream as one of its session's WebSockets until it
+ * closes; past the session's limit (maxWebSocketStreams), resets it with
+ * REFUSED_STREAM and says why. Undefined when admitted.
+ */
+export function admitStream(peer: Http2Peer): string | undefined {
+  const stream = peer.stream as CountedStream;
+  const session = stream.session as Http2Session | undefined;
+  if (session === undefined) return undefined;
+  const count = openStreams.get(session) ?? 0;
+  const limit = maxWebSocketStreams(session);
+  if (count >= limit) {
+    if (!stream.destroyed && !stream.closed) {
+      // Node reports a stream closed with an error code as an 'error' on it:
+      // nobody else listens to this one.
+      stream.on('error', ignore);
+      stream.close(REFUSED_STREAM);
+    }
+    return (
+      `Refused an HTTP/2 WebSocket stream (REFUSED_STREAM): its session already holds ${count} ` +
+      `(the limit is the server's settings.maxConcurrentStreams, else ${DEFAULT_MAX_WEBSOCKET_STREAMS})`
+    );
+  }
+  openStreams.set(session, count + 1);
+  stream[SESSION] = session;
+  stream.once('close', releaseStream);
+  return undefined;
+}
+
+function ignore(): void {}
+
+/** A counted stream closed: its place on the session is free. Shared by every stream. */
+function releaseStream(this: CountedStream): void {
+  const session = this[SESSION];
+  if (session === undefined) return;
+  this[SESSION] = undefined;
+  const count = (openStreams.get(session) ?? 1) - 1;
+  if (count > 0) openStreams.set(session, count);
+  else openStreams.delete(session);
+}
+
+/**
  * Why the stream cannot be this WebSocket's: another listener (Node's
  * compatibility layer, most often) already answered it. Undefined when free.
  */
@@ -107,7 +192,7 @@ export function answerExtendedConnect(
   // made here for a stream (only then, as it listens on the stream).
   const request =
     peer.request ??
-    (typeof supported === 'function' ? new http2.Http2ServerRequest(stream, headers, {}, []) : { headers });
+    (typeof supported === 'function' ? new (loadHttp2().Http2ServerRequest)(stream, headers, {}, []) : { headers });
   const agreement = refusal ?? negotiate(request as unknown as IncomingMessage, supported, resolved.extensions);
   if (isRefusal(agreement)) {
     respond(

@@ -42,7 +42,7 @@ import {
 import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
-import { answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
+import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser
@@ -214,8 +214,9 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       closeTimeout: resolved.closeTimeout,
       ping: resolved.ping,
     });
-    // A stream another listener already answered is not this socket's to use.
-    const taken = h2 ? answeredBefore(h2.peer) : undefined;
+    // A stream another listener already answered is not this socket's to
+    // use; one past its session's limit of WebSocket streams is refused.
+    const taken = h2 ? (answeredBefore(h2.peer) ?? admitStream(h2.peer)) : undefined;
     if (taken === undefined) this._attach(transport);
     else this._fail(undefined, taken);
 

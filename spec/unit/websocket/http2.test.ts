@@ -7,7 +7,13 @@
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import t from 'tap';
-import { http2Arguments } from '../../../src/websocket/http2.js';
+import {
+  admitStream,
+  DEFAULT_MAX_WEBSOCKET_STREAMS,
+  http2Arguments,
+  maxWebSocketStreams,
+  webSocketStreams,
+} from '../../../src/websocket/http2.js';
 
 const headers = { ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/', ':authority': 'x', ':scheme': 'https' };
 
@@ -59,4 +65,45 @@ t.test('http2Arguments', async (t) => {
     t.equal(http2Arguments([request, socket]), undefined, 'an HTTP/2 request with a socket is neither');
     t.equal(http2Arguments([stream, { host: 'x' }]), undefined, 'headers without :method are not HTTP/2 headers');
   });
+});
+
+t.test('WebSocket streams per HTTP/2 session', async (t) => {
+  t.test("the limit is the server's settings.maxConcurrentStreams, else DEFAULT_MAX_WEBSOCKET_STREAMS", async (t) => {
+    t.equal(DEFAULT_MAX_WEBSOCKET_STREAMS, 100);
+    const session = (maxConcurrentStreams: number) => ({ localSettings: { maxConcurrentStreams } }) as never;
+    t.equal(maxWebSocketStreams(session(2 ** 32 - 1)), 100, "Node's default (no limit) gives ours");
+    t.equal(maxWebSocketStreams(session(10)), 10, 'a setting of the application is kept');
+    t.equal(maxWebSocketStreams(session(1000)), 1000, 'also above ours');
+  });
+
+  t.test(
+    'admitStream counts streams until they close and resets those past the limit with REFUSED_STREAM',
+    async (t) => {
+      const session = { localSettings: { maxConcurrentStreams: 2 } };
+      const closed: number[] = [];
+      const stream = () =>
+        Object.assign(new EventEmitter(), {
+          session,
+          destroyed: false,
+          closed: false,
+          respond() {},
+          pushStream() {},
+          close(code: number) {
+            closed.push(code);
+          },
+        });
+      const peer = (s: ReturnType<typeof stream>) => ({ stream: s as never, headers, request: undefined });
+      const [a, b, c] = [stream(), stream(), stream()];
+      t.equal(admitStream(peer(a)), undefined);
+      t.equal(admitStream(peer(b)), undefined);
+      t.equal(webSocketStreams(session as never), 2);
+      t.match(admitStream(peer(c)), /REFUSED_STREAM.*already holds 2/);
+      t.same(closed, [7], 'the third is reset with REFUSED_STREAM (7)');
+      t.equal(c.listenerCount('error'), 1, 'its error (Node reports the reset as one) is handled');
+      a.emit('close');
+      a.emit('close');
+      t.equal(webSocketStreams(session as never), 1, 'a closed stream gives its place back, once');
+      t.equal(admitStream(peer(stream())), undefined, 'and the place is taken again');
+    },
+  );
 });
