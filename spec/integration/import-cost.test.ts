@@ -1,5 +1,6 @@
 // What loading isosocket loads (issue 24 item 4): websocket-driver, and
-// http-parser-js under it, only when a server handshake first needs them. A
+// http-parser-js under it, only when a server handshake first needs them;
+// websocket-extensions only when a negotiation does. A
 // fresh Node process loads the built package (require and import), opens a
 // WebSocket.Client to a ws server, echoes a message, and reports which of
 // them its module cache holds at each step; then it answers one upgrade
@@ -27,6 +28,7 @@ const cache = require.cache;
 const loaded = () => ({
   driver: Object.keys(cache).some((f) => f.includes('/websocket-driver/')),
   parser: Object.keys(cache).some((f) => f.includes('/http-parser-js/')),
+  extensions: Object.keys(cache).some((f) => f.includes('/websocket-extensions/')),
 });
 (async () => {
   const WebSocket = await isosocket();
@@ -73,9 +75,10 @@ for (const [how, load] of Object.entries(LOADS)) {
     // From the package root, so that 'isosocket' resolves to this build by its own exports.
     const { stdout } = await run(process.execPath, ['-e', child(load), url], { cwd: ROOT, timeout: 20_000 });
     t.same(JSON.parse(stdout), {
-      imported: { driver: false, parser: false },
-      client: { driver: false, parser: false, echo: 'hello' },
-      server: { driver: true, parser: true },
+      imported: { driver: false, parser: false, extensions: false },
+      // The client offers permessage-deflate by default: negotiation loads websocket-extensions.
+      client: { driver: false, parser: false, extensions: true, echo: 'hello' },
+      server: { driver: true, parser: true, extensions: true },
     });
   });
 }

@@ -5,7 +5,8 @@
 // An Extensions object is made only for a connection that has extensions
 // configured, and kept only if the handshake activated one. The headers are
 // read by offers.ts first, within its bounds; websocket-extensions is handed
-// only the elements that name a configured extension.
+// only the elements that name a configured extension. Both packages are
+// loaded by the first call that needs them (vendor.cts).
 //
 // References:
 // - RFC 6455 §9, extensions: https://www.rfc-editor.org/rfc/rfc6455#section-9
@@ -14,10 +15,10 @@
 // - websockets/ws lib/permessage-deflate.js (option names, threshold, the
 //   zlib concurrency limit and why: memory fragmentation on Linux, ws#1369)
 
-import permessageDeflate from 'permessage-deflate';
-import Extensions from 'websocket-extensions';
+import type Extensions from 'websocket-extensions';
 import { boundedZlib, MessageTooLargeError, type ZlibModule } from './deflate.js';
 import { cut, excerpt, MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, readExtensionList } from './offers.js';
+import lazy from './vendor.cjs';
 
 /** A websocket-extensions plugin, such as the default export of `permessage-deflate`. */
 export interface ExtensionPlugin {
@@ -128,7 +129,9 @@ export function resolveExtensions(
       1,
     );
     plugins.push(
-      (permessageDeflate as unknown as DeflatePlugin).configure(deflateParameters(given, role)) as ExtensionPlugin,
+      (lazy.permessageDeflate() as unknown as DeflatePlugin).configure(
+        deflateParameters(given, role),
+      ) as ExtensionPlugin,
     );
   }
   return {
@@ -292,7 +295,7 @@ export function acceptExtensions(
 }
 
 function create(config: ExtensionConfig): Extensions {
-  const extensions = new Extensions({ maxLength: config.maxLength });
+  const extensions = new (lazy.websocketExtensions())({ maxLength: config.maxLength });
   for (const plugin of config.plugins) extensions.add(plugin as Parameters<Extensions['add']>[0]);
   return extensions;
 }

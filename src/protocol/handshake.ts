@@ -9,7 +9,7 @@
 // for a string of our own (measured on this machine, 100,000 handshakes),
 // next to the tens of microseconds of the TCP accept and HTTP parse around
 // it. The driver object is dropped right after; nothing of it stays with the
-// connection. It is loaded on the first call that needs it (driver.cts), so
+// connection. It is loaded on the first call that needs it (vendor.cts), so
 // that a client, or a server that has not upgraded yet, never pays for it,
 // and it is shown only the request headers its 101 needs, with the
 // subprotocol already chosen: it would otherwise split the client's
@@ -36,9 +36,9 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import lazy from './driver.cjs';
 import { acceptExtensions, type ExtensionConfig, type Negotiated, offerExtensions } from './extensions.js';
 import { cut, excerpt, MAX_SUBPROTOCOLS, readTokenList } from './offers.js';
+import lazy from './vendor.cjs';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY = /^[A-Za-z0-9+/]{22}==$/;

@@ -1,7 +1,7 @@
 // Our own declarations for the untyped protocol packages, for src/protocol/
 // only (Biome refuses their import anywhere else). No public type of
-// isosocket refers to them. websocket-driver is loaded through driver.cts,
-// on first use, typed by the declaration here.
+// isosocket refers to them. They are loaded through vendor.cts, on first use,
+// typed by the declarations here.
 //
 // References:
 // - faye/websocket-driver-node README (the driver API called here)
