@@ -3,7 +3,10 @@
 // maxLength (deflate.ts) and its zlib work limited per process.
 //
 // An Extensions object is made only for a connection that has extensions
-// configured, and kept only if the handshake activated one.
+// configured, and kept only if the handshake activated one. The headers are
+// read by offers.ts first, within its bounds; websocket-extensions is handed
+// only the elements that name a configured extension. Both packages are
+// loaded by the first call that needs them (vendor.cts).
 //
 // References:
 // - RFC 6455 §9, extensions: https://www.rfc-editor.org/rfc/rfc6455#section-9
@@ -12,9 +15,10 @@
 // - websockets/ws lib/permessage-deflate.js (option names, threshold, the
 //   zlib concurrency limit and why: memory fragmentation on Linux, ws#1369)
 
-import permessageDeflate from 'permessage-deflate';
-import Extensions from 'websocket-extensions';
+import type Extensions from 'websocket-extensions';
 import { boundedZlib, MessageTooLargeError, type ZlibModule } from './deflate.js';
+import { cut, excerpt, MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, readExtensionList } from './offers.js';
+import lazy from './vendor.cjs';
 
 /** A websocket-extensions plugin, such as the default export of `permessage-deflate`. */
 export interface ExtensionPlugin {
@@ -125,7 +129,9 @@ export function resolveExtensions(
       1,
     );
     plugins.push(
-      (permessageDeflate as unknown as DeflatePlugin).configure(deflateParameters(given, role)) as ExtensionPlugin,
+      (lazy.permessageDeflate() as unknown as DeflatePlugin).configure(
+        deflateParameters(given, role),
+      ) as ExtensionPlugin,
     );
   }
   return {
@@ -226,7 +232,35 @@ export function offerExtensions(config: ExtensionConfig): Offer | undefined {
   return {
     header,
     activate(response) {
-      extensions.activate(response === '' ? undefined : response);
+      if (response === undefined || response === '') {
+        extensions.activate(undefined);
+        return active(extensions, config);
+      }
+      // RFC 6455 §4.1 step 5: the answer may name only extensions the client
+      // offered, and an extension is in use once. So an answer has at most
+      // as many elements as there are plugins: read no more than that, and
+      // fail on a name not offered or named twice, before
+      // websocket-extensions sees anything.
+      const read = readExtensionList(response, config.plugins.length);
+      if (!read.complete) {
+        throw new Error(
+          `The server answered with more extensions than were offered (${config.plugins.length}), or one with over ${MAX_EXTENSION_PARAMS} parameters`,
+        );
+      }
+      const names = new Set<string>();
+      for (const { name } of read.elements) {
+        if (!config.plugins.some((plugin) => plugin.name === name)) {
+          throw new Error(`Server sent an extension response for unknown extension ${excerpt(name)}`);
+        }
+        if (names.has(name)) throw new Error(`Server sent two extension responses for ${excerpt(name)}`);
+        names.add(name);
+      }
+      try {
+        extensions.activate(read.elements.map((element) => element.text).join(', '));
+      } catch (error) {
+        // Its messages quote the parameters, which the server chose: keep them short.
+        throw new Error(cut((error as Error).message, 200));
+      }
       return active(extensions, config);
     },
   };
@@ -236,21 +270,32 @@ export function offerExtensions(config: ExtensionConfig): Offer | undefined {
  * The server's side: answers the client's Sec-WebSocket-Extensions offer.
  * Returns the response header and the active extensions, or undefined when
  * none was agreed. Throws a SyntaxError for a malformed header.
+ *
+ * Reads at most {@link MAX_EXTENSION_OFFERS} offers of at most
+ * {@link MAX_EXTENSION_PARAMS} parameters each; offers past either bound are
+ * declined unread (RFC 6455 §9.1: the server accepts those of the client's
+ * offers it chooses; declining one is always allowed), and so are offers of
+ * extensions not configured. Each plugin then chooses among its own offers,
+ * in the client's order (permessage-deflate takes the first it can accept,
+ * RFC 7692 §5).
  */
 export function acceptExtensions(
   config: ExtensionConfig,
   offer: string | undefined,
 ): { header: string; negotiated: Negotiated } | undefined {
   if (config.plugins.length === 0 || offer === undefined || offer === '') return undefined;
+  const { elements } = readExtensionList(offer, MAX_EXTENSION_OFFERS);
+  const usable = elements.filter(({ name }) => config.plugins.some((plugin) => plugin.name === name));
+  if (usable.length === 0) return undefined;
   const extensions = create(config);
-  const header = extensions.generateResponse(offer);
+  const header = extensions.generateResponse(usable.map((element) => element.text).join(', '));
   if (header === null) return undefined;
   const negotiated = active(extensions, config);
   return negotiated ? { header, negotiated } : undefined;
 }
 
 function create(config: ExtensionConfig): Extensions {
-  const extensions = new Extensions({ maxLength: config.maxLength });
+  const extensions = new (lazy.websocketExtensions())({ maxLength: config.maxLength });
   for (const plugin of config.plugins) extensions.add(plugin as Parameters<Extensions['add']>[0]);
   return extensions;
 }

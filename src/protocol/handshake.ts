@@ -9,9 +9,18 @@
 // for a string of our own (measured on this machine, 100,000 handshakes),
 // next to the tens of microseconds of the TCP accept and HTTP parse around
 // it. The driver object is dropped right after; nothing of it stays with the
-// connection. The client reads the server's answer with Node's own HTTP
+// connection. It is loaded on the first call that needs it (vendor.cts), so
+// that a client, or a server that has not upgraded yet, never pays for it,
+// and it is shown only the request headers its 101 needs, with the
+// subprotocol already chosen: it would otherwise split the client's
+// Sec-WebSocket-Protocol and parse its Sec-WebSocket-Extensions a second
+// time, all of it. The client reads the server's answer with Node's own HTTP
 // parser (an `upgrade` response of http.request), which bounds the head's
 // size and is the parser every Node HTTP client trusts.
+//
+// Both lists a peer sends are read by offers.ts, lazily and within bounds
+// (MAX_SUBPROTOCOLS, MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS), and a
+// peer's text is quoted in a message only as a short excerpt.
 //
 // References:
 // - RFC 6455 §4.1 (client requirements), §4.2.1-4.2.2 (reading the client's
@@ -21,16 +30,18 @@
 //   stream, with the same Sec-WebSocket-* headers:
 //   https://www.rfc-editor.org/rfc/rfc8441
 // - RFC 9110 §15.6.2, 501 Not Implemented (an unknown :protocol)
-// - faye/websocket-driver-node lib/websocket/driver/hybi.js (_handshakeResponse)
+// - faye/websocket-driver-node lib/websocket/driver/hybi.js (the constructor's
+//   protocol choice, _handshakeResponse) and driver/server.js (Server.http:
+//   what it reads of the request)
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import websocketDriver from 'websocket-driver';
 import { acceptExtensions, type ExtensionConfig, type Negotiated, offerExtensions } from './extensions.js';
+import { cut, excerpt, MAX_SUBPROTOCOLS, readTokenList } from './offers.js';
+import lazy from './vendor.cjs';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Why a handshake is refused: the HTTP status, its headers, and a message. */
 export interface HandshakeRefusal {
@@ -46,12 +57,12 @@ function refuse(message: string, status = 400, reason = 'Bad Request'): Handshak
 
 /** Whether the request asks for a WebSocket upgrade (websocket-driver's test). */
 export function isWebSocket(request: IncomingMessage): boolean {
-  return websocketDriver.isWebSocket(request);
+  return lazy.websocketDriver().isWebSocket(request);
 }
 
 /** Whether a TLS-terminating proxy says the request came over TLS (X-Forwarded-Proto and the like). */
 export function isSecureRequest(request: IncomingMessage): boolean {
-  return websocketDriver.isSecureRequest(request);
+  return lazy.websocketDriver().isSecureRequest(request);
 }
 
 /** `Sec-WebSocket-Accept` for a key: base64 of SHA-1 of the key and the GUID (§4.2.2). */
@@ -155,7 +166,10 @@ export function refusalResponse(refusal: HandshakeRefusal): string {
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-/** Chooses a subprotocol from those the client offered, or returns none. */
+/**
+ * Chooses a subprotocol from those the client offered, or returns none. It
+ * is given the first {@link MAX_SUBPROTOCOLS} the client listed, in order.
+ */
 export type ProtocolChooser = (offered: string[], request: IncomingMessage) => string | false | null | undefined;
 
 /** What the server agreed to. */
@@ -173,6 +187,10 @@ export interface Agreement {
  * supports, or the application's chooser) and answers the extension offer.
  * Returns a refusal for a malformed Sec-WebSocket-Protocol or
  * Sec-WebSocket-Extensions header, or a chooser that picks what was not offered.
+ *
+ * Reads at most {@link MAX_SUBPROTOCOLS} entries of the protocol list and
+ * {@link MAX_EXTENSION_OFFERS} extension offers; the rest are not read, and
+ * are as protocols and extensions the server does not support.
  */
 export function negotiate(
   request: IncomingMessage,
@@ -180,15 +198,14 @@ export function negotiate(
   extensions: ExtensionConfig,
 ): Agreement | HandshakeRefusal {
   const header = request.headers['sec-websocket-protocol'];
-  const offered =
-    header === undefined
-      ? []
-      : String(header)
-          .split(',')
-          .map((protocol) => protocol.trim())
-          .filter((protocol) => protocol !== '');
-  if (offered.some((protocol) => !TOKEN.test(protocol))) {
-    return refuse('Malformed Sec-WebSocket-Protocol header');
+  let offered: string[] = [];
+  if (header !== undefined) {
+    // RFC 6455 §4.1: 1#token; HTTP/2 may give several fields, read as one list.
+    try {
+      offered = readTokenList(String(header), MAX_SUBPROTOCOLS).elements;
+    } catch (error) {
+      return refuse(`Malformed Sec-WebSocket-Protocol header: ${(error as Error).message}`);
+    }
   }
   let protocol = '';
   if (typeof protocols === 'function') {
@@ -213,7 +230,7 @@ export function negotiate(
   try {
     agreed = acceptExtensions(extensions, firstValue(request.headers['sec-websocket-extensions']));
   } catch (error) {
-    return refuse(`Malformed Sec-WebSocket-Extensions header: ${(error as Error).message}`);
+    return refuse(`Malformed Sec-WebSocket-Extensions header: ${cut((error as Error).message, 200)}`);
   }
   return { protocol, extensions: agreed?.header ?? '', negotiated: agreed?.negotiated };
 }
@@ -236,7 +253,23 @@ export function switchingProtocols(
   agreement: Agreement,
   headers: ReadonlyArray<readonly [string, string]>,
 ): Buffer {
-  const driver = websocketDriver.http(request, { protocols: agreement.protocol ? [agreement.protocol] : [] });
+  // What Server.http, the Hybi driver and its 101 read of a request, and
+  // nothing more: the subprotocol list is the one chosen, and there is no
+  // extension offer (ours is answered below), so the driver parses neither.
+  const given = request.headers;
+  const view = {
+    method: request.method,
+    url: request.url,
+    headers: {
+      host: given.host,
+      upgrade: given.upgrade,
+      connection: given.connection,
+      'sec-websocket-key': given['sec-websocket-key'],
+      'sec-websocket-version': given['sec-websocket-version'],
+      ...(agreement.protocol ? { 'sec-websocket-protocol': agreement.protocol } : {}),
+    },
+  };
+  const driver = lazy.websocketDriver().http(view, { protocols: agreement.protocol ? [agreement.protocol] : [] });
   const written: Buffer[] = [];
   driver.io.on('data', (chunk: Buffer) => written.push(chunk));
   // The driver's own 'error' (a request it will not answer) must reach no one.
@@ -307,13 +340,15 @@ export function checkAnswer(handshake: ClientHandshake, headers: IncomingHttpHea
   // 6. A subprotocol the client did not offer fails the connection.
   const protocol = firstValue(headers['sec-websocket-protocol'])?.trim() ?? '';
   if (protocol !== '' && !handshake.protocols.includes(protocol)) {
-    throw new Error(`The server chose the subprotocol '${protocol}', which was not offered`);
+    throw new Error(`The server chose the subprotocol '${cut(protocol)}', which was not offered`);
   }
   // 5. An extension the client did not offer fails the connection.
   const extensions = firstValue(headers['sec-websocket-extensions']) ?? '';
   let negotiated: Negotiated | undefined;
   if (extensions !== '') {
-    if (!handshake.offer) throw new Error(`The server answered with extensions that were not offered: ${extensions}`);
+    if (!handshake.offer) {
+      throw new Error(`The server answered with extensions that were not offered: ${excerpt(extensions)}`);
+    }
     negotiated = handshake.offer.activate(extensions);
   }
   return { protocol, extensions, negotiated };

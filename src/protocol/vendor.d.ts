@@ -1,6 +1,7 @@
 // Our own declarations for the untyped protocol packages, for src/protocol/
 // only (Biome refuses their import anywhere else). No public type of
-// isosocket refers to them.
+// isosocket refers to them. They are loaded through vendor.cts, on first use,
+// typed by the declarations here.
 //
 // References:
 // - faye/websocket-driver-node README (the driver API called here)
@@ -10,6 +11,13 @@
 declare module 'websocket-driver' {
   import type { EventEmitter } from 'node:events';
   import type { IncomingMessage } from 'node:http';
+
+  /** What Server.http and the Hybi driver read of a request (an IncomingMessage has all of it). */
+  export interface DriverRequest {
+    method?: string | undefined;
+    url?: string | undefined;
+    headers: Record<string, string | string[] | undefined>;
+  }
 
   export interface DriverOptions {
     maxLength?: number;
@@ -29,7 +37,7 @@ declare module 'websocket-driver' {
   }
 
   interface DriverModule {
-    http(request: IncomingMessage, options?: DriverOptions): ServerDriver;
+    http(request: DriverRequest, options?: DriverOptions): ServerDriver;
     isWebSocket(request: IncomingMessage): boolean;
     isSecureRequest(request: IncomingMessage): boolean;
   }

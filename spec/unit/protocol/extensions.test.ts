@@ -13,6 +13,7 @@ import {
   offerExtensions,
   resolveExtensions,
 } from '../../../src/protocol/extensions.js';
+import { MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS } from '../../../src/protocol/offers.js';
 
 t.test('perMessageDeflate parameters become the offer a client makes', async (t) => {
   const config = resolveExtensions(
@@ -287,4 +288,125 @@ t.test('Limiter runs at most `concurrency` jobs at once, in order, without recur
   t.equal(count, 0, 'queued behind the first');
   release();
   t.equal(count, 50_000, 'fifty thousand queued jobs that finish at once ran, without a deep stack');
+});
+
+/**
+ * A websocket-extensions plugin that records the offers and answers it is
+ * given, and accepts or declines as told (RSV3 only, so that it can sit beside
+ * permessage-deflate).
+ */
+function recorder(name: string, accept = false) {
+  const seen = { offers: [] as Array<Array<Record<string, unknown>>>, answers: [] as Array<Record<string, unknown>> };
+  const session = {
+    generateOffer: () => ({}),
+    generateResponse: () => ({}),
+    activate: (params: Record<string, unknown>) => {
+      seen.answers.push(params);
+      return true;
+    },
+    processIncomingMessage: (message: unknown, callback: (e: null, m: unknown) => void) => callback(null, message),
+    processOutgoingMessage: (message: unknown, callback: (e: null, m: unknown) => void) => callback(null, message),
+    close: () => {},
+  };
+  const plugin = {
+    name,
+    type: 'permessage',
+    rsv1: false,
+    rsv2: false,
+    rsv3: true,
+    createClientSession: () => session,
+    createServerSession: (offers: Array<Record<string, unknown>>) => {
+      seen.offers.push(offers);
+      return accept ? session : null;
+    },
+  };
+  return { plugin, seen };
+}
+
+t.test(`the server reads at most ${MAX_EXTENSION_OFFERS} offers, and declines the rest unread`, async (t) => {
+  t.equal(MAX_EXTENSION_OFFERS, 16);
+  const server = resolveExtensions(undefined, true, 'server', 1000);
+  const unknown = (n: number) => Array.from({ length: n }, (_, i) => `x-${i}`);
+  t.equal(
+    acceptExtensions(server, [...unknown(15), 'permessage-deflate'].join(', '))?.header,
+    'permessage-deflate',
+    'the 16th offer is read',
+  );
+  t.equal(
+    acceptExtensions(server, [...unknown(16), 'permessage-deflate'].join(', ')),
+    undefined,
+    'the 17th is not: no extension',
+  );
+  t.equal(
+    acceptExtensions(server, [...unknown(16), 'permessage-deflate; ;;', '"'].join(', ')),
+    undefined,
+    'nor is malformed text after it (no SyntaxError, no 400)',
+  );
+  t.throws(() => acceptExtensions(server, [...unknown(15), ';;'].join(', ')), SyntaxError, 'within the bound it is');
+});
+
+t.test('a plugin is given its own offers, at most 16, in order: 3,000 offered', async (t) => {
+  const { plugin, seen } = recorder('x-count');
+  const config = resolveExtensions([plugin], undefined, 'server', 1000);
+  const offers = Array.from({ length: 3000 }, (_, i) => `x-count; n=${i}`);
+  t.equal(acceptExtensions(config, offers.join(', ')), undefined);
+  t.same(
+    seen.offers,
+    [Array.from({ length: 16 }, (_, n) => ({ n }))],
+    'one call, with offers 0 to 15 and their parameters',
+  );
+  // permessage-deflate takes the first it can accept (RFC 7692 §5).
+  const deflated = resolveExtensions(undefined, true, 'server', 1000);
+  const many = Array.from({ length: 3000 }, () => 'permessage-deflate; client_max_window_bits').join(', ');
+  t.equal(
+    acceptExtensions(deflated, `permessage-deflate; client_max_window_bits=99, ${many}`)?.header,
+    'permessage-deflate',
+    'the first offer is unacceptable, the second is taken',
+  );
+});
+
+t.test(`an offer with more than ${MAX_EXTENSION_PARAMS} parameters is declined, and so is the rest`, async (t) => {
+  t.equal(MAX_EXTENSION_PARAMS, 16);
+  const { plugin, seen } = recorder('x-count', true);
+  const config = resolveExtensions([plugin], undefined, 'server', 1000);
+  const params = (n: number) => Array.from({ length: n }, (_, i) => `; p${i}`).join('');
+  t.match(acceptExtensions(config, `x-count${params(16)}`), { header: 'x-count' }, '16 parameters are read');
+  t.equal(seen.offers.length, 1);
+  t.equal(Object.keys(seen.offers[0]?.[0] ?? {}).length, 16);
+  t.equal(acceptExtensions(config, `x-count${params(17)}, x-count`), undefined, '17 are not, nor what follows');
+  t.equal(seen.offers.length, 1, 'the plugin was not asked');
+  // 10,000 parameters on an unknown offer before the one the server takes.
+  const deflated = resolveExtensions(undefined, true, 'server', 1000);
+  t.equal(acceptExtensions(deflated, `x-unknown${params(10_000)}, permessage-deflate`), undefined);
+});
+
+t.test('the client reads no more answers than it made offers', async (t) => {
+  const fresh = () => offerExtensions(resolveExtensions(undefined, true, 'client', 1000));
+  t.throws(() => fresh()?.activate(Array.from({ length: 3000 }, () => 'permessage-deflate').join(', ')), {
+    message: 'The server answered with more extensions than were offered (1), or one with over 16 parameters',
+  });
+  t.throws(
+    () => fresh()?.activate(`permessage-deflate${'; server_no_context_takeover'.repeat(17)}`),
+    { message: 'The server answered with more extensions than were offered (1), or one with over 16 parameters' },
+    'an answer with 17 parameters',
+  );
+  t.throws(() => fresh()?.activate(`permessage-deflate; ${'x'.repeat(60_000)}`), {
+    message: `${`Server sent unacceptable extension parameters: permessage-deflate; ${'x'.repeat(60_000)}`.slice(0, 200)}…`,
+  });
+  t.throws(() => fresh()?.activate('permessage-deflate;;'), SyntaxError, 'a malformed answer');
+});
+
+t.test('the client fails an answer that names one of its extensions twice', async (t) => {
+  // websocket-extensions refuses a second answer only for an extension that
+  // uses the same RSV bit; one that uses none would run every message twice.
+  const { plugin, seen } = recorder('x-count');
+  const bare = { ...plugin, rsv3: false };
+  const config = resolveExtensions([bare], true, 'client', 1000);
+  const offer = offerExtensions(config);
+  t.equal(offer?.header, 'x-count, permessage-deflate; client_max_window_bits');
+  t.throws(() => offer?.activate('x-count, x-count'), { message: 'Server sent two extension responses for "x-count"' });
+  t.same(seen.answers, [], 'nothing was activated');
+  const again = offerExtensions(config);
+  t.equal(again?.activate('x-count; a=1, permessage-deflate')?.rsv, 0x40);
+  t.same(seen.answers, [{ a: 1 }]);
 });

@@ -17,6 +17,7 @@ import {
   refusalResponse,
   switchingProtocols,
 } from '../../../src/protocol/handshake.js';
+import { MAX_EXTENSION_OFFERS, MAX_SUBPROTOCOLS } from '../../../src/protocol/offers.js';
 
 const good = {
   host: 'example.com',
@@ -197,13 +198,91 @@ t.test('negotiate', async (t) => {
     t.same(negotiate(request({ 'sec-websocket-protocol': 'a b' }), ['a'], none), {
       status: 400,
       reason: 'Bad Request',
-      message: 'Malformed Sec-WebSocket-Protocol header',
+      message: 'Malformed Sec-WebSocket-Protocol header: Unexpected "b" at index 2, expected \',\' or the end',
       headers: {},
     });
     const deflate = resolveExtensions(undefined, true, 'server', 1000);
     const refused = negotiate(request({ 'sec-websocket-extensions': 'permessage-deflate; ;' }), [], deflate);
     t.ok(isRefusal(refused));
     t.match(refused, { status: 400, message: /Sec-WebSocket-Extensions/ });
+  });
+
+  t.test(
+    `reads at most ${MAX_SUBPROTOCOLS} subprotocols; the rest are as protocols the server does not support`,
+    async (t) => {
+      t.equal(MAX_SUBPROTOCOLS, 64);
+      const first = Array.from({ length: MAX_SUBPROTOCOLS }, (_, i) => `p${i}`);
+      // Protocol 65 is one the server supports, and is not read; nor is the malformed text after it.
+      const header = `${first.join(', ')}, chat, not a token`;
+      t.same(negotiate(request({ 'sec-websocket-protocol': header }), ['chat'], none), {
+        protocol: '',
+        extensions: '',
+        negotiated: undefined,
+      });
+      t.match(
+        negotiate(request({ 'sec-websocket-protocol': `${first.slice(1).join(',')},chat` }), ['chat'], none),
+        {
+          protocol: 'chat',
+        },
+        'protocol 64 is read',
+      );
+      const offered: string[][] = [];
+      negotiate(
+        request({ 'sec-websocket-protocol': `${first.join(', ')}, ${'x, '.repeat(10_000)}x` }),
+        (list) => {
+          offered.push(list);
+          return 'p63';
+        },
+        none,
+      );
+      t.same(offered, [first], 'a chooser is given the first 64, in order');
+      // Empty elements count: 10,000 commas are not 10,000 elements read.
+      t.match(negotiate(request({ 'sec-websocket-protocol': `${','.repeat(10_000)}chat` }), ['chat'], none), {
+        protocol: '',
+      });
+    },
+  );
+
+  t.test(`reads at most ${MAX_EXTENSION_OFFERS} extension offers; the rest are declined unread`, async (t) => {
+    const deflate = resolveExtensions(undefined, true, 'server', 1000);
+    const unknown = Array.from({ length: MAX_EXTENSION_OFFERS }, (_, i) => `x-${i}`);
+    t.match(
+      negotiate(
+        request({ 'sec-websocket-extensions': `${unknown.slice(1).join(', ')}, permessage-deflate` }),
+        [],
+        deflate,
+      ),
+      { extensions: 'permessage-deflate' },
+      'offer 16 is read',
+    );
+    t.same(
+      negotiate(request({ 'sec-websocket-extensions': `${unknown.join(', ')}, permessage-deflate, ;;` }), [], deflate),
+      { protocol: '', extensions: '', negotiated: undefined },
+      'offer 17 is not, nor the malformed text after it: a 101 without extensions',
+    );
+  });
+
+  t.test('a refusal quotes a short excerpt of what the client sent, never the whole header', async (t) => {
+    const deflate = resolveExtensions(undefined, true, 'server', 1000);
+    const refused = negotiate(
+      request({ 'sec-websocket-extensions': `permessage-deflate; ${'x'.repeat(100_000)}="${'y'.repeat(100_000)}` }),
+      [],
+      deflate,
+    );
+    t.same(refused, {
+      status: 400,
+      reason: 'Bad Request',
+      message:
+        'Malformed Sec-WebSocket-Extensions header: Unexpected end of the header, expected a token in the quoted string',
+      headers: {},
+    });
+    const long = negotiate(request({ 'sec-websocket-protocol': `chat, ${'\u00e9'.repeat(100_000)}` }), ['chat'], none);
+    t.same(long, {
+      status: 400,
+      reason: 'Bad Request',
+      message: 'Malformed Sec-WebSocket-Protocol header: Unexpected "\u00e9" at index 6, expected a token',
+      headers: {},
+    });
   });
 });
 
@@ -221,6 +300,26 @@ t.test('switchingProtocols: websocket-driver writes the 101 with what was agreed
   t.match(head, /\r\nX-Served-By: isosocket\r\n/);
   t.ok(head.endsWith('\r\n\r\n'));
   t.equal(acceptFor('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+});
+
+t.test('switchingProtocols: the driver sees only what its 101 needs, and parses neither list again', async (t) => {
+  // A server without extensions does not read the offer (nor does ws without
+  // perMessageDeflate): a malformed one is not its concern. websocket-driver,
+  // shown the whole request, answered it with a 400 while the server socket
+  // opened.
+  const head = switchingProtocols(
+    request({ 'sec-websocket-extensions': ';;', 'sec-websocket-protocol': 'a, chat, b' }),
+    { protocol: 'chat', extensions: '', negotiated: undefined },
+    [],
+  ).toString();
+  t.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  t.match(head, /\r\nSec-WebSocket-Protocol: chat\r\n/);
+  t.notMatch(head, /Sec-WebSocket-Extensions/i);
+  t.same(
+    negotiate(request({ 'sec-websocket-extensions': ';;' }), [], none),
+    { protocol: '', extensions: '', negotiated: undefined },
+    'negotiate, for the same server, agrees to nothing and refuses nothing',
+  );
 });
 
 t.test('switchingProtocols: nothing agreed, no Sec-WebSocket-Protocol or -Extensions header at all', async (t) => {
@@ -291,6 +390,50 @@ t.test('the client', async (t) => {
           true,
         ),
       /not offered/,
+    );
+  });
+
+  t.test("a hostile server's huge answer fails the client with a short message", async (t) => {
+    const huge = 'x'.repeat(60_000);
+    const fails = (headers: Record<string, string>, message: string, what: string): void => {
+      // A fresh offer each time: an offer is activated once.
+      const fresh = clientHandshake(['chat', 'v2'], deflate, []);
+      try {
+        checkAnswer(fresh, { ...answer, 'sec-websocket-accept': acceptFor(fresh.key), ...headers }, true);
+        t.fail(`${what}: accepted`);
+      } catch (error) {
+        t.equal((error as Error).message, message, what);
+      }
+    };
+    fails(
+      { 'sec-websocket-protocol': huge },
+      `The server chose the subprotocol '${'x'.repeat(64)}…', which was not offered`,
+      'a subprotocol not offered',
+    );
+    fails(
+      { 'sec-websocket-extensions': huge },
+      `Server sent an extension response for unknown extension "${'x'.repeat(64)}…"`,
+      'an extension not offered',
+    );
+    fails(
+      { 'sec-websocket-extensions': Array.from({ length: 3000 }, () => 'permessage-deflate').join(', ') },
+      'The server answered with more extensions than were offered (1), or one with over 16 parameters',
+      '3,000 permessage-deflate answers, where one was offered',
+    );
+    fails(
+      { 'sec-websocket-extensions': `permessage-deflate; x=${huge}` },
+      `${`Server sent unacceptable extension parameters: permessage-deflate; x=${huge}`.slice(0, 200)}…`,
+      'a parameter not defined, quoted in 200 characters',
+    );
+    const plain = clientHandshake([], none, []);
+    t.throws(
+      () =>
+        checkAnswer(
+          plain,
+          { ...answer, 'sec-websocket-accept': acceptFor(plain.key), 'sec-websocket-extensions': huge },
+          true,
+        ),
+      { message: `The server answered with extensions that were not offered: "${'x'.repeat(64)}…"` },
     );
   });
 
