@@ -1,6 +1,6 @@
 // Runs a command with the system peers hidden, as on a machine with only
 // Node: PATH is a fresh directory holding links to a few essentials (node,
-// npm, npx, tar, sh) and nothing else, and the variables that point at a
+// npm, npx, tar, gzip, sh) and nothing else, and the variables that point at a
 // browser (CHROMIUM_PATH, FIREFOX_PATH) or make a missing peer a failure
 // (ISOSOCKET_REQUIRE_PEERS) are dropped. /usr/bin/chromium cannot be hidden
 // by taking /usr/bin off PATH while node lives there too: linking the
@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { which } from './which.mjs';
 
-/** What `npm test` needs on PATH: node and npm for the scripts, tar for the package spec, sh. */
-export const ESSENTIALS = ['node', 'npm', 'npx', 'tar', 'sh'];
+/** What `npm test` needs on PATH: node and npm for the scripts, tar and gzip (Debian's Essential packages) for the package spec, sh. */
+export const ESSENTIALS = ['node', 'npm', 'npx', 'tar', 'gzip', 'sh'];
 
 /** Every system peer a spec may run, as its command on PATH. */
 export const PEER_COMMANDS = ['chromium', 'firefox-esr', 'nginx', 'redis-server', 'tinyproxy', 'microsocks', 'openssl'];
