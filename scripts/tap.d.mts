@@ -3,3 +3,4 @@ export declare function coverageGate(
   env?: Record<string, string | undefined>,
   found?: (command: string) => string | undefined,
 ): { args: string[]; line: string | undefined };
+export declare const UNENFORCED: string[];

@@ -1,1 +1,1 @@
-export declare function which(command: string): string | undefined;
+export declare function which(command: string, path?: string): string | undefined;

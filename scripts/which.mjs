@@ -3,11 +3,11 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** The executable file `command` names, or undefined when there is none. */
-export function which(command) {
+/** The executable file `command` names (on `path`, PATH by default), or undefined when there is none. */
+export function which(command, path = process.env.PATH) {
   const candidates = command.includes('/')
     ? [command]
-    : (process.env.PATH ?? '')
+    : (path ?? '')
         .split(delimiter)
         .filter(Boolean)
         .map((dir) => join(dir, command));

@@ -8,7 +8,7 @@ import t from 'tap';
 
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
-import { openPage, requireChromium } from '../helpers/browser.js';
+import { openPage } from '../helpers/browser.js';
 import { freePort } from '../helpers/proxies.js';
 import { run, runNpm } from '../helpers/spawn.js';
 
@@ -24,11 +24,12 @@ async function logShows(page: Page, text: string, times = 1): Promise<void> {
 }
 
 t.test('the demo page and the terminal client chat with each other', async (t) => {
-  if (!requireChromium(t)) return;
   const server = run(t, 'examples/demo/server.mjs', [], { PORT: '0' });
   const [, port] = await server.waitFor(STARTED);
   const base = `http://127.0.0.1:${port}`;
-  const { page } = await openPage(t, `${base}/?name=browser`);
+  const opened = await openPage(t, `${base}/?name=browser`);
+  if (!opened) return;
+  const { page } = opened;
   await page.waitForFunction(() => /\d\d:\d\d:\d\d/.test(document.getElementById('clock')?.textContent ?? ''));
   await logShows(page, 'connected as browser');
 
@@ -46,12 +47,13 @@ t.test('the demo page and the terminal client chat with each other', async (t) =
 });
 
 t.test('after a server restart, the page and npm run demo:client reconnect and chat again', async (t) => {
-  if (!requireChromium(t)) return;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const first = run(t, 'examples/demo/server.mjs', [], { PORT: String(port) });
   await first.waitFor(STARTED);
-  const { page } = await openPage(t, `${base}/?name=browser`);
+  const opened = await openPage(t, `${base}/?name=browser`);
+  if (!opened) return;
+  const { page } = opened;
   await logShows(page, 'connected as browser');
   t.match(await page.textContent('#reconnect'), /reconnects by itself with backoff/, 'the page says so');
   const terminal = runNpm(t, 'demo:client', [base, 'terminal']);

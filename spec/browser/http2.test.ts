@@ -11,7 +11,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import t from 'tap';
 import { Client, EventSourceClient, type EventSourceClientInit } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { openPage, requireChromium } from '../helpers/browser.js';
+import { openPage } from '../helpers/browser.js';
 import { http2Server, http2Session } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
 import { type Base, inBrowser, parityRoutes, scenarios } from '../helpers/parity.js';
@@ -43,7 +43,7 @@ const CONNECTS: Record<string, string[] | undefined> = {
 };
 
 t.test('Chromium over HTTP/2', async (t) => {
-  if (!requireChromium(t) || !requirePeer(t, 'openssl', 'openssl')) return;
+  if (!requirePeer(t, 'openssl', 'openssl')) return;
 
   // What the servers saw: how each WebSocket arrived, and its server-side events.
   const arrivals: string[] = [];
@@ -80,7 +80,9 @@ t.test('Chromium over HTTP/2', async (t) => {
   const refused = `ws://127.0.0.1:${await freePort()}/`;
   const overHttp1: Base = { ws: `ws://127.0.0.1:${plainPort}`, http: `http://127.0.0.1:${plainPort}`, refused };
   const overHttp2: Base = { ws: peer.wss, http: peer.origin, refused };
-  const { browser, page } = await openPage(t, `${peer.origin}/`, { ignoreHTTPSErrors: true });
+  const opened = await openPage(t, `${peer.origin}/`, { ignoreHTTPSErrors: true });
+  if (!opened) return;
+  const { browser, page } = opened;
   const plainPage = await browser.newPage();
   await plainPage.goto(`${overHttp1.http}/`);
   t.equal(peer.sessions.length, 1, 'Chromium loaded the page over one HTTP/2 connection');
@@ -204,11 +206,12 @@ t.test('Chromium over HTTP/2', async (t) => {
 });
 
 t.test('examples/http2.mjs in Chromium: the page on HTTP/2 opens its WebSocket on the same connection', async (t) => {
-  if (!requireChromium(t)) return;
   const example = run(t, 'examples/http2.mjs', [], { PORT: '0' });
   const [, port] = await example.waitFor(/on https:\/\/localhost:(\d+)\//);
   // The example's certificate is self-signed, made at start: the context ignores HTTPS errors.
-  const { page } = await openPage(t, `https://localhost:${port}/`, { ignoreHTTPSErrors: true });
+  const opened = await openPage(t, `https://localhost:${port}/`, { ignoreHTTPSErrors: true });
+  if (!opened) return;
+  const { page } = opened;
   await page.waitForFunction(
     () => (document.getElementById('log')?.textContent ?? '').includes('message: hello over HTTP/2'),
     undefined,

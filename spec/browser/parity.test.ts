@@ -7,13 +7,12 @@
 import http from 'node:http';
 import t from 'tap';
 import { Client, EventSourceClient } from '../../src/index.js';
-import { openPage, requireChromium } from '../helpers/browser.js';
+import { openPage } from '../helpers/browser.js';
 import { listen } from '../helpers/listen.js';
 import { inBrowser, parityRoutes, scenarios } from '../helpers/parity.js';
 import { freePort } from '../helpers/proxies.js';
 
 t.test('the same scenarios in Chromium and in Node give identical event traces', async (t) => {
-  if (!requireChromium(t)) return;
   const routes = parityRoutes();
   const server = http.createServer(routes.request);
   server.on('upgrade', routes.upgrade);
@@ -24,7 +23,9 @@ t.test('the same scenarios in Chromium and in Node give identical event traces',
     http: `http://127.0.0.1:${port}`,
     refused: `ws://127.0.0.1:${refusedPort}/`,
   };
-  const { page } = await openPage(t, `${base.http}/`);
+  const opened = await openPage(t, `${base.http}/`);
+  if (!opened) return;
+  const { page } = opened;
 
   for (const [name, scenario] of Object.entries(scenarios)) {
     t.test(name, async (t) => {

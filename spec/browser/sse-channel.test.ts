@@ -30,7 +30,9 @@ t.test("Chromium's EventSource resumes on a channel after drops: every id once, 
     channel.register(es);
   });
   const port = await listen(t, server);
-  const { page } = await openPage(t, `http://127.0.0.1:${port}/`);
+  const opened = await openPage(t, `http://127.0.0.1:${port}/`);
+  if (!opened) return;
+  const { page } = opened;
   await page.waitForFunction(() => window.opens === 1);
 
   const published: string[] = [];

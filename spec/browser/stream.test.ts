@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { WebSocket, WebSocketError, WebSocketStream } from '../../src/index.js';
-import { openPage, requireChromium } from '../helpers/browser.js';
+import { openPage } from '../helpers/browser.js';
 import { listen } from '../helpers/listen.js';
 
 interface Env {
@@ -221,10 +221,11 @@ async function startServer(t: Test): Promise<{ port: number }> {
 }
 
 t.test("WebSocketStream: Chromium's and isosocket's give identical traces", async (t) => {
-  if (!requireChromium(t)) return;
   const { port } = await startServer(t);
   const ws = `ws://127.0.0.1:${port}`;
-  const { page } = await openPage(t, `http://127.0.0.1:${port}/`);
+  const opened = await openPage(t, `http://127.0.0.1:${port}/`);
+  if (!opened) return;
+  const { page } = opened;
   t.equal(await page.evaluate('typeof WebSocketStream'), 'function', 'this Chromium has WebSocketStream');
   for (const [name, scenario] of Object.entries(scenarios)) {
     t.test(name, async (t) => {

@@ -21,7 +21,7 @@ import {
   WebSocketError,
   WebSocketStream,
 } from '../../src/index.js';
-import { openPage, requireChromium } from '../helpers/browser.js';
+import { openPage } from '../helpers/browser.js';
 import { listenOnTwoHosts } from '../helpers/listen.js';
 
 type Described = Record<string, unknown>;
@@ -85,14 +85,15 @@ const describeInterfaces = (interfaces: Record<string, [Function, Function | nul
 };
 
 t.test('the interfaces are described identically in Chromium and in Node', async (t) => {
-  if (!requireChromium(t)) return;
   const server = http.createServer((_request, response) =>
     response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>webidl</title>'),
   );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => server.close());
-  const { page } = await openPage(t, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  const opened = await openPage(t, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  if (!opened) return;
+  const { page } = opened;
   const inBrowser = (await page.evaluate(
     `(${describeInterfaces.toString()})({
       WebSocket: [WebSocket, EventTarget],
@@ -216,14 +217,15 @@ const serializationScenario = async (env: SerializationEnv): Promise<string[]> =
 };
 
 t.test('a second connection to the same host and port waits for the first, in Chromium and in Node', async (t) => {
-  if (!requireChromium(t)) return;
   const server = await serializationServer(t);
   const env = {
     http: `http://127.0.0.1:${server.port}`,
     ws: `ws://127.0.0.1:${server.port}`,
     otherHost: `ws://127.0.0.2:${server.port}`,
   };
-  const { page } = await openPage(t, `${env.http}/`);
+  const opened = await openPage(t, `${env.http}/`);
+  if (!opened) return;
+  const { page } = opened;
   const inBrowser = (await page.evaluate(
     `(${serializationScenario.toString()})({ ...${JSON.stringify(env)}, WebSocket })`,
   )) as string[];

@@ -1,6 +1,8 @@
-// Real HTTP proxies for the client specs: Debian's tinyproxy, started on a
-// free port with a generated config, and a small CONNECT proxy written here
-// for authentication and refusals.
+// Real proxies for the client specs: Debian's tinyproxy (HTTP) and
+// microsocks (SOCKS5), started on a free port, and a small CONNECT proxy
+// written here for authentication and refusals. The Debian ones skip the
+// suite (or fail it, under ISOSOCKET_REQUIRE_PEERS=1) when their program is
+// missing, and then resolve with undefined.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import type { Test } from 'tap';
 import { listen } from './listen.js';
+import { requirePeer } from './require-peer.js';
 
 /** A port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -39,8 +42,12 @@ export async function waitForPort(port: number, what: string, output: () => stri
   }
 }
 
-/** Starts tinyproxy on loopback; resolves with its origin once it accepts connections. */
-export async function startTinyproxy(t: Test): Promise<{ origin: string; log: () => string }> {
+/**
+ * Starts tinyproxy on loopback; resolves with its origin once it accepts
+ * connections, or with undefined when tinyproxy is missing (see requirePeer).
+ */
+export async function startTinyproxy(t: Test): Promise<{ origin: string; log: () => string } | undefined> {
+  if (!requirePeer(t, 'tinyproxy', 'tinyproxy')) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'isosocket-tinyproxy-'));
   const port = await freePort();
   const config = join(dir, 'tinyproxy.conf');
@@ -54,12 +61,40 @@ export async function startTinyproxy(t: Test): Promise<{ origin: string; log: ()
   const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
+  child.on('error', (error) => (output += String(error)));
   t.teardown(() => {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
   await waitForPort(port, 'tinyproxy', () => output);
   return { origin: `http://127.0.0.1:${port}`, log: () => output };
+}
+
+/**
+ * Starts microsocks, a SOCKS5 proxy, on loopback (with `credentials`
+ * "user:password", RFC 1929 authentication is required); resolves with its
+ * `socks5://` origin once it accepts connections, or with undefined when
+ * microsocks is missing (see requirePeer).
+ */
+export async function startMicrosocks(
+  t: Test,
+  options: { credentials?: string } = {},
+): Promise<{ origin: string; port: number; log: () => string } | undefined> {
+  if (!requirePeer(t, 'microsocks', 'microsocks')) return undefined;
+  const port = await freePort();
+  const args = ['-i', '127.0.0.1', '-p', String(port)];
+  if (options.credentials) {
+    const colon = options.credentials.indexOf(':');
+    args.push('-u', options.credentials.slice(0, colon), '-P', options.credentials.slice(colon + 1));
+  }
+  let output = '';
+  const child: ChildProcess = spawn('microsocks', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  child.on('error', (error) => (output += String(error)));
+  t.teardown(() => void child.kill('SIGKILL'));
+  await waitForPort(port, 'microsocks', () => output);
+  return { origin: `socks5://127.0.0.1:${port}`, port, log: () => output };
 }
 
 export interface ConnectProxy {

@@ -1,9 +1,15 @@
 // System peers: the Debian packages some specs run for real (chromium,
-// nginx-light, redis-server, tinyproxy, openssl). A suite that needs one
-// calls requirePeer before anything else. On a machine without the peer the
-// suite is skipped with one line naming the package to install, and every
-// other spec still runs; with ISOSOCKET_REQUIRE_PEERS=1 (.ci/run sets it) the
-// same line is a failure, so CI never skips silently.
+// firefox-esr, nginx-light, redis-server, tinyproxy, microsocks, openssl).
+//
+// Calling contract: the helper that STARTS a peer (startRedis, startNginx,
+// startTinyproxy, openPage, certificates(t)...) calls requirePeer itself and
+// resolves with undefined when the peer is missing, so a spec cannot forget
+// the skip: its types make it write `if (!redis) return;`. On a machine
+// without the peer the suite is skipped with one line naming the package to
+// install, and every other spec still runs; with ISOSOCKET_REQUIRE_PEERS=1
+// (.ci/run sets it) the same line is a failure, so CI never skips silently.
+// spec/integration/missing-peers.test.ts checks both, and that no spec starts
+// a peer by itself.
 
 import type { Test } from 'tap';
 import { which } from '../../scripts/which.mjs';
@@ -14,18 +20,21 @@ export const REQUIRE_PEERS = 'ISOSOCKET_REQUIRE_PEERS';
 /**
  * Whether `command` (a name on PATH, or a path) can run. When it cannot, the
  * suite is skipped, naming `debianPackage`, or failed when
- * ISOSOCKET_REQUIRE_PEERS=1; either way the caller returns at once.
+ * ISOSOCKET_REQUIRE_PEERS=1; either way the caller returns at once. A suite
+ * that has already asserted something records the skip as one skipped
+ * assertion (tap cannot plan 0 after an assertion).
  *
  * @example
- * t.test('behind nginx', async (t) => {
- *   if (!requirePeer(t, 'nginx', 'nginx-light')) return;
+ * export async function startNginx(t: Test): Promise<{ port: number } | undefined> {
+ *   if (!requirePeer(t, 'nginx', 'nginx-light')) return undefined;
  *   // ...start nginx
- * });
+ * }
  */
 export function requirePeer(t: Test, command: string, debianPackage: string): boolean {
   if (which(command)) return true;
   const missing = `needs ${command}, not found on PATH: apt-get install ${debianPackage}`;
   if (process.env[REQUIRE_PEERS] === '1') t.fail(`${missing} (${REQUIRE_PEERS}=1 makes this a failure)`);
-  else t.plan(0, missing);
+  else if (t.count === 0) t.plan(0, missing);
+  else t.pass('the rest of this suite', { skip: missing });
   return false;
 }

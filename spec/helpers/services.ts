@@ -1,13 +1,17 @@
 // Real services from Debian for the deployment specs: nginx (generated
 // config around examples/nginx/isosocket.conf, on free ports) and
-// redis-server. Both are started by the test and killed with it.
+// redis-server. Both are started by the test and killed with it. Each
+// starter skips the suite (or fails it, under ISOSOCKET_REQUIRE_PEERS=1)
+// when its program is missing, and then resolves with undefined.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { freePort, waitForPort } from './proxies.js';
+import { requirePeer } from './require-peer.js';
 import { ROOT } from './spawn.js';
 
 function launch(t: Test, command: string, args: string[]): { child: ChildProcess; output: () => string } {
@@ -34,8 +38,12 @@ export function siteConfig(listenPort: number, upstreamPorts: number[]): string 
     .replace('__UPSTREAM_SERVERS__', upstreamPorts.map((port) => `server 127.0.0.1:${port};`).join('\n    '));
 }
 
-/** Starts nginx in front of the given app ports; resolves with its port. */
-export async function startNginx(t: Test, upstreamPorts: number[]): Promise<{ port: number }> {
+/**
+ * Starts nginx in front of the given app ports; resolves with its port, or
+ * with undefined when nginx is missing (the suite is skipped: see requirePeer).
+ */
+export async function startNginx(t: Test, upstreamPorts: number[]): Promise<{ port: number } | undefined> {
+  if (!requirePeer(t, 'nginx', 'nginx-light')) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'isosocket-nginx-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
@@ -68,19 +76,47 @@ function safeRead(path: string): string {
   }
 }
 
-/** Starts redis-server on a free port, without persistence. */
-export async function startRedis(t: Test): Promise<{ url: string }> {
+const REDIS_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+
+/**
+ * Starts redis-server on a free port, without persistence; undefined when
+ * redis-server is missing (the suite is skipped: see requirePeer).
+ */
+export async function startRedis(t: Test): Promise<{ url: string } | undefined> {
+  if (!requirePeer(t, 'redis-server', 'redis-server')) return undefined;
   const port = await freePort();
-  const redis = launch(t, 'redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
+  const redis = launch(t, 'redis-server', ['--port', String(port), ...REDIS_ARGS]);
   await waitForPort(port, 'redis-server', redis.output);
   return { url: `redis://127.0.0.1:${port}` };
+}
+
+/** A redis-server that a spec can stop and start again on the same port (no persistence). */
+export interface RestartableRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Starts a redis-server that can be stopped and started again; undefined when it is missing. */
+export async function restartableRedis(t: Test): Promise<RestartableRedis | undefined> {
+  if (!requirePeer(t, 'redis-server', 'redis-server')) return undefined;
+  const port = await freePort();
+  let running: ReturnType<typeof launch> | undefined;
+  const stop = async (): Promise<void> => {
+    const child = running?.child;
+    running = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const start = async (): Promise<void> => {
+    const redis = launch(t, 'redis-server', ['--port', String(port), ...REDIS_ARGS]);
+    running = redis;
+    await waitForPort(port, 'redis-server', redis.output);
+  };
+  t.teardown(stop);
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }

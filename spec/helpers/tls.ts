@@ -1,10 +1,15 @@
 // A throwaway certificate authority and a localhost certificate it signed,
-// made with openssl at test time.
+// made with openssl at test time. `certificates(t)` skips the suite (or fails
+// it, under ISOSOCKET_REQUIRE_PEERS=1) when openssl is missing and then
+// returns undefined; `certificates()` without a test is for code that has
+// already called requirePeer(t, 'openssl', 'openssl').
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'tap';
+import { requirePeer } from './require-peer.js';
 
 export interface TestCertificates {
   ca: string;
@@ -14,8 +19,19 @@ export interface TestCertificates {
 
 let cached: TestCertificates | undefined;
 
-/** A CA, and a certificate for localhost and 127.0.0.1 signed by it. */
-export function certificates(): TestCertificates {
+/**
+ * A CA, and a certificate for localhost and 127.0.0.1 signed by it (made
+ * once per process); with `t`, undefined when openssl is missing.
+ *
+ * @example
+ * const certs = certificates(t);
+ * if (!certs) return; // skipped: openssl is not installed
+ */
+export function certificates(t: Test): TestCertificates | undefined;
+/** The same, for a caller that has checked for openssl with requirePeer. */
+export function certificates(): TestCertificates;
+export function certificates(t?: Test): TestCertificates | undefined {
+  if (t && !requirePeer(t, 'openssl', 'openssl')) return undefined;
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'isosocket-tls-'));
   const run = (...args: string[]): void => {

@@ -114,6 +114,7 @@ t.test('WebSocket.Client transport', async (t) => {
 
     t.test('ws: through CONNECT', async (t) => {
       const proxy = await startTinyproxy(t);
+      if (!proxy) return;
       const peer = await wsPeer(t);
       await echoes(t, new Client(peer.url, [], { proxy: { origin: proxy.origin } }));
       t.match(proxy.log(), /CONNECT/);
@@ -121,12 +122,14 @@ t.test('WebSocket.Client transport', async (t) => {
 
     t.test('wss: with TLS inside the tunnel, verified against the target', async (t) => {
       const proxy = await startTinyproxy(t);
+      if (!proxy) return;
       const peer = await isoPeer(t, { tls: { key, cert } });
       await echoes(t, new Client(`wss://localhost:${peer.port}/`, [], { ca, proxy: { origin: proxy.origin } }));
     });
 
     t.test('wss: through the proxy still refuses an unknown CA', async (t) => {
       const proxy = await startTinyproxy(t);
+      if (!proxy) return;
       const peer = await isoPeer(t, { tls: { key, cert } });
       const ws = new Client(peer.url, [], { proxy: { origin: proxy.origin } });
       const events = trace(ws);

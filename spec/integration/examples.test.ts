@@ -217,6 +217,7 @@ t.test('examples', async (t) => {
     t.test('behind nginx, a forged X-Forwarded-For from the client is not believed', async (t) => {
       if (!requirePeer(t, 'nginx', 'nginx-light')) return;
       const nginx = await startNginx(t, [Number(port)]);
+      if (!nginx) return;
       t.equal(
         await firstMessage(t, `ws://127.0.0.1:${nginx.port}/`, {
           localAddress: '127.0.0.7',

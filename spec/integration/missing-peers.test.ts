@@ -2,46 +2,17 @@
 // not need them and skips each suite that does, with one line naming the
 // Debian package; under ISOSOCKET_REQUIRE_PEERS=1 (CI) a skip is a failure.
 // Proved by running real peer-dependent spec files in a child process whose
-// PATH holds nothing but `node`.
+// PATH holds nothing but `node`. That no spec can forget is
+// peer-helpers.test.ts; .ci/run also runs the whole `npm test` with the
+// peers hidden (scripts/without-peers.mjs).
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { REQUIRE_PEERS } from '../helpers/require-peer.js';
-import { ROOT } from '../helpers/spawn.js';
+import { runWithoutPeers } from '../helpers/without-peers.js';
 
-/** Runs one spec file with node (and tap's TypeScript loader) on a PATH with only node. */
-async function runWithoutPeers(
-  t: Test,
-  spec: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; output: string; skips: string[] }> {
-  const bin = mkdtempSync(join(tmpdir(), 'isosocket-path-'));
-  t.teardown(() => rmSync(bin, { recursive: true, force: true }));
-  symlinkSync(process.execPath, join(bin, 'node'));
-  // The parent's environment, less what would tell the child where the
-  // peers are or that it runs under tap's runner.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !/^(TAP|NODE_OPTIONS$|CHROMIUM_PATH$|ISOSOCKET_)/.test(name) && name !== 'PATH',
-    ),
-  );
-  const child = spawn(process.execPath, ['--import=@tapjs/typescript/import', spec], {
-    cwd: ROOT,
-    env: { ...inherited, PATH: bin, TS_NODE_TRANSPILE_ONLY: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, output, skips: output.split('\n').filter((line) => /^ *ok \d+ - .* # SKIP /.test(line)) };
-}
+// Each case runs a spec file in a child under tap's TypeScript loader: more
+// than .taprc's 90 s for the file on a busy 2-core machine.
+t.setTimeout(300_000);
 
 t.test('without the system peers on PATH', async (t) => {
   t.test('a suite that needs nginx is skipped with one line naming nginx-light', async (t) => {

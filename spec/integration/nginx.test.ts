@@ -10,12 +10,10 @@ import deflate from 'permessage-deflate';
 import t from 'tap';
 import WS from 'ws';
 import { Client, type CloseEvent, EventSource, EventSourceClient, WebSocket } from '../../src/index.js';
-import { requirePeer } from '../helpers/require-peer.js';
 import { startNginx } from '../helpers/services.js';
 import { next } from '../helpers/trace.js';
 
 t.test('behind nginx', async (t) => {
-  if (!requirePeer(t, 'nginx', 'nginx-light')) return;
   let release: () => void = () => {};
   const secondEvent = new Promise<void>((resolve) => (release = resolve));
   const seen: http.IncomingHttpHeaders[] = [];
@@ -38,6 +36,7 @@ t.test('behind nginx', async (t) => {
     app.close();
   });
   const nginx = await startNginx(t, [(app.address() as AddressInfo).port]);
+  if (!nginx) return;
   const base = `127.0.0.1:${nginx.port}`;
 
   t.test('echoes over a proxied WebSocket, with the subprotocol and X-Forwarded headers', async (t) => {

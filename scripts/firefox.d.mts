@@ -1,0 +1,1 @@
+export declare const FIREFOX_PATH: string;
