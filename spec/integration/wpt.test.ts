@@ -57,66 +57,68 @@ if (!existsSync(join(root, 'resources/testharness.js'))) {
   else t.plan(0, missing);
 } else {
   t.setTimeout(20 * 60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'isosocket-wpt-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'runs.json');
-  const code = await new Promise<number | null>((done) => {
-    const filter = process.env.ISOSOCKET_WPT_FILTER ? ['--filter', process.env.ISOSOCKET_WPT_FILTER] : [];
-    const child = spawn(process.execPath, ['spec/wpt/runner.mjs', '--jobs', '2', '--json', out, ...filter], {
-      cwd: repo,
-      env: { ...process.env, ISOSOCKET_WPT_ROOT: root, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  t.test('web-platform-tests, isosocket and undici', { timeout: 20 * 60_000 }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'isosocket-wpt-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, 'runs.json');
+    const code = await new Promise<number | null>((done) => {
+      const filter = process.env.ISOSOCKET_WPT_FILTER ? ['--filter', process.env.ISOSOCKET_WPT_FILTER] : [];
+      const child = spawn(process.execPath, ['spec/wpt/runner.mjs', '--jobs', '2', '--json', out, ...filter], {
+        cwd: repo,
+        env: { ...process.env, ISOSOCKET_WPT_ROOT: root, NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.stdout.resume();
+      child.on('exit', (status) => done(status));
     });
-    child.stdout.resume();
-    child.on('exit', (status) => done(status));
+    t.ok(existsSync(out), `the runner wrote its results (exit ${code})`);
+    const runs: Run[] = JSON.parse(readFileSync(out, 'utf8'));
+    const expectations: Expectations = JSON.parse(readFileSync(join(repo, 'spec/wpt/expectations.json'), 'utf8'));
+    const table = await import(join(repo, 'spec/wpt/table.mjs'));
+    t.comment(`\n${table.table(runs)}`);
+
+    // Every file and variant ran, for both implementations.
+    const ran = new Set(runs.map((r) => `${r.impl} ${r.file}${r.variant}`));
+    // ISOSOCKET_WPT_FILTER (comma-separated parts of `file?variant`) runs a few, while working on them.
+    if (!process.env.ISOSOCKET_WPT_FILTER) t.ok(runs.length > 900, `${runs.length} runs`);
+    for (const impl of process.env.ISOSOCKET_WPT_FILTER ? [] : ['isosocket', 'undici']) {
+      t.ok(
+        runs.some((r) => r.impl === impl && r.variant === '?wpt_flags=h2'),
+        `${impl} ran the HTTP/2 variants`,
+      );
+    }
+
+    for (const run of runs.filter((r) => r.impl === 'isosocket')) {
+      const key = `${run.file}${run.variant}`;
+      const expected = expectations.isosocket[key] ?? {};
+      const failed = failures(run);
+      const unexpected = Object.keys(failed).filter((name) => !Object.hasOwn(expected, name));
+      const passed = Object.entries(expected)
+        .filter(([name, why]) => !Object.hasOwn(failed, name) && !(typeof why === 'object' && why.flaky))
+        .map(([name]) => name);
+      t.same(
+        { unexpected: unexpected.map((name) => `${name} :: ${failed[name]}`), passed },
+        { unexpected: [], passed: [] },
+        `isosocket ${key}: as expected (${run.subtests.length} subtests)${run.output ? `\n${run.output}` : ''}`,
+      );
+    }
+    if (!process.env.ISOSOCKET_WPT_FILTER) {
+      for (const key of Object.keys(expectations.isosocket)) {
+        t.ok(ran.has(`isosocket ${key}`), `expectations name a file and variant that ran: ${key}`);
+      }
+    }
+
+    // undici, the reference: reported beside ours.
+    for (const run of runs.filter((r) => r.impl === 'undici')) {
+      const key = `${run.file}${run.variant}`;
+      const expected = expectations.undici[key] ?? {};
+      const failed = failures(run);
+      for (const name of Object.keys(failed)) {
+        if (!Object.hasOwn(expected, name)) t.comment(`undici: new failure ${key} :: ${name} :: ${failed[name]}`);
+      }
+      for (const name of Object.keys(expected)) {
+        if (!Object.hasOwn(failed, name)) t.comment(`undici: now passes ${key} :: ${name}`);
+      }
+    }
   });
-  t.ok(existsSync(out), `the runner wrote its results (exit ${code})`);
-  const runs: Run[] = JSON.parse(readFileSync(out, 'utf8'));
-  const expectations: Expectations = JSON.parse(readFileSync(join(repo, 'spec/wpt/expectations.json'), 'utf8'));
-  const table = await import(join(repo, 'spec/wpt/table.mjs'));
-  t.comment(`\n${table.table(runs)}`);
-
-  // Every file and variant ran, for both implementations.
-  const ran = new Set(runs.map((r) => `${r.impl} ${r.file}${r.variant}`));
-  // ISOSOCKET_WPT_FILTER (comma-separated parts of `file?variant`) runs a few, while working on them.
-  if (!process.env.ISOSOCKET_WPT_FILTER) t.ok(runs.length > 900, `${runs.length} runs`);
-  for (const impl of process.env.ISOSOCKET_WPT_FILTER ? [] : ['isosocket', 'undici']) {
-    t.ok(
-      runs.some((r) => r.impl === impl && r.variant === '?wpt_flags=h2'),
-      `${impl} ran the HTTP/2 variants`,
-    );
-  }
-
-  for (const run of runs.filter((r) => r.impl === 'isosocket')) {
-    const key = `${run.file}${run.variant}`;
-    const expected = expectations.isosocket[key] ?? {};
-    const failed = failures(run);
-    const unexpected = Object.keys(failed).filter((name) => !Object.hasOwn(expected, name));
-    const passed = Object.entries(expected)
-      .filter(([name, why]) => !Object.hasOwn(failed, name) && !(typeof why === 'object' && why.flaky))
-      .map(([name]) => name);
-    t.same(
-      { unexpected: unexpected.map((name) => `${name} :: ${failed[name]}`), passed },
-      { unexpected: [], passed: [] },
-      `isosocket ${key}: as expected (${run.subtests.length} subtests)${run.output ? `\n${run.output}` : ''}`,
-    );
-  }
-  if (!process.env.ISOSOCKET_WPT_FILTER) {
-    for (const key of Object.keys(expectations.isosocket)) {
-      t.ok(ran.has(`isosocket ${key}`), `expectations name a file and variant that ran: ${key}`);
-    }
-  }
-
-  // undici, the reference: reported beside ours.
-  for (const run of runs.filter((r) => r.impl === 'undici')) {
-    const key = `${run.file}${run.variant}`;
-    const expected = expectations.undici[key] ?? {};
-    const failed = failures(run);
-    for (const name of Object.keys(failed)) {
-      if (!Object.hasOwn(expected, name)) t.comment(`undici: new failure ${key} :: ${name} :: ${failed[name]}`);
-    }
-    for (const name of Object.keys(expected)) {
-      if (!Object.hasOwn(failed, name)) t.comment(`undici: now passes ${key} :: ${name}`);
-    }
-  }
 }

@@ -158,6 +158,12 @@ export const handlers = {
 
   invalid: {
     extraHandshake(request) {
+      // HTTP/2 has no status line to garble: the stream is reset instead, as
+      // a malformed response would be (RFC 9113 §8.1.1).
+      if (request.protocol === 'HTTP/2') {
+        request.connection.close(0x1 /* PROTOCOL_ERROR */);
+        return 'raw';
+      }
       request.write('FOO BAR BAZ\r\n\r\n');
     },
     async transfer() {},

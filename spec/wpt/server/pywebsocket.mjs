@@ -106,10 +106,16 @@ export class WsRequest {
   /** Starts reading frames from the connection (after the handshake). */
   attach(head) {
     if (head?.length) this.#buffer = Buffer.concat([this.#buffer, head]);
+    // pywebsocket reads the socket only when the handler asks for a message
+    // (a blocking read): while a handler sleeps, nothing is read and TCP (or
+    // HTTP/2 flow control) pushes back on the client, which the backpressure
+    // tests measure. So the connection is paused between reads.
     this.connection.on('data', (chunk) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
+      this.connection.pause();
       this.#wake();
     });
+    this.connection.pause();
     const end = () => {
       this.#ended = true;
       this.#wake();
@@ -129,6 +135,7 @@ export class WsRequest {
       const parsed = this.#parse();
       if (parsed) return parsed;
       if (this.#ended) return null;
+      this.connection.resume();
       await new Promise((resolve) => this.#waiters.push(resolve));
     }
   }
