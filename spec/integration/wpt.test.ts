@@ -11,7 +11,8 @@
 // The vendored WPT folders live beside the repository (`../shared/wpt`, as in
 // CI; ISOSOCKET_WPT_ROOT elsewhere). Without them the suite is skipped with one
 // line, and fails under ISOSOCKET_REQUIRE_PEERS=1 as a missing peer does.
-// It takes about 1,000 processes: some 5 minutes of CPU on 2 cores.
+// About 1,000 processes: 6 minutes of CPU in all, so some 3 minutes on 2 idle
+// cores (30 on a machine shared with other work).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

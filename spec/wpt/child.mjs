@@ -170,15 +170,23 @@ setTimeout(() => globalThis.timeout(), timeout);
 if (kind !== 'any') installDocument();
 const scripts = html?.scripts ?? metaScripts(readFileSync(join(root, file), 'utf8'));
 const body = kind === 'html' ? null : source(`/${file}`, file);
-for (const script of scripts) {
-  if (script.inline !== undefined) {
-    runInThisContext(script.inline, { filename: `${join(root, file)}#inline` });
-    continue;
+// Each script runs on its own, as a page's do: one that throws is reported
+// and the next still runs.
+const run = (text, filename) => {
+  try {
+    runInThisContext(text, { filename });
+  } catch (error) {
+    send({ type: 'uncaught', message: String(error?.stack ?? error) });
   }
-  const { text, filename } = source(script, file);
-  runInThisContext(text, { filename });
+};
+for (const script of scripts) {
+  if (script.inline !== undefined) run(script.inline, `${join(root, file)}#inline`);
+  else {
+    const { text, filename } = source(script, file);
+    run(text, filename);
+  }
 }
-if (body) runInThisContext(body.text, { filename: body.filename });
+if (body) run(body.text, body.filename);
 
 /**
  * A minimal `document` for .window.js and .html tests, set after
