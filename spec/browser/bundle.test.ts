@@ -15,7 +15,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import t, { type Test } from 'tap';
 import WebSocket, { EventSource } from '../../dist/index.mjs';
 import { openPage, requireChromium } from '../helpers/browser.js';
@@ -45,13 +45,18 @@ function installed(t: Test): string {
 }
 
 /** Bundles `entry` (a path or inline source) for the browser, minified, resolving 'isosocket' by its export conditions. */
-async function bundle(nodeModules: string, entry: { path: string } | { contents: string }, globalName?: string) {
+async function bundle(
+  nodeModules: string,
+  entry: { path: string } | { contents: string },
+  globalName?: string,
+  options: BuildOptions = { platform: 'browser' },
+) {
   const result = await build({
     ...('path' in entry
       ? { entryPoints: [entry.path] }
       : { stdin: { contents: entry.contents, resolveDir: ROOT, loader: 'js' as const } }),
     bundle: true,
-    platform: 'browser',
+    ...options,
     format: 'iife',
     ...(globalName ? { globalName } : {}),
     minify: true,
@@ -77,6 +82,17 @@ t.test('a browser bundle of a client', async (t) => {
       'the only package file in the bundle is the browser entry',
     );
     t.notMatch(code, /\bnode:|\brequire\(|\bprocess\b|\bBuffer\b/, 'no node: import, require, process or Buffer');
+  });
+
+  t.test('for a worker (the `worker` condition, no `browser`), resolves it to dist/browser.mjs too', async (t) => {
+    const { inputs } = await bundle(nodeModules, { path: FIXTURE }, 'client', {
+      platform: 'neutral',
+      conditions: ['worker'],
+    });
+    t.same(
+      inputs.filter((file) => !file.startsWith('spec/')),
+      ['dist/browser.mjs'],
+    );
   });
 
   t.test('the client part of the package is under 2 KB minified', async (t) => {
@@ -159,6 +175,10 @@ t.test('the bundled script in Chromium and Firefox ESR gives the trace the same 
     WebSocket: serverSide('WebSocket', 'WebSocket'),
     EventSource: serverSide('EventSource', 'EventSource'),
     isWebSocket: serverSide('WebSocket', 'WebSocket'),
+    RedisChannelStore: serverSide('RedisChannelStore', 'EventSource'),
+    setGlobalOrigin:
+      "isosocket: setGlobalOrigin is for Node.js; in a browser relative URLs resolve against the page's URL",
+    getGlobalOrigin: `${base.http}/`,
     platform: [true, true, true, true, true],
     WebSocketStream: webSocketStream,
   });
