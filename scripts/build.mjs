@@ -7,6 +7,9 @@
 //   everything else attached, as faye-websocket's module is.
 // - dist/index.mjs: `import WebSocket, { EventSource, Client } from 'isosocket'`,
 //   the same objects, re-exported from main.cjs.
+// - dist/browser.mjs: the `browser` and `worker` export conditions' entry
+//   (src/browser.ts, no imports): the platform's own client classes under
+//   the same names, and server-side classes that throw a clear error.
 //
 // No source maps are emitted: src/ is not shipped, and a map pointing at
 // files that are not there only misleads debuggers.
@@ -44,6 +47,19 @@ writeFileSync(
 );
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
+
+// The browser entry: one file, transpiled alone to an ES module (it imports
+// nothing, so there is nothing to bundle). tsc compiled it into dist/cjs
+// with the rest; that copy is no entry point of the package, so it goes.
+const ts = require('typescript');
+writeFileSync(
+  'dist/browser.mjs',
+  ts.transpileModule(readFileSync('src/browser.ts', 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, removeComments: false },
+  }).outputText,
+);
+rmSync('dist/cjs/browser.js');
+rmSync('dist/cjs/browser.d.ts');
 
 // require('isosocket'): the WebSocket class, with every other export attached.
 writeFileSync(
