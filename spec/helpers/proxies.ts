@@ -70,31 +70,56 @@ export async function startTinyproxy(t: Test): Promise<{ origin: string; log: ()
   return { origin: `http://127.0.0.1:${port}`, log: () => output };
 }
 
+/** A running microsocks (SOCKS5) proxy. */
+export interface Microsocks {
+  port: number;
+  /** `socks5://127.0.0.1:port`, without credentials. */
+  origin: string;
+  /** `scheme://[credentials@]127.0.0.1:port` */
+  url(scheme: 'socks5' | 'socks5h', credentials?: string): string;
+  /** What microsocks printed: a `client[n] 127.0.0.1: connected to HOST:PORT` line per tunnel. */
+  log(): string;
+}
+
 /**
- * Starts microsocks, a SOCKS5 proxy, on loopback (with `credentials`
- * "user:password", RFC 1929 authentication is required); resolves with its
- * `socks5://` origin once it accepts connections, or with undefined when
- * microsocks is missing (see requirePeer).
+ * Starts microsocks, a SOCKS5 proxy, on 127.0.0.1 (with `auth`, RFC 1929
+ * authentication is required; `once` is its `-1`: a client that
+ * authenticated once is let in without it afterwards); resolves once it
+ * accepts connections, or with undefined when microsocks is missing (see
+ * requirePeer). It takes no port 0: a port that was free a moment ago is
+ * tried, and another on EADDRINUSE.
  */
 export async function startMicrosocks(
   t: Test,
-  options: { credentials?: string } = {},
-): Promise<{ origin: string; port: number; log: () => string } | undefined> {
+  auth?: { user: string; pass: string; once?: boolean },
+): Promise<Microsocks | undefined> {
   if (!requirePeer(t, 'microsocks', 'microsocks')) return undefined;
-  const port = await freePort();
-  const args = ['-i', '127.0.0.1', '-p', String(port)];
-  if (options.credentials) {
-    const colon = options.credentials.indexOf(':');
-    args.push('-u', options.credentials.slice(0, colon), '-P', options.credentials.slice(colon + 1));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const args = ['-i', '127.0.0.1', '-p', String(port)];
+    if (auth) args.push('-u', auth.user, '-P', auth.pass, ...(auth.once ? ['-1'] : []));
+    let output = '';
+    const child: ChildProcess = spawn('microsocks', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => (output += String(error)));
+    t.teardown(() => void child.kill('SIGKILL'));
+    const exited = once(child, 'exit').then(() => 'exited' as const);
+    const started = await Promise.race([
+      waitForPort(port, 'microsocks', () => output).then(() => 'up' as const),
+      exited,
+    ]);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (started === 'up' && child.exitCode === null) {
+      return {
+        port,
+        origin: `socks5://127.0.0.1:${port}`,
+        url: (scheme, credentials = '') => `${scheme}://${credentials}127.0.0.1:${port}`,
+        log: () => output,
+      };
+    }
+    if (!/in use/i.test(output) || attempt >= 5) throw new Error(`microsocks did not start: ${output}`);
   }
-  let output = '';
-  const child: ChildProcess = spawn('microsocks', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  child.on('error', (error) => (output += String(error)));
-  t.teardown(() => void child.kill('SIGKILL'));
-  await waitForPort(port, 'microsocks', () => output);
-  return { origin: `socks5://127.0.0.1:${port}`, port, log: () => output };
 }
 
 export interface ConnectProxy {

@@ -26,7 +26,7 @@ import { nextWithin, within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, mib } from '../helpers/child.js';
 import { http2Server } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
-import { freePort, startConnectProxy, waitForPort } from '../helpers/proxies.js';
+import { freePort, type Microsocks, startConnectProxy, startMicrosocks } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { certificates } from '../helpers/tls.js';
 import { trace } from '../helpers/trace.js';
@@ -36,46 +36,6 @@ const USER = 'user';
 const PASSWORD = 'p@ss:w/rd é';
 const CREDENTIALS = `${USER}:${encodeURIComponent(PASSWORD)}@`;
 const FAILED = ['error@3', 'close:1006@3'];
-
-interface Microsocks {
-  port: number;
-  /** `scheme://[credentials@]127.0.0.1:port` */
-  url(scheme: 'socks5' | 'socks5h', credentials?: string): string;
-  /** What microsocks printed: a `client[n] 127.0.0.1: connected to HOST:PORT` line per tunnel. */
-  log(): string;
-}
-
-/**
- * Starts microsocks on 127.0.0.1. It takes no port 0: a port that was free a
- * moment ago is tried, and another on EADDRINUSE.
- */
-async function startMicrosocks(t: Test, auth?: { user: string; pass: string; once?: boolean }): Promise<Microsocks> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const args = ['-i', '127.0.0.1', '-p', String(port)];
-    if (auth) args.push('-u', auth.user, '-P', auth.pass, ...(auth.once ? ['-1'] : []));
-    let output = '';
-    const child: ChildProcess = spawn('microsocks', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (chunk) => (output += chunk));
-    t.teardown(() => {
-      child.kill('SIGKILL');
-    });
-    const exited = once(child, 'exit').then(() => 'exited' as const);
-    const started = await Promise.race([
-      waitForPort(port, 'microsocks', () => output).then(() => 'up' as const),
-      exited,
-    ]);
-    await new Promise((resolve) => setImmediate(resolve));
-    if (started === 'up' && child.exitCode === null) {
-      return {
-        port,
-        url: (scheme, credentials = '') => `${scheme}://${credentials}127.0.0.1:${port}`,
-        log: () => output,
-      };
-    }
-    if (!/in use/i.test(output) || attempt >= 5) throw new Error(`microsocks did not start: ${output}`);
-  }
-}
 
 interface Target {
   port: number;
@@ -166,6 +126,7 @@ t.test('through microsocks', async (t) => {
   const { ca, key, cert } = certificates();
   const open = await startMicrosocks(t);
   const guarded = await startMicrosocks(t, { user: USER, pass: PASSWORD });
+  if (!open || !guarded) return;
   const plain = await startTarget(t);
   const secure = await startTarget(t, { key, cert });
 
@@ -289,6 +250,7 @@ t.test('through microsocks', async (t) => {
 
   t.test('auth-once (-1): credentials offered first are still checked after a success from this address', async (t) => {
     const once_ = await startMicrosocks(t, { user: USER, pass: PASSWORD, once: true });
+    if (!once_) return;
     const url = `ws://localhost:${plain.port}/`;
     await echoes(t, new Client(url, [], { proxy: once_.url('socks5h', CREDENTIALS) }));
     const { message } = await failure(new Client(url, [], { proxy: once_.url('socks5h', `${USER}:wrong@`) }));
