@@ -123,8 +123,6 @@ const MIN_MESSAGE_BUFFER = 1024;
 /** The key of the frame being unmasked: written just before each use. */
 const KEY = Buffer.alloc(4);
 
-/** A message waiting behind one that extensions are still processing. */
-type Held = { opcode: number; rsv: number; data: Buffer } | { close: Buffer };
 
 /**
  * A WebSocket connection's protocol state: framing, fragmentation, control
@@ -166,9 +164,11 @@ export class Connection<O> {
   #filled = 0;
   #checked = -1;
 
-  // With extensions: messages in processing, and what waits behind them.
+  // With extensions: messages in processing (what comes after them waits,
+  // unparsed, in the reader: raw bytes, not an object per frame), and
+  // whether the bytes are being parsed now.
   #incoming = 0;
-  #held: Held[] | undefined;
+  #parsing = false;
   #outgoing: Array<{ frames: Buffer[] | undefined; size: number }> | undefined;
 
   constructor(owner: O, handler: ConnectionHandler<O>, options: ConnectionOptions) {
@@ -195,9 +195,15 @@ export class Connection<O> {
   /** Parses bytes from the peer; reports messages, control frames and failures. */
   receive(chunk: Buffer): void {
     if (this.#state === CLOSED || chunk.length === 0) return;
+    this.#reader.push(chunk);
+    if (this.#incoming === 0) this.#parse();
+  }
+
+  /** Parses what the reader holds, until it needs more bytes or a message is in the extensions. */
+  #parse(): void {
     const reader = this.#reader;
-    reader.push(chunk);
-    while (this.#state !== CLOSED) {
+    this.#parsing = true;
+    while (this.#state !== CLOSED && this.#incoming === 0) {
       if (this.#length < 0 && !this.#readHeader()) break;
       const length = this.#length;
       const opcode = this.#opcode;
@@ -229,6 +235,7 @@ export class Connection<O> {
       if (this.#fin) this.#endMessage();
       else if (this.#checked >= 0) this.#checkText();
     }
+    this.#parsing = false;
     // §8.1, failing fast: the text received so far is checked, also inside a frame.
     if (this.#checked >= 0 && this.#state !== CLOSED) this.#checkText();
   }
@@ -450,11 +457,6 @@ export class Connection<O> {
       this.#handler.pong(this.#owner, payload);
       return;
     }
-    if (this.#incoming > 0) {
-      // The messages before this close frame are still in the extensions.
-      this.#hold({ close: payload });
-      return;
-    }
     this.#receiveClose(payload);
   }
 
@@ -468,10 +470,7 @@ export class Connection<O> {
       this.#emitMessage(opcode, data, checked);
       return;
     }
-    if (this.#incoming > 0) {
-      this.#hold({ opcode, rsv, data });
-      return;
-    }
+    // What follows waits in the reader until this message is out of the extensions.
     this.#incoming++;
     const message: ExtensionMessage = {
       rsv1: (rsv & 0x40) !== 0,
@@ -484,7 +483,6 @@ export class Connection<O> {
       this.#incoming--;
       if (this.#state === CLOSED) return;
       if (error || !result) {
-        this.#held = undefined;
         if (isTooLarge(error)) this.#protocolError(MESSAGE_TOO_BIG, (error as Error).message);
         else this.#protocolError(INVALID_PAYLOAD, `Could not decode a message: ${error?.message ?? 'no data'}`);
         return;
@@ -495,7 +493,8 @@ export class Connection<O> {
         return;
       }
       this.#emitMessage(opcode, result.data, false);
-      this.#releaseHeld();
+      // Called back at once (inside #parse), its loop goes on; later, parsing resumes here.
+      if (!this.#parsing && this.#state !== CLOSED) this.#parse();
     });
   }
 
@@ -519,21 +518,6 @@ export class Connection<O> {
       return;
     }
     this.#handler.message(this.#owner, text);
-  }
-
-  #hold(item: Held): void {
-    if (this.#held === undefined) this.#held = [item];
-    else this.#held.push(item);
-  }
-
-  #releaseHeld(): void {
-    const held = this.#held;
-    while (held && held.length > 0 && this.#incoming === 0 && this.#state !== CLOSED) {
-      const item = held.shift() as Held;
-      if ('close' in item) this.#receiveClose(item.close);
-      else this.#deliver(item.opcode, item.rsv, item.data, false);
-    }
-    if (held && held.length === 0 && this.#held === held) this.#held = undefined;
   }
 
   /** @see https://www.rfc-editor.org/rfc/rfc6455#section-5.5.1 */
@@ -645,7 +629,6 @@ export class Connection<O> {
     const send = this.#state === OPEN;
     this.#state = CLOSED;
     this.#outgoing = undefined;
-    this.#held = undefined;
     if (send) this.#write(encodeClose(code, fitReason(reason), this.#client), 0);
     this.#release();
     return true;
@@ -656,7 +639,6 @@ export class Connection<O> {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     this.#outgoing = undefined;
-    this.#held = undefined;
     this.#release();
   }
 

@@ -712,6 +712,36 @@ t.test('Connection with permessage-deflate', async (t) => {
     ]);
   });
 
+  t.test(
+    'frames behind a message in the extensions wait as bytes, unparsed: a ping there is answered after it',
+    async (t) => {
+      const { server } = pair();
+      const compressed = zlib.deflateRawSync(Buffer.from('first'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const tiny = frame(2, Buffer.from([1]));
+      server.connection.receive(
+        Buffer.concat([
+          frame(1, compressed.subarray(0, compressed.length - 4), { rsv: 4 }),
+          frame(9, 'behind'),
+          ...Array.from({ length: 10_000 }, () => tiny),
+          frame(1, 'last'),
+        ]),
+      );
+      t.same(server.events, [], 'nothing parsed past the message being inflated');
+      t.same(server.frames(), [], 'no pong yet');
+      await until(() => server.events.length === 10_003);
+      t.same(server.events.slice(0, 2), [
+        ['message', 'first'],
+        ['ping', Buffer.from('behind')],
+      ]);
+      t.same(server.events.at(-1), ['message', 'last']);
+      t.same(
+        server.frames().map((f) => f.opcode),
+        [10],
+        'the pong, once the ping is read',
+      );
+    },
+  );
+
   t.test('fail() while a message inflates drops it', async (t) => {
     const { server } = pair();
     const compressed = zlib.deflateRawSync(Buffer.alloc(100_000, 1), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
