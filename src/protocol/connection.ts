@@ -3,7 +3,7 @@
 //
 // Calling contract (the whole of it):
 //
-//   new Connection(owner, handler, { client, maxLength, extensions })
+//   new Connection(owner, handler, { client, maxLength, extensions, maxFragments? })
 //   receive(bytes)          bytes from the peer, any split; the connection owns them
 //                           from then on (it unmasks in place, and a message may be
 //                           a view of them)
@@ -31,20 +31,31 @@
 // active, in their callbacks; never after CLOSED but for the one closing() or
 // failed() call that reports it.
 //
+// What a peer can make it hold (src/protocol/reader.ts keeps the bytes not
+// parsed yet): a message in one frame that arrived whole is a view of the
+// bytes received; any other message (fragmented, or one frame in several
+// chunks) is copied as its bytes arrive into one buffer, at most twice the
+// bytes received and at most maxLength, and the chunks are let go; text is
+// checked as UTF-8 as it arrives (src/protocol/utf8.ts), so 1007 comes inside
+// a frame. A message may arrive in at most maxFragments frames (default
+// maxLength / 64, at least 16,384), so empty fragments count too: 1009
+// beyond. While a message is in the extensions, what follows waits in the
+// reader as raw bytes, not parsed. Measurements and the choices behind them:
+// docs/decisions/fragments.md.
+//
 // Why our own framing under websocket-driver's handshake: the driver's
 // per-connection stream objects were 3.2 KB of an idle connection's 6.6 KB
 // (measured with `npm run bench`, 10,000 connections), it reports an empty
 // close frame as 1000 (RFC 6455 §7.1.5 says 1005), checks UTF-8 only at a
 // message's end, and its fast paths could only be had by patching its
-// prototypes for the whole process. This module keeps the bytes in one
-// place per connection and reads single-frame messages without a copy.
+// prototypes for the whole process.
 //
 // References:
 // - RFC 6455 §5 (framing), §5.5 (control frames), §7 (closing), §8.1 (UTF-8):
 //   https://www.rfc-editor.org/rfc/rfc6455
 // - RFC 7692 §6, permessage-deflate framing (RSV1 on the first frame only)
 // - python-websockets src/websockets/protocol.py (the Sans-I/O shape)
-// - websockets/ws lib/receiver.js (the checks, in the same order)
+// - websockets/ws lib/receiver.js (the checks, in the same order; maxFragments)
 
 import { isUtf8 } from 'node:buffer';
 import {
@@ -122,7 +133,6 @@ const EMPTY = Buffer.alloc(0);
 const MIN_MESSAGE_BUFFER = 1024;
 /** The key of the frame being unmasked: written just before each use. */
 const KEY = Buffer.alloc(4);
-
 
 /**
  * A WebSocket connection's protocol state: framing, fragmentation, control
@@ -374,9 +384,10 @@ export class Connection<O> {
 
   /**
    * Appends to the message: one buffer per message, not one per fragment,
-   * at most twice the bytes received and never more than the message can
-   * still become (the frame's end when it is the last, else maxLength): a
-   * frame that arrived half or more is copied once, into a buffer of its size.
+   * never more than the message can still become (the frame's end when it
+   * is the last, else maxLength), and at most twice the bytes received but
+   * in the last frame, whose whole length is allocated once an eighth of it
+   * has arrived (a 1 MiB frame in 64 KiB chunks grows once, not four times).
    */
   #append(part: Buffer): boolean {
     const filled = this.#filled;
@@ -384,7 +395,11 @@ export class Connection<O> {
     let message = this.#message;
     if (message === undefined || need > message.length) {
       const end = this.#fin ? filled + this.#remaining : this.#maxLength;
-      const size = Math.min(end, Math.max(need * 2, (message?.length ?? 0) * 2, MIN_MESSAGE_BUFFER));
+      // The last frame's end is known: once an eighth of it is in, one buffer for all of it.
+      const size =
+        this.#fin && end <= need * 8
+          ? end
+          : Math.min(end, Math.max(need * 2, (message?.length ?? 0) * 2, MIN_MESSAGE_BUFFER));
       let grown: Buffer;
       try {
         grown = Buffer.allocUnsafe(size);

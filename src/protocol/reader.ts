@@ -32,7 +32,8 @@
 
 /** Unparsed bytes from the peer, as the chunks they came in. */
 export class Reader {
-  // Undefined when empty: an idle connection holds no array.
+  // Made on the first push and kept (emptied, not dropped: one array per
+  // connection rather than one per chunk).
   #chunks: Buffer[] | undefined;
   /** The read position in the first chunk. */
   #offset = 0;
@@ -82,7 +83,6 @@ export class Reader {
       chunks.shift();
       this.#offset = 0;
     }
-    if (this.#length === 0) this.#chunks = undefined;
   }
 
   /**
@@ -113,7 +113,6 @@ export class Reader {
     if (end === first.length) {
       (chunks as Buffer[]).shift();
       this.#offset = 0;
-      if (this.#length === 0) this.#chunks = undefined;
       return start === 0 ? first : first.subarray(start, end);
     }
     this.#offset = end;
