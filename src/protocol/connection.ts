@@ -373,31 +373,49 @@ export class Connection<O> {
   #readPayload(): boolean {
     const reader = this.#reader;
     while (this.#remaining > 0) {
-      if (reader.length === 0) return false;
-      const part = reader.takeSome(this.#remaining);
-      if (this.#masked) this.#unmask(part, this.#length - this.#remaining);
-      if (!this.#append(part)) return false;
-      this.#remaining -= part.length;
+      const count = Math.min(reader.contiguous, this.#remaining);
+      if (count === 0) return false;
+      if (!this.#reserve(count)) return false;
+      const message = this.#message as Buffer;
+      const at = this.#filled;
+      // Copied straight from the chunk: no view per fragment.
+      reader.copySome(message, at, count);
+      if (this.#masked) this.#unmaskAt(message, at, count, this.#length - this.#remaining);
+      this.#filled = at + count;
+      this.#remaining -= count;
     }
     return true;
   }
 
+  /** Unmasks `count` bytes of `target` from `at`, the frame's bytes from `offset` on. */
+  #unmaskAt(target: Buffer, at: number, count: number, offset: number): void {
+    if (count >= 32) {
+      this.#unmask(target.subarray(at, at + count), offset);
+      return;
+    }
+    const key = this.#key;
+    for (let i = 0; i < count; i++) {
+      target[at + i] = (target[at + i] as number) ^ ((key >>> (24 - ((offset + i) & 3) * 8)) & 0xff);
+    }
+  }
+
   /**
-   * Appends to the message: one buffer per message, not one per fragment,
+   * Makes room for `count` more bytes: one buffer per message, not one per fragment,
    * never more than the message can still become (the frame's end when it
    * is the last, else maxLength), and at most twice the bytes received but
-   * in the last frame, whose whole length is allocated once an eighth of it
-   * has arrived (a 1 MiB frame in 64 KiB chunks grows once, not four times).
+   * in the last frame, whose whole length is allocated once a 32nd of it has
+   * arrived (a 1 MiB frame in 64 KiB chunks is copied once, as its chunks
+   * come). Pages not written yet are not resident: RSS follows the bytes.
    */
-  #append(part: Buffer): boolean {
+  #reserve(count: number): boolean {
     const filled = this.#filled;
-    const need = filled + part.length;
-    let message = this.#message;
+    const need = filled + count;
+    const message = this.#message;
     if (message === undefined || need > message.length) {
       const end = this.#fin ? filled + this.#remaining : this.#maxLength;
-      // The last frame's end is known: once an eighth of it is in, one buffer for all of it.
+      // The last frame's end is known: once a 32nd of it is in, one buffer for all of it.
       const size =
-        this.#fin && end <= need * 8
+        this.#fin && end <= need * 32
           ? end
           : Math.min(end, Math.max(need * 2, (message?.length ?? 0) * 2, MIN_MESSAGE_BUFFER));
       let grown: Buffer;
@@ -408,11 +426,8 @@ export class Connection<O> {
         return false;
       }
       if (message !== undefined) message.copy(grown, 0, 0, filled);
-      message = grown;
       this.#message = grown;
     }
-    part.copy(message, filled);
-    this.#filled = need;
     return true;
   }
 

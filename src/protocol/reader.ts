@@ -18,11 +18,16 @@
 //   takeSome(most)     up to `most` bytes, never more than `contiguous`: a
 //                      view, so the caller can consume a long payload chunk by
 //                      chunk as it arrives without holding the chunks
+//   copySome(target, at, most)
+//                      copies up to `most` bytes, never more than `contiguous`,
+//                      into `target` from `at`, and consumes them; returns how
+//                      many (no view made: a payload of tiny frames costs no
+//                      object per frame)
 //   clear()            drops everything
 //
 // The connection reads a frame header with byteAt/skip, a control frame or a
 // data frame that arrived whole with take, and a data frame whose bytes are
-// still arriving with takeSome; so at most one frame header and one control
+// still arriving (or a fragment) with copySome, into its message; so at most one frame header and one control
 // frame payload (139 bytes) are ever held in more than one chunk.
 //
 // References:
@@ -117,6 +122,22 @@ export class Reader {
     }
     this.#offset = end;
     return first.subarray(start, end);
+  }
+
+  /** Copies up to `most` bytes from the first chunk into `target` at `at`, consuming them; returns how many. */
+  copySome(target: Buffer, at: number, most: number): number {
+    const chunks = this.#chunks;
+    const first = chunks?.[0];
+    if (first === undefined || most <= 0) return 0;
+    const start = this.#offset;
+    const end = Math.min(first.length, start + most);
+    first.copy(target, at, start, end);
+    this.#length -= end - start;
+    if (end === first.length) {
+      (chunks as Buffer[]).shift();
+      this.#offset = 0;
+    } else this.#offset = end;
+    return end - start;
   }
 
   /** Drops every buffered byte. */

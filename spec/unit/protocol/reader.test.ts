@@ -78,6 +78,19 @@ t.test('Reader', async (t) => {
     t.equal(reader.takeSome(3), first, 'a whole chunk is given back as it is');
   });
 
+  t.test('copySome copies at most the rest of the first chunk into a target, and consumes it', async (t) => {
+    const reader = new Reader();
+    reader.push(bytes(1, 2, 3));
+    reader.push(bytes(4, 5));
+    const target = Buffer.alloc(6);
+    t.equal(reader.copySome(target, 1, 2), 2);
+    t.equal(reader.copySome(target, 3, 10), 1, 'stops at the chunk end');
+    t.equal(reader.copySome(target, 4, 2), 2);
+    t.same([...target], [0, 1, 2, 3, 4, 5]);
+    t.equal(reader.length, 0);
+    t.equal(reader.copySome(target, 0, 3), 0, 'nothing when empty');
+  });
+
   t.test('skip across chunk boundaries, to the end', async (t) => {
     const reader = new Reader();
     reader.push(bytes(1, 2));
