@@ -65,11 +65,12 @@ export class Child {
   #probes: Array<(probe: Probe) => void> = [];
   #listening: Array<(port: number) => void> = [];
 
-  constructor(t: Test) {
+  /** `execArgv`: Node flags for the child (e.g. `--max-old-space-size=512`); none by default. */
+  constructor(t: Test, { execArgv = [] }: { execArgv?: string[] } = {}) {
     this.process = fork(join(ROOT, 'spec/fixtures/child.mjs'), [], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: [],
+      execArgv,
     });
     this.process.stderr?.on('data', (chunk) => {
       this.stderr += chunk;

@@ -21,6 +21,7 @@ import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
 import { MAX_PROXY_RESPONSE_HEAD, MAX_TIMER_DELAY } from '../../src/net/transport.js';
 import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
+import { defaultMaxFragments } from '../../src/protocol/connection.js';
 import { MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, MAX_SUBPROTOCOLS } from '../../src/protocol/offers.js';
 import { DEFAULT_MAX_BUFFERED } from '../../src/sse/channel.js';
 import { MAX_EVENT_SIZE, MAX_REDIRECTS } from '../../src/sse/client.js';
@@ -31,7 +32,7 @@ import { within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, describe, mib, type Probe } from '../helpers/child.js';
 import { listen } from '../helpers/listen.js';
 import { frame, until, wsClient } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
+import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
 import { silentClient, writeUntilStalled } from '../helpers/stall.js';
 import { decodeFrames } from '../helpers/wire.js';
@@ -694,3 +695,122 @@ row(
     }
   },
 );
+// ---- Fragments (issue 20): a message in millions of frames ------------------
+//
+// The maxFragments row: against a child of its own whose heap is capped at
+// 512 MiB (`--max-old-space-size=512`, where 5,000,000 one-byte fragments used
+// to end the process: "JavaScript heap out of memory"), a peer sends one
+// message in millions of one-byte (or empty) frames, far under maxLength in
+// bytes. The child ends it at the frame over maxFragments (maxLength / 64 by
+// default: 1,048,575) with 1009, on both roles, and afterwards it is alive,
+// echoes, and its peak RSS grew by under 16 MiB.
+
+/** A message's first frame (not final), and about 64 KiB of continuation frames to write again and again, each carrying `size` bytes. */
+function fragmentFlood(opcode: number, size: number, masked: boolean): { first: Buffer; piece: Buffer } {
+  const payload = Buffer.alloc(size, 0x2a);
+  const one = frame(0, payload, { fin: false, masked });
+  // About 64 KiB of continuation frames per write.
+  const piece = Buffer.concat(Array.from({ length: Math.floor(65_536 / one.length) }, () => one));
+  return { first: frame(opcode, payload, { fin: false, masked }), piece };
+}
+
+/** The close frame (code and reason) in unmasked or masked frames. */
+function closeIn(bytes: Buffer): [number, string] | undefined {
+  const close = decodeFrames(bytes).find((f) => f.opcode === 8);
+  return close && close.payload.length >= 2
+    ? [close.payload.readUInt16BE(0), close.payload.subarray(2).toString()]
+    : undefined;
+}
+
+const TOO_MANY = `Too many message fragments (over ${defaultMaxFragments(DEFAULT_MAX_LENGTH)})`;
+
+async function fragmentsSurvived(
+  t: Test,
+  fragmentChild: Child,
+  fragmentEcho: number,
+  before: Probe,
+  bound: number,
+): Promise<void> {
+  t.ok(fragmentChild.alive, 'the child is alive');
+  const ws = wsClient(t, `ws://127.0.0.1:${fragmentEcho}/`);
+  await within(once(ws, 'open'), 5000, 'a ws client to open on the child');
+  ws.send('still serving');
+  const [data] = await within(once(ws, 'message'), 5000, 'the child server to echo');
+  t.equal(String(data), 'still serving', "the child's server echoes");
+  ws.close();
+  const after = await fragmentChild.probe();
+  t.same(after.warnings, [], 'no process warning');
+  t.ok(
+    after.peakRSS - before.peakRSS < bound,
+    `peak RSS grew by ${mib(after.peakRSS - before.peakRSS)} (bound ${mib(bound)})`,
+  );
+}
+
+t.test('maxFragments (frames per message): 1,048,575 by default (maxLength / 64), 1009 beyond', async (t) => {
+  t.equal(defaultMaxFragments(DEFAULT_MAX_LENGTH), 1_048_575, 'the default: maxLength / 64');
+  const fragmentChild = new Child(t, { execArgv: ['--max-old-space-size=512'] });
+  await fragmentChild.ready;
+  const fragmentEcho = await fragmentChild.serve({});
+  for (const [what, opcode, size, millions] of [
+    ['binary, one byte each', 2, 1, 2],
+    ['text, one byte each', 1, 1, 2],
+    ['empty', 2, 0, 2],
+    ['binary, one byte each', 2, 1, 5],
+    ['text, one byte each', 1, 1, 5],
+  ] as const) {
+    t.test(
+      `${millions} M fragments, ${what}, end with 1009 under a 512 MiB heap (server, then client)`,
+      { timeout: 60_000 },
+      async (t) => {
+        // The server.
+        let before = await fragmentChild.probe({ reset: true });
+        const raw = await connectRaw(t, fragmentEcho, handshake(fragmentEcho));
+        await within(
+          until(() => raw.received().includes('\r\n\r\n')),
+          5000,
+          'the handshake',
+        );
+        const attack = fragmentFlood(opcode, size, true);
+        raw.socket.write(attack.first);
+        const frameLength = attack.first.length;
+        const written = await flood(raw.socket, attack.piece, millions * 1e6 * frameLength);
+        await within(raw.closed, 10_000, 'the server to close on the fragments');
+        t.same(closeIn(framesOf(raw.received())), [1009, TOO_MANY], 'server: 1009 at the frame over maxFragments');
+        t.comment(
+          `server: the attacker wrote ${mib(written)} of ${mib(millions * 1e6 * frameLength)} before the close`,
+        );
+        await fragmentsSurvived(t, fragmentChild, fragmentEcho, before, 16 * MiB);
+
+        // The client, against a server that sends the same.
+        before = await fragmentChild.probe({ reset: true });
+        let received = Buffer.alloc(0);
+        let sent = 0;
+        const server = await rawServer(t, (_head, key, socket) => {
+          socket.on('data', (chunk: Buffer) => {
+            received = Buffer.concat([received, chunk]);
+            if (closeIn(received)) socket.destroy();
+          });
+          socket.write(OPEN_101(key));
+          const hostile = fragmentFlood(opcode, size, false);
+          socket.write(hostile.first);
+          void flood(socket, hostile.piece, millions * 1e6 * (frameLength - 4)).then((n) => {
+            sent = n;
+          });
+          return undefined;
+        });
+        const id = fragmentChild.connect(server.url, { closeTimeout: 500 });
+        const events = await fragmentChild.until(id, closed, 'the client to fail', 20_000);
+        t.same(events.map(describe), ['open', 'error', 'close:1006'], 'client: error, then close 1006');
+        t.match(events[1]?.message, /Too many message fragments/);
+        t.same(closeIn(received), [1009, TOO_MANY], 'client: 1009 sent');
+        await within(
+          until(() => sent > 0),
+          5000,
+          'the hostile server to stop',
+        );
+        t.comment(`client: the hostile server wrote ${mib(sent)} before the close`);
+        await fragmentsSurvived(t, fragmentChild, fragmentEcho, before, 16 * MiB);
+      },
+    );
+  }
+});

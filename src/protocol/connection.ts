@@ -3,7 +3,7 @@
 //
 // Calling contract (the whole of it):
 //
-//   new Connection(owner, handler, { client, maxLength, extensions })
+//   new Connection(owner, handler, { client, maxLength, extensions, maxFragments? })
 //   receive(bytes)          bytes from the peer, any split; the connection owns them
 //                           from then on (it unmasks in place, and a message may be
 //                           a view of them)
@@ -31,23 +31,33 @@
 // active, in their callbacks; never after CLOSED but for the one closing() or
 // failed() call that reports it.
 //
+// What a peer can make it hold (src/protocol/reader.ts keeps the bytes not
+// parsed yet): a message in one frame that arrived whole is a view of the
+// bytes received; any other message (fragmented, or one frame in several
+// chunks) is copied as its bytes arrive into one buffer, at most twice the
+// bytes received and at most maxLength, and the chunks are let go; text is
+// checked as UTF-8 as it arrives (src/protocol/utf8.ts), so 1007 comes inside
+// a frame. A message may arrive in at most maxFragments frames (default
+// maxLength / 64, at least 16,384), so empty fragments count too: 1009
+// beyond. While a message is in the extensions, what follows waits in the
+// reader as raw bytes, not parsed. Measurements and the choices behind them:
+// docs/decisions/fragments.md.
+//
 // Why our own framing under websocket-driver's handshake: the driver's
 // per-connection stream objects were 3.2 KB of an idle connection's 6.6 KB
 // (measured with `npm run bench`, 10,000 connections), it reports an empty
 // close frame as 1000 (RFC 6455 §7.1.5 says 1005), checks UTF-8 only at a
 // message's end, and its fast paths could only be had by patching its
-// prototypes for the whole process. This module keeps the bytes in one
-// place per connection and reads single-frame messages without a copy.
+// prototypes for the whole process.
 //
 // References:
 // - RFC 6455 §5 (framing), §5.5 (control frames), §7 (closing), §8.1 (UTF-8):
 //   https://www.rfc-editor.org/rfc/rfc6455
 // - RFC 7692 §6, permessage-deflate framing (RSV1 on the first frame only)
 // - python-websockets src/websockets/protocol.py (the Sans-I/O shape)
-// - websockets/ws lib/receiver.js (the checks, in the same order)
+// - websockets/ws lib/receiver.js (the checks, in the same order; maxFragments)
 
 import { isUtf8 } from 'node:buffer';
-import { TextDecoder } from 'node:util';
 import {
   fitReason,
   INTERNAL_ERROR,
@@ -71,6 +81,8 @@ import {
   RSV1,
 } from './frame.js';
 import { mask } from './mask.js';
+import { Reader } from './reader.js';
+import { checkUtf8 } from './utf8.js';
 
 /** What a connection reports to, with its owner passed back (no closures per connection). */
 export interface ConnectionHandler<O> {
@@ -89,6 +101,27 @@ export interface ConnectionOptions {
   maxLength: number;
   /** The extensions the handshake activated. */
   extensions?: Negotiated | undefined;
+  /**
+   * The most frames one message may arrive in (ws's name); more close with
+   * 1009. Default {@link defaultMaxFragments}(maxLength).
+   */
+  maxFragments?: number | undefined;
+}
+
+/** A fragment counts as at least this many bytes of maxLength toward the fragment limit. */
+export const FRAGMENT_COST = 64;
+/** The fragment limit is never below ws's default, whatever maxLength. */
+export const MIN_MAX_FRAGMENTS = 16_384;
+
+/**
+ * The default fragment limit: one fragment per {@link FRAGMENT_COST} bytes of
+ * maxLength, and at least {@link MIN_MAX_FRAGMENTS}: 1,048,575 for the
+ * default maxLength (2^26 - 1), so a message of maxLength bytes in fragments
+ * of 64 bytes or more is only ever limited by its size (Autobahn 9.3 and 9.4
+ * send 4 MiB in 65,536 fragments of 64 bytes).
+ */
+export function defaultMaxFragments(maxLength: number): number {
+  return Math.max(MIN_MAX_FRAGMENTS, Math.floor(maxLength / FRAGMENT_COST));
 }
 
 const OPEN = 0;
@@ -96,11 +129,10 @@ const CLOSING = 1;
 const CLOSED = 2;
 
 const EMPTY = Buffer.alloc(0);
+/** The smallest buffer a message being assembled starts with. */
+const MIN_MESSAGE_BUFFER = 1024;
 /** The key of the frame being unmasked: written just before each use. */
 const KEY = Buffer.alloc(4);
-
-/** A message waiting behind one that extensions are still processing. */
-type Held = { opcode: number; rsv: number; data: Buffer } | { close: Buffer };
 
 /**
  * A WebSocket connection's protocol state: framing, fragmentation, control
@@ -116,30 +148,37 @@ export class Connection<O> {
   readonly #extensions: Negotiated | undefined;
   #state = OPEN;
 
-  // Input not parsed yet: chunks, the offset into the first, the total.
-  #chunks: Buffer[] | undefined;
-  #offset = 0;
-  #buffered = 0;
+  /** Input not parsed yet. */
+  readonly #reader = new Reader();
 
-  // The frame being read: its payload length (-1 while reading a header).
+  // The frame being read: its payload length (-1 while reading a header),
+  // and, once its payload is read as it arrives, the bytes still to come.
   #length = -1;
+  #remaining = -1;
   #opcode = 0;
   #fin = false;
   #rsv = 0;
   #masked = false;
   #key = 0;
 
-  // The message being assembled from fragments.
+  // The message being assembled (fragmented, or one frame that did not
+  // arrive whole): one buffer, its bytes so far, the frames and the length
+  // announced so far, and how far its text is checked as UTF-8 (-1: not text
+  // checked on arrival).
+  readonly #maxFragments: number;
   #messageOpcode = 0;
   #messageRsv = 0;
   #messageLength = 0;
-  #fragments: Buffer[] | undefined;
-  #decoder: TextDecoder | undefined;
-  #text = '';
+  #fragments = 0;
+  #message: Buffer | undefined;
+  #filled = 0;
+  #checked = -1;
 
-  // With extensions: messages in processing, and what waits behind them.
+  // With extensions: messages in processing (what comes after them waits,
+  // unparsed, in the reader: raw bytes, not an object per frame), and
+  // whether the bytes are being parsed now.
   #incoming = 0;
-  #held: Held[] | undefined;
+  #parsing = false;
   #outgoing: Array<{ frames: Buffer[] | undefined; size: number }> | undefined;
 
   constructor(owner: O, handler: ConnectionHandler<O>, options: ConnectionOptions) {
@@ -147,6 +186,7 @@ export class Connection<O> {
     this.#handler = handler;
     this.#client = options.client;
     this.#maxLength = options.maxLength;
+    this.#maxFragments = options.maxFragments ?? defaultMaxFragments(options.maxLength);
     this.#extensions = options.extensions;
   }
 
@@ -165,97 +205,61 @@ export class Connection<O> {
   /** Parses bytes from the peer; reports messages, control frames and failures. */
   receive(chunk: Buffer): void {
     if (this.#state === CLOSED || chunk.length === 0) return;
-    if (this.#chunks === undefined) this.#chunks = [chunk];
-    else this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (this.#state !== CLOSED) {
-      if (this.#length < 0 && !this.#readHeader()) return;
-      if (this.#buffered < this.#length) return;
-      const payload = this.#take(this.#length);
-      if (payload === undefined) return;
+    this.#reader.push(chunk);
+    if (this.#incoming === 0) this.#parse();
+  }
+
+  /** Parses what the reader holds, until it needs more bytes or a message is in the extensions. */
+  #parse(): void {
+    const reader = this.#reader;
+    this.#parsing = true;
+    while (this.#state !== CLOSED && this.#incoming === 0) {
+      if (this.#length < 0 && !this.#readHeader()) break;
+      const length = this.#length;
+      const opcode = this.#opcode;
+      if (opcode >= 8) {
+        // A control frame (at most 125 bytes): read whole.
+        if (reader.length < length) break;
+        const payload = reader.take(length);
+        this.#length = -1;
+        if (this.#masked) this.#unmask(payload, 0);
+        this.#readControl(opcode, payload);
+        continue;
+      }
+      if (this.#remaining < 0) {
+        if (this.#fin && opcode !== OPCODE_CONTINUATION && reader.contiguous >= length) {
+          // The common case: a message in one frame that arrived whole, read as a view.
+          const payload = reader.takeSome(length);
+          this.#length = -1;
+          if (this.#masked) this.#unmask(payload, 0);
+          this.#deliver(opcode, this.#rsv, payload, false);
+          continue;
+        }
+        // Else the payload is copied into the message as it arrives (and the chunks let go).
+        if (opcode !== OPCODE_CONTINUATION) this.#startMessage(opcode, this.#rsv);
+        this.#remaining = length;
+      }
+      if (!this.#readPayload()) break;
       this.#length = -1;
-      if (this.#masked) {
-        KEY.writeInt32BE(this.#key, 0);
-        mask(payload, KEY);
-      }
-      this.#readFrame(payload);
+      this.#remaining = -1;
+      if (this.#fin) this.#endMessage();
+      else if (this.#checked >= 0) this.#checkText();
     }
+    this.#parsing = false;
+    // §8.1, failing fast: the text received so far is checked, also inside a frame.
+    if (this.#checked >= 0 && this.#state !== CLOSED) this.#checkText();
   }
 
-  /** The byte at `index` past the read position (the caller checked it is there). */
-  #byteAt(index: number): number {
-    const chunks = this.#chunks as Buffer[];
-    let at = this.#offset + index;
-    for (const chunk of chunks) {
-      if (at < chunk.length) return chunk[at] as number;
-      at -= chunk.length;
-    }
-    return 0;
-  }
-
-  /** Moves the read position `length` bytes on (the caller checked they are there). */
-  #skip(length: number): void {
-    const chunks = this.#chunks as Buffer[];
-    this.#buffered -= length;
-    let left = length;
-    while (left > 0) {
-      const available = (chunks[0] as Buffer).length - this.#offset;
-      if (left < available) {
-        this.#offset += left;
-        return;
-      }
-      left -= available;
-      chunks.shift();
-      this.#offset = 0;
-    }
-  }
-
-  /** Takes `length` bytes: a view into one chunk, or one copy across several. */
-  #take(length: number): Buffer | undefined {
-    if (length === 0) return EMPTY;
-    const chunks = this.#chunks as Buffer[];
-    const first = chunks[0] as Buffer;
-    this.#buffered -= length;
-    if (first.length - this.#offset >= length) {
-      const out = first.subarray(this.#offset, this.#offset + length);
-      this.#offset += length;
-      if (this.#offset === first.length) {
-        chunks.shift();
-        this.#offset = 0;
-      }
-      return out;
-    }
-    let out: Buffer;
-    try {
-      out = Buffer.allocUnsafe(length);
-    } catch {
-      this.#protocolError(MESSAGE_TOO_BIG, `Could not allocate ${length} bytes for a frame`);
-      return undefined;
-    }
-    let filled = 0;
-    while (filled < length) {
-      const chunk = chunks[0] as Buffer;
-      const count = Math.min(chunk.length - this.#offset, length - filled);
-      chunk.copy(out, filled, this.#offset, this.#offset + count);
-      filled += count;
-      this.#offset += count;
-      if (this.#offset === chunk.length) {
-        chunks.shift();
-        this.#offset = 0;
-      }
-    }
-    return out;
-  }
-
-  /** Reads and checks a frame header; false when more bytes are needed. */
+  /** Reads and checks a frame header; false when more bytes are needed (or it failed). */
   #readHeader(): boolean {
-    if (this.#buffered < 2) return false;
-    const first = this.#byteAt(0);
-    const second = this.#byteAt(1);
+    const reader = this.#reader;
+    if (reader.length < 2) return false;
+    const first = reader.byteAt(0);
+    const second = reader.byteAt(1);
     const length7 = second & 0x7f;
     const masked = (second & 0x80) !== 0;
     const headerLength = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (masked ? 4 : 0);
-    if (this.#buffered < headerLength) return false;
+    if (reader.length < headerLength) return false;
 
     const fin = (first & 0x80) !== 0;
     const rsv = first & 0x70;
@@ -298,27 +302,41 @@ export class Connection<O> {
 
     let length = length7;
     if (length7 === 126) {
-      length = (this.#byteAt(2) << 8) | this.#byteAt(3);
+      length = (reader.byteAt(2) << 8) | reader.byteAt(3);
     } else if (length7 === 127) {
-      const high = this.#byteAt(2) * 0x1000000 + ((this.#byteAt(3) << 16) | (this.#byteAt(4) << 8) | this.#byteAt(5));
+      const high =
+        reader.byteAt(2) * 0x1000000 + ((reader.byteAt(3) << 16) | (reader.byteAt(4) << 8) | reader.byteAt(5));
       // §5.2: the most significant bit MUST be 0.
       if (high >= 0x80000000) return this.#protocolError(PROTOCOL_ERROR, 'A frame length with its top bit set');
-      const low = this.#byteAt(6) * 0x1000000 + ((this.#byteAt(7) << 16) | (this.#byteAt(8) << 8) | this.#byteAt(9));
+      const low =
+        reader.byteAt(6) * 0x1000000 + ((reader.byteAt(7) << 16) | (reader.byteAt(8) << 8) | reader.byteAt(9));
       length = high * 0x100000000 + low;
     }
-    if (!control && this.#messageLength + length > this.#maxLength) {
+    if (opcode === OPCODE_CONTINUATION) {
+      // A message's bytes count toward maxLength however many frames carry
+      // them, and so do its frames: at most maxFragments (each one a header
+      // to parse, even when empty).
+      if (this.#fragments >= this.#maxFragments) {
+        return this.#protocolError(MESSAGE_TOO_BIG, `Too many message fragments (over ${this.#maxFragments})`);
+      }
+      if (this.#messageLength + length > this.#maxLength) {
+        return this.#protocolError(MESSAGE_TOO_BIG, `A message over maxLength (${this.#maxLength} bytes)`);
+      }
+      this.#fragments++;
+      this.#messageLength += length;
+    } else if (!control && length > this.#maxLength) {
       return this.#protocolError(MESSAGE_TOO_BIG, `A message over maxLength (${this.#maxLength} bytes)`);
     }
 
     if (masked) {
       const keyAt = headerLength - 4;
       this.#key =
-        (this.#byteAt(keyAt) << 24) |
-        (this.#byteAt(keyAt + 1) << 16) |
-        (this.#byteAt(keyAt + 2) << 8) |
-        this.#byteAt(keyAt + 3);
+        (reader.byteAt(keyAt) << 24) |
+        (reader.byteAt(keyAt + 1) << 16) |
+        (reader.byteAt(keyAt + 2) << 8) |
+        reader.byteAt(keyAt + 3);
     }
-    this.#skip(headerLength);
+    reader.skip(headerLength);
     this.#masked = masked;
     this.#length = length;
     this.#opcode = opcode;
@@ -327,68 +345,138 @@ export class Connection<O> {
     return true;
   }
 
-  #readFrame(payload: Buffer): void {
-    const opcode = this.#opcode;
-    if (opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
-      if (this.#fin) {
-        this.#deliver(opcode, this.#rsv, payload);
-        return;
-      }
-      this.#messageOpcode = opcode;
-      this.#messageRsv = this.#rsv;
-      this.#messageLength = payload.length;
-      // Text is decoded as it arrives, unless it must go through extensions first.
-      if (opcode === OPCODE_BINARY || this.#rsv !== 0 || this.#extensions) this.#fragments = [payload];
-      if (opcode === OPCODE_TEXT && this.#rsv === 0) {
-        // §8.1, failing fast: each fragment is checked as it arrives.
-        this.#decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-        this.#decodeFragment(payload);
-      }
+  /** Unmasks `payload`, the frame's bytes from `at` on (the key turns with the offset). */
+  #unmask(payload: Buffer, at: number): void {
+    const key = this.#key;
+    const turn = (at & 3) * 8;
+    KEY.writeInt32BE(turn === 0 ? key : (key << turn) | (key >>> (32 - turn)) | 0, 0);
+    mask(payload, KEY);
+  }
+
+  /** A message in more than one frame, or in one that did not arrive whole, begins. */
+  #startMessage(opcode: number, rsv: number): void {
+    this.#messageOpcode = opcode;
+    this.#messageRsv = rsv;
+    this.#messageLength = this.#length;
+    this.#fragments = 1;
+    this.#filled = 0;
+    // Text is checked as it arrives, unless extensions must process it first
+    // (compressed bytes are not UTF-8 until inflated).
+    this.#checked = opcode === OPCODE_TEXT && rsv === 0 ? 0 : -1;
+  }
+
+  /**
+   * Copies what has arrived of the frame's payload into the message; true
+   * once the frame is complete, false when more bytes are needed (or the
+   * connection failed).
+   */
+  #readPayload(): boolean {
+    const reader = this.#reader;
+    while (this.#remaining > 0) {
+      const count = Math.min(reader.contiguous, this.#remaining);
+      if (count === 0) return false;
+      if (!this.#reserve(count)) return false;
+      const message = this.#message as Buffer;
+      const at = this.#filled;
+      // Copied straight from the chunk: no view per fragment.
+      reader.copySome(message, at, count);
+      if (this.#masked) this.#unmaskAt(message, at, count, this.#length - this.#remaining);
+      this.#filled = at + count;
+      this.#remaining -= count;
+    }
+    return true;
+  }
+
+  /** Unmasks `count` bytes of `target` from `at`, the frame's bytes from `offset` on. */
+  #unmaskAt(target: Buffer, at: number, count: number, offset: number): void {
+    if (count >= 32) {
+      this.#unmask(target.subarray(at, at + count), offset);
       return;
     }
-    if (opcode === OPCODE_CONTINUATION) {
-      this.#messageLength += payload.length;
-      if (this.#decoder && !this.#decodeFragment(payload)) return;
-      this.#fragments?.push(payload);
-      if (!this.#fin) return;
-      const messageOpcode = this.#messageOpcode;
-      const messageLength = this.#messageLength;
-      const rsv = this.#messageRsv;
-      const fragments = this.#fragments;
-      const decoder = this.#decoder;
-      const text = this.#text;
-      this.#messageOpcode = 0;
-      this.#messageRsv = 0;
-      this.#messageLength = 0;
-      this.#fragments = undefined;
-      this.#decoder = undefined;
-      this.#text = '';
-      if (decoder) {
-        let tail: string;
-        try {
-          tail = decoder.decode();
-        } catch {
-          this.#protocolError(INVALID_PAYLOAD, 'A text message ended inside a UTF-8 sequence');
-          return;
-        }
-        if (fragments === undefined) {
-          this.#handler.message(this.#owner, text + tail);
-          return;
-        }
-      }
-      let data: Buffer;
+    const key = this.#key;
+    for (let i = 0; i < count; i++) {
+      target[at + i] = (target[at + i] as number) ^ ((key >>> (24 - ((offset + i) & 3) * 8)) & 0xff);
+    }
+  }
+
+  /**
+   * Makes room for `count` more bytes: one buffer per message, not one per fragment,
+   * never more than the message can still become (the frame's end when it
+   * is the last, else maxLength), and at most twice the bytes received but
+   * in the last frame, whose whole length is allocated once a 32nd of it has
+   * arrived (a 1 MiB frame in 64 KiB chunks is copied once, as its chunks
+   * come). Pages not written yet are not resident: RSS follows the bytes.
+   */
+  #reserve(count: number): boolean {
+    const filled = this.#filled;
+    const need = filled + count;
+    const message = this.#message;
+    if (message === undefined || need > message.length) {
+      const end = this.#fin ? filled + this.#remaining : this.#maxLength;
+      // The last frame's end is known: once a 32nd of it is in, one buffer for all of it.
+      const size =
+        this.#fin && end <= need * 32
+          ? end
+          : Math.min(end, Math.max(need * 2, (message?.length ?? 0) * 2, MIN_MESSAGE_BUFFER));
+      let grown: Buffer;
       try {
-        data =
-          (fragments as Buffer[]).length === 1
-            ? ((fragments as Buffer[])[0] as Buffer)
-            : Buffer.concat(fragments as Buffer[]);
+        grown = Buffer.allocUnsafe(size);
       } catch {
-        this.#protocolError(MESSAGE_TOO_BIG, `Could not allocate ${messageLength} bytes for a message`);
-        return;
+        this.#protocolError(MESSAGE_TOO_BIG, `Could not allocate ${size} bytes for a message`);
+        return false;
       }
-      this.#deliver(messageOpcode, rsv, data);
-      return;
+      if (message !== undefined) message.copy(grown, 0, 0, filled);
+      this.#message = grown;
     }
+    return true;
+  }
+
+  /**
+   * Checks the text message's bytes received since the last check; fails
+   * with 1007 at the first that cannot be UTF-8 (a character may still be
+   * unfinished at the end). With `end`, the message is complete.
+   */
+  #checkText(end = false): boolean {
+    const filled = this.#filled;
+    const checked = this.#checked;
+    if (checked === filled) return true;
+    const upTo = checkUtf8(this.#message as Buffer, checked, filled);
+    if (upTo < 0) return this.#protocolError(INVALID_PAYLOAD, 'Invalid UTF-8 in a text message');
+    this.#checked = upTo;
+    if (end && upTo !== filled) {
+      return this.#protocolError(INVALID_PAYLOAD, 'A text message ended inside a UTF-8 sequence');
+    }
+    return true;
+  }
+
+  /** The last frame of a message is in: the message goes on, and the next may begin. */
+  #endMessage(): void {
+    const checked = this.#checked >= 0;
+    if (checked && !this.#checkText(true)) return;
+    const opcode = this.#messageOpcode;
+    const rsv = this.#messageRsv;
+    const filled = this.#filled;
+    const message = this.#message;
+    this.#resetMessage();
+    let data = message === undefined ? EMPTY : message.subarray(0, filled);
+    if (message !== undefined && message.length - filled > filled >>> 2 && filled >= MIN_MESSAGE_BUFFER) {
+      // The doubling left over a quarter unused: the message gets a buffer of its own size.
+      data = Buffer.from(data);
+    }
+    this.#deliver(opcode, rsv, data, checked);
+  }
+
+  #resetMessage(): void {
+    this.#messageOpcode = 0;
+    this.#messageRsv = 0;
+    this.#messageLength = 0;
+    this.#fragments = 0;
+    this.#message = undefined;
+    this.#filled = 0;
+    this.#checked = -1;
+  }
+
+  #readControl(opcode: number, payload: Buffer): void {
     if (opcode === OPCODE_PING) {
       // §5.5.2: answer with a pong carrying the same data, unless we are closing.
       if (this.#state === OPEN) this.#write(encodeControl(OPCODE_PONG, payload, this.#client), 0);
@@ -399,45 +487,20 @@ export class Connection<O> {
       this.#handler.pong(this.#owner, payload);
       return;
     }
-    if (this.#incoming > 0) {
-      // The messages before this close frame are still in the extensions.
-      this.#hold({ close: payload });
-      return;
-    }
     this.#receiveClose(payload);
   }
 
-  /** Checks one fragment of a text message; false (and failed) when it is not UTF-8. */
-  #decodeFragment(payload: Buffer): boolean {
-    let part: string;
-    try {
-      part = (this.#decoder as TextDecoder).decode(payload, { stream: true });
-    } catch {
-      this.#protocolError(INVALID_PAYLOAD, 'Invalid UTF-8 in a text message');
-      return false;
-    }
-    if (this.#fragments !== undefined) return true;
-    try {
-      this.#text += part;
-    } catch {
-      // Past the longest string JavaScript can hold (only with a maxLength that large).
-      this.#protocolError(MESSAGE_TOO_BIG, 'A text message too long for a JavaScript string');
-      return false;
-    }
-    return true;
-  }
-
-  /** A whole message: through the extensions when any are active, then to the handler. */
-  #deliver(opcode: number, rsv: number, data: Buffer): void {
+  /**
+   * A whole message: through the extensions when any are active, then to
+   * the handler. `checked`: text already checked as UTF-8 as it arrived.
+   */
+  #deliver(opcode: number, rsv: number, data: Buffer, checked: boolean): void {
     const extensions = this.#extensions;
     if (extensions === undefined) {
-      this.#emitMessage(opcode, data);
+      this.#emitMessage(opcode, data, checked);
       return;
     }
-    if (this.#incoming > 0) {
-      this.#hold({ opcode, rsv, data });
-      return;
-    }
+    // What follows waits in the reader until this message is out of the extensions.
     this.#incoming++;
     const message: ExtensionMessage = {
       rsv1: (rsv & 0x40) !== 0,
@@ -450,7 +513,6 @@ export class Connection<O> {
       this.#incoming--;
       if (this.#state === CLOSED) return;
       if (error || !result) {
-        this.#held = undefined;
         if (isTooLarge(error)) this.#protocolError(MESSAGE_TOO_BIG, (error as Error).message);
         else this.#protocolError(INVALID_PAYLOAD, `Could not decode a message: ${error?.message ?? 'no data'}`);
         return;
@@ -460,19 +522,20 @@ export class Connection<O> {
         this.#protocolError(MESSAGE_TOO_BIG, `A message over maxLength (${this.#maxLength} bytes)`);
         return;
       }
-      this.#emitMessage(opcode, result.data);
-      this.#releaseHeld();
+      this.#emitMessage(opcode, result.data, false);
+      // Called back at once (inside #parse), its loop goes on; later, parsing resumes here.
+      if (!this.#parsing && this.#state !== CLOSED) this.#parse();
     });
   }
 
-  #emitMessage(opcode: number, data: Buffer): void {
+  #emitMessage(opcode: number, data: Buffer, checked: boolean): void {
     if (this.#state === CLOSED) return;
     if (opcode === OPCODE_BINARY) {
       this.#handler.message(this.#owner, data);
       return;
     }
     // §8.1: invalid UTF-8 in a text message fails the connection.
-    if (!isUtf8(data)) {
+    if (!checked && !isUtf8(data)) {
       this.#protocolError(INVALID_PAYLOAD, 'Invalid UTF-8 in a text message');
       return;
     }
@@ -485,21 +548,6 @@ export class Connection<O> {
       return;
     }
     this.#handler.message(this.#owner, text);
-  }
-
-  #hold(item: Held): void {
-    if (this.#held === undefined) this.#held = [item];
-    else this.#held.push(item);
-  }
-
-  #releaseHeld(): void {
-    const held = this.#held;
-    while (held && held.length > 0 && this.#incoming === 0 && this.#state !== CLOSED) {
-      const item = held.shift() as Held;
-      if ('close' in item) this.#receiveClose(item.close);
-      else this.#deliver(item.opcode, item.rsv, item.data);
-    }
-    if (held && held.length === 0 && this.#held === held) this.#held = undefined;
   }
 
   /** @see https://www.rfc-editor.org/rfc/rfc6455#section-5.5.1 */
@@ -611,7 +659,6 @@ export class Connection<O> {
     const send = this.#state === OPEN;
     this.#state = CLOSED;
     this.#outgoing = undefined;
-    this.#held = undefined;
     if (send) this.#write(encodeClose(code, fitReason(reason), this.#client), 0);
     this.#release();
     return true;
@@ -622,18 +669,13 @@ export class Connection<O> {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     this.#outgoing = undefined;
-    this.#held = undefined;
     this.#release();
   }
 
   /** Drops input not parsed and the extensions' sessions. */
   #release(): void {
-    this.#chunks = undefined;
-    this.#buffered = 0;
-    this.#offset = 0;
-    this.#fragments = undefined;
-    this.#decoder = undefined;
-    this.#text = '';
+    this.#reader.clear();
+    this.#resetMessage();
     this.#extensions?.close();
   }
 

@@ -5,7 +5,7 @@
 import { constants } from 'node:buffer';
 import zlib from 'node:zlib';
 import t from 'tap';
-import { Connection } from '../../../src/protocol/connection.js';
+import { Connection, defaultMaxFragments, FRAGMENT_COST, MIN_MAX_FRAGMENTS } from '../../../src/protocol/connection.js';
 import { acceptExtensions, offerExtensions, resolveExtensions } from '../../../src/protocol/extensions.js';
 import { frame } from '../../helpers/peers.js';
 import { decodeFrames, feed, wire } from '../../helpers/wire.js';
@@ -123,6 +123,46 @@ for (const role of ROLES) {
         cut.connection.receive(peer(0, ''));
         t.same(cut.events, [['failed', 1007, 'A text message ended inside a UTF-8 sequence']]);
       });
+
+      t.test(
+        'invalid UTF-8 in the first piece of a text frame fails with 1007 before the frame is complete',
+        async (t) => {
+          // Autobahn 6.4.3 and 6.4.4: one frame, in three pieces a second apart; the
+          // middle one makes it invalid (a whole 0x110000, or only its first two bytes).
+          const first = Buffer.from('κόσμε');
+          for (const bad of [Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xf4, 0x90])]) {
+            const bytes = peer(1, Buffer.concat([first, bad, Buffer.from('edited')]));
+            const headerLength = role.peerMasks ? 6 : 2;
+            const w = wire({ client: role.client, maxLength: 1000 });
+            w.connection.receive(Buffer.from(bytes.subarray(0, headerLength + first.length)));
+            t.same(w.events, [], 'valid so far');
+            w.connection.receive(
+              Buffer.from(bytes.subarray(headerLength + first.length, headerLength + first.length + bad.length)),
+            );
+            t.same(w.events, [['failed', 1007, 'Invalid UTF-8 in a text message']], `${bad.toString('hex')}: at once`);
+            t.equal(w.closeCode(), 1007);
+          }
+        },
+      );
+
+      t.test(
+        'a character split across the pieces of one frame is fine; one left unfinished fails at its end',
+        async (t) => {
+          const text = Buffer.from('a☃b😀c');
+          for (let cut = 1; cut < text.length; cut++) {
+            const bytes = peer(1, text);
+            const at = (role.peerMasks ? 6 : 2) + cut;
+            const w = wire({ client: role.client, maxLength: 1000 });
+            w.connection.receive(Buffer.from(bytes.subarray(0, at)));
+            t.same(w.events, [], `cut after byte ${cut}: nothing yet`);
+            w.connection.receive(Buffer.from(bytes.subarray(at)));
+            t.same(w.events, [['message', 'a☃b😀c']], `cut after byte ${cut}`);
+          }
+          const w = wire({ client: role.client, maxLength: 1000 });
+          feed(w.connection, peer(1, Buffer.from([0x61, 0xe2, 0x98])), 3);
+          t.same(w.events, [['failed', 1007, 'A text message ended inside a UTF-8 sequence']]);
+        },
+      );
 
       t.test('a byte order mark is kept, as data', async (t) => {
         const w = wire({ client: role.client, maxLength: 1000 });
@@ -308,6 +348,106 @@ for (const role of ROLES) {
           w.events.map((e) => e[0]),
           ['ping', 'message'],
         );
+      });
+    });
+
+    t.test('fragments', async (t) => {
+      t.test('a message in more frames than maxFragments fails with 1009 at the header of the one over', async (t) => {
+        const w = wire({ client: role.client, maxLength: 1000, maxFragments: 4 });
+        w.connection.receive(
+          Buffer.concat([peer(2, 'a', { fin: false }), peer(0, 'b', { fin: false }), peer(0, 'c', { fin: false })]),
+        );
+        w.connection.receive(peer(0, 'd'));
+        t.same(w.events, [['message', Buffer.from('abcd')]], '4 frames: one message');
+        w.connection.receive(peer(1, 'a', { fin: false }));
+        for (let i = 0; i < 3; i++) w.connection.receive(peer(0, '', { fin: false }));
+        t.equal(w.events.length, 1, '4 frames of a message so far');
+        // Only the header of the fifth: it is refused before its payload.
+        w.connection.receive(peer(0, 'e').subarray(0, role.peerMasks ? 6 : 2));
+        t.same(w.events.slice(1), [['failed', 1009, 'Too many message fragments (over 4)']]);
+        const close = w.frames().find((f) => f.opcode === 8);
+        t.same(
+          close && [close.payload.readUInt16BE(0), close.payload.subarray(2).toString()],
+          [1009, 'Too many message fragments (over 4)'],
+          'the close frame says why',
+        );
+      });
+
+      t.test('empty fragments count: the default allows 16,384 frames under a small maxLength', async (t) => {
+        t.equal(defaultMaxFragments(1000), MIN_MAX_FRAGMENTS);
+        t.equal(MIN_MAX_FRAGMENTS, 16_384, "ws's default");
+        for (const opcode of [1, 2]) {
+          const w = wire({ client: role.client, maxLength: 1000 });
+          const empty = peer(0, '', { fin: false });
+          feed(
+            w.connection,
+            Buffer.concat([peer(opcode, '', { fin: false }), ...Array.from({ length: 16_382 }, () => empty)]),
+            65_536,
+          );
+          w.connection.receive(peer(0, 'z'));
+          t.same(w.events, [['message', opcode === 1 ? 'z' : Buffer.from('z')]], `opcode ${opcode}: 16,384 frames`);
+          feed(
+            w.connection,
+            Buffer.concat([peer(opcode, '', { fin: false }), ...Array.from({ length: 16_383 }, () => empty)]),
+            65_536,
+          );
+          t.equal(w.events.length, 1, `opcode ${opcode}: 16,384 empty frames, no message yet`);
+          w.connection.receive(peer(0, ''));
+          t.same(
+            w.events[1],
+            ['failed', 1009, 'Too many message fragments (over 16384)'],
+            `opcode ${opcode}: the 16,385th fails`,
+          );
+          t.equal(w.closeCode(), 1009);
+        }
+      });
+
+      t.test('the default is one fragment per 64 bytes of maxLength', async (t) => {
+        t.equal(FRAGMENT_COST, 64);
+        t.equal(defaultMaxFragments(2 ** 26 - 1), 1_048_575, 'the default maxLength: 1,048,575 fragments');
+        t.equal(defaultMaxFragments(4 << 20), 65_536, 'a 4 MiB maxLength still takes 4 MiB in 64-byte fragments');
+      });
+
+      t.test('4 MiB in 65,536 fragments of 64 bytes arrives (Autobahn 9.3.1, 9.4.1)', async (t) => {
+        const size = 4 << 20;
+        for (const opcode of [1, 2]) {
+          const payload = Buffer.alloc(size, opcode === 1 ? '*' : 0xfe);
+          const frames: Buffer[] = [];
+          for (let at = 0; at < size; at += 64) {
+            frames.push(peer(at === 0 ? opcode : 0, payload.subarray(at, at + 64), { fin: at + 64 === size }));
+          }
+          t.equal(frames.length, 65_536);
+          const w = wire({ client: role.client, maxLength: 2 ** 26 - 1 });
+          feed(w.connection, Buffer.concat(frames), 65_536);
+          t.equal(w.events.length, 1, `opcode ${opcode}: one event`);
+          const [kind, data] = w.events[0] as ['message', string | Buffer];
+          t.equal(kind, 'message');
+          t.ok(
+            opcode === 1 ? data === payload.toString() : Buffer.isBuffer(data) && data.equals(payload),
+            `opcode ${opcode}: all 4 MiB`,
+          );
+        }
+      });
+
+      t.test('a frame that arrives in pieces is read as they come, into a buffer of its own size', async (t) => {
+        const payload = Buffer.alloc(100_000);
+        for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+        for (const step of [1000, 4097, 65_536]) {
+          const w = wire({ client: role.client, maxLength: 1 << 20 });
+          feed(w.connection, peer(2, payload), step);
+          const [[, data]] = w.events as [['message', Buffer]];
+          t.ok(data.equals(payload), `in pieces of ${step} bytes`);
+          t.equal(data.buffer.byteLength, payload.length, 'no buffer twice its size reaches the application');
+        }
+        const w = wire({ client: role.client, maxLength: 1 << 20 });
+        const bytes = Buffer.concat([
+          peer(2, payload.subarray(0, 70_000), { fin: false }),
+          peer(0, payload.subarray(70_000)),
+        ]);
+        feed(w.connection, bytes, 3000);
+        const [[, data]] = w.events as [['message', Buffer]];
+        t.ok(data.equals(payload), 'two frames, in pieces');
+        t.ok(data.buffer.byteLength <= payload.length * 1.25, `in a buffer of ${data.buffer.byteLength} bytes`);
       });
     });
 
@@ -571,6 +711,36 @@ t.test('Connection with permessage-deflate', async (t) => {
       ['closing', 1000, ''],
     ]);
   });
+
+  t.test(
+    'frames behind a message in the extensions wait as bytes, unparsed: a ping there is answered after it',
+    async (t) => {
+      const { server } = pair();
+      const compressed = zlib.deflateRawSync(Buffer.from('first'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const tiny = frame(2, Buffer.from([1]));
+      server.connection.receive(
+        Buffer.concat([
+          frame(1, compressed.subarray(0, compressed.length - 4), { rsv: 4 }),
+          frame(9, 'behind'),
+          ...Array.from({ length: 10_000 }, () => tiny),
+          frame(1, 'last'),
+        ]),
+      );
+      t.same(server.events, [], 'nothing parsed past the message being inflated');
+      t.same(server.frames(), [], 'no pong yet');
+      await until(() => server.events.length === 10_003);
+      t.same(server.events.slice(0, 2), [
+        ['message', 'first'],
+        ['ping', Buffer.from('behind')],
+      ]);
+      t.same(server.events.at(-1), ['message', 'last']);
+      t.same(
+        server.frames().map((f) => f.opcode),
+        [10],
+        'the pong, once the ping is read',
+      );
+    },
+  );
 
   t.test('fail() while a message inflates drops it', async (t) => {
     const { server } = pair();
