@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CHROMIUM_PATH } from './chromium.mjs';
+import { FIREFOX_PATH } from './firefox.mjs';
 import { which } from './which.mjs';
 
 /** Each system peer's command and its Debian package. */
@@ -20,6 +21,8 @@ export const PEERS = [
   ['redis-server', 'redis-server'],
   ['tinyproxy', 'tinyproxy'],
   ['openssl', 'openssl'],
+  [FIREFOX_PATH, 'firefox-esr'],
+  ['microsocks', 'microsocks'],
 ];
 
 /**

@@ -18,8 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import t, { type Test } from 'tap';
 import WebSocket, { EventSource } from '../../dist/index.mjs';
-import { openPage, requireChromium } from '../helpers/browser.js';
-import { openFirefoxPage, requireFirefox } from '../helpers/firefox.js';
+import { openFirefoxPage, openPage, requireChromium, requireFirefox } from '../helpers/browser.js';
 import { listen } from '../helpers/listen.js';
 import { freePort } from '../helpers/proxies.js';
 
@@ -187,7 +186,9 @@ t.test('the bundled script in Chromium and Firefox ESR gives the trace the same 
       name: 'Chromium',
       available: requireChromium,
       open: async (t: Test, url: string) => {
-        const { page } = await openPage(t, url);
+        const opened = await openPage(t, url);
+        if (!opened) throw new Error('Chromium was checked for just before');
+        const { page } = opened;
         return (source: string): Promise<unknown> => page.evaluate(source);
       },
     },
@@ -195,7 +196,9 @@ t.test('the bundled script in Chromium and Firefox ESR gives the trace the same 
       name: 'Firefox ESR',
       available: requireFirefox,
       open: async (t: Test, url: string) => {
-        const { page } = await openFirefoxPage(t, url);
+        const opened = await openFirefoxPage(t, url);
+        if (!opened) throw new Error('Firefox was checked for just before');
+        const { page } = opened;
         return (source: string): Promise<unknown> => page.evaluate(source);
       },
     },

@@ -1,12 +1,10 @@
 // Helpers for the server-sent events specs: bounded waits, a raw event
-// stream reader that keeps what it parsed (ids and data) for exact checks,
-// and a redis-server that can be stopped and started again on its port.
+// stream reader that keeps what it parsed (ids and data) for exact checks
+// (a restartable redis-server is spec/helpers/services.ts's).
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import type { Test } from 'tap';
-import { freePort, waitForPort } from './proxies.js';
 
 /** Resolves as `promise` does, or rejects after `ms` naming what did not happen. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -86,37 +84,4 @@ export async function openRawStream(
   });
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   return { socket, text: () => text, events, ended };
-}
-
-/** A redis-server that a spec can stop and start again on the same port (no persistence). */
-export interface RestartableRedis {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-export async function restartableRedis(t: Test): Promise<RestartableRedis> {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  let output = '';
-  const stop = async (): Promise<void> => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    const exited = once(running, 'exit');
-    running.kill('SIGKILL');
-    await exited;
-  };
-  const start = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk) => (output += chunk));
-    child.stderr?.on('data', (chunk) => (output += chunk));
-    await waitForPort(port, 'redis-server', () => output);
-  };
-  t.teardown(stop);
-  await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }

@@ -26,9 +26,9 @@ t.test('ISOSOCKET_REQUIRE_PEERS=1 (CI) enforces them anyway', async (t) => {
   t.same(coverageGate({ ISOSOCKET_REQUIRE_PEERS: '1' }, without('nginx')), { args: [], line: undefined });
 });
 
-t.test('the peers are the five Debian packages .ci/run installs', async (t) => {
+t.test('the peers are the seven Debian packages .ci/run installs', async (t) => {
   t.same(
     PEERS.map(([, debianPackage]) => debianPackage),
-    ['chromium', 'nginx-light', 'redis-server', 'tinyproxy', 'openssl'],
+    ['chromium', 'nginx-light', 'redis-server', 'tinyproxy', 'openssl', 'firefox-esr', 'microsocks'],
   );
 });
