@@ -178,9 +178,15 @@ if (mode === 'echo' || mode === 'deflate-echo') {
   let ready = 0;
   let samples = [];
   let cpu = process.cpuUsage();
-  for (let i = 0; i < clients; i++) {
+  // A client whose connection is refused or reset before its first event
+  // (a listen backlog overflowing on a loaded machine) tries again.
+  const connect = () => {
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
+    });
+    socket.on('error', () => {
+      socket.destroy();
+      if (socket.counted !== true) setTimeout(connect, 100);
     });
     let tail = '';
     socket.on('data', (chunk) => {
@@ -202,7 +208,8 @@ if (mode === 'echo' || mode === 'deflate-echo') {
         if (++ready === clients) console.log(JSON.stringify({ ready }));
       }
     });
-  }
+  };
+  for (let i = 0; i < clients; i++) connect();
   process.on('message', (message) => {
     if (message === 'exit') process.exit(0);
     samples.sort((a, b) => a - b);

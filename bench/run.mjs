@@ -14,9 +14,9 @@
 // Each server and each client runs in a process of its own; the load
 // generator (bench/load.mjs) is the same raw, pre-masked, pipelined client
 // for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,h2,import
-// runs some rows only (and leaves results.json alone).
+// runs some rows only (and leaves results.json alone), as does BENCH_SIZES.
 import { fork, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { http2Bench, http2Table } from './http2.mjs';
@@ -30,12 +30,14 @@ const SSE_IDLE = Number(process.env.BENCH_SSE_IDLE ?? 5000);
 const H2_SOCKETS = Number(process.env.BENCH_H2_SOCKETS ?? 100);
 const only = process.env.BENCH_ONLY?.split(',');
 
+// BENCH_SIZES='64 KiB,1 MiB' keeps some echo sizes only.
+const sizes = process.env.BENCH_SIZES?.split(',');
 const SIZES = [
   { label: '16 B', size: 16, connections: 4, window: 256 },
   { label: '1 KiB', size: 1024, connections: 4, window: 128 },
   { label: '64 KiB', size: 64 * 1024, connections: 2, window: 8 },
   { label: '1 MiB', size: 1024 * 1024, connections: 1, window: 2 },
-];
+].filter(({ label }) => !sizes || sizes.includes(label));
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,6 +69,18 @@ function startServer(kind, compression) {
       resolve({ child, port: message.port });
     });
     child.once('error', reject);
+  });
+}
+
+/** Waits for a held-open load generator's first line; fails if it exits first. */
+function ready(load) {
+  return new Promise((resolve, reject) => {
+    const exited = (code) => reject(new Error(`the load generator exited (${code}) before its connections were open`));
+    load.once('exit', exited);
+    load.stdout.once('data', () => {
+      load.off('exit', exited);
+      resolve();
+    });
   });
 }
 
@@ -316,7 +330,7 @@ async function idleMemory() {
       const load = spawn(process.execPath, [`${ROOT}bench/load.mjs`, 'idle', port, IDLE_CONNECTIONS], {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
-      await new Promise((resolve) => load.stdout.once('data', resolve));
+      await ready(load);
       const after = await request(child, { type: 'memory' });
       heap.push((after.heapUsed - before.heapUsed) / IDLE_CONNECTIONS);
       rss.push((after.rss - before.rss) / IDLE_CONNECTIONS);
@@ -354,7 +368,7 @@ async function sseFanOut() {
         const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_CLIENTS], {
           stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
         });
-        await new Promise((resolve) => load.stdout.once('data', resolve));
+        await ready(load);
         const before = await request(load, 'count');
         const started = process.hrtime.bigint();
         const done = await request(child, { type: 'broadcast', size: 64, ms: DURATION, rate });
@@ -390,7 +404,7 @@ async function sseFanOut() {
       const load = fork(`${ROOT}bench/load.mjs`, ['sse', port, SSE_IDLE], {
         stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
       });
-      await new Promise((resolve) => load.stdout.once('data', resolve));
+      await ready(load);
       const after = await request(child, { type: 'memory' });
       heap.push((after.heapUsed - before.heapUsed) / SSE_IDLE);
       rss.push((after.rss - before.rss) / SSE_IDLE);
@@ -420,20 +434,51 @@ const machine = {
   durationMs: DURATION,
   date: new Date().toISOString(),
 };
+
+// BENCH_FROM=file prints the tables of a saved run instead of running; every
+// section is saved to BENCH_PARTIAL (default: in the temporary directory) as
+// it completes, so that a crash late in a run loses nothing before it.
+const from = process.env.BENCH_FROM;
+const partial = process.env.BENCH_PARTIAL ?? `${os.tmpdir()}/isosocket-bench-partial.json`;
+const results = from ? JSON.parse(readFileSync(from, 'utf8')) : { machine };
+const save = () => writeFileSync(partial, `${JSON.stringify(results, null, 2)}\n`);
+const want = (name) => !from && (!only || only.includes(name));
 console.log(
-  `isosocket bench: ${machine.cpus} cores (${machine.model}), Node ${machine.node}, ${RUNS} runs of ${DURATION} ms each; medians (min-max)\n`,
+  `isosocket bench: ${results.machine.cpus} cores (${results.machine.model}), Node ${results.machine.node}, ${results.machine.runs} runs of ${results.machine.durationMs} ms each; medians (min-max)\n`,
 );
 
-const results = { machine };
-const want = (name) => !only || only.includes(name);
-if (want('server')) results.serverEcho = await serverEcho();
-if (want('client')) results.clientEcho = await clientEcho();
-if (want('compressed')) results.compressed = await compressed();
-if (want('latency')) results.latency = await latency();
-if (want('memory')) results.idleMemory = await idleMemory();
-if (want('sse')) results.sseFanOut = await sseFanOut();
-if (want('h2')) results.http2 = await http2Bench({ runs: RUNS, duration: DURATION, sockets: H2_SOCKETS, log });
-if (want('import')) results.importTime = await importTime();
+if (want('server')) {
+  results.serverEcho = await serverEcho();
+  save();
+}
+if (want('client')) {
+  results.clientEcho = await clientEcho();
+  save();
+}
+if (want('compressed')) {
+  results.compressed = await compressed();
+  save();
+}
+if (want('latency')) {
+  results.latency = await latency();
+  save();
+}
+if (want('memory')) {
+  results.idleMemory = await idleMemory();
+  save();
+}
+if (want('sse')) {
+  results.sseFanOut = await sseFanOut();
+  save();
+}
+if (want('h2')) {
+  results.http2 = await http2Bench({ runs: RUNS, duration: DURATION, sockets: H2_SOCKETS, log });
+  save();
+}
+if (want('import')) {
+  results.importTime = await importTime();
+  save();
+}
 
 const lines = [];
 const us = (r) => (r.cpuPerMessage ? fmt(r.cpuPerMessage.median) : '-');
@@ -600,5 +645,5 @@ if (results.importTime) {
   lines.push('');
 }
 console.log(lines.join('\n'));
-if (!only) writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+if (!only && !sizes && !from) writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 process.exit(0);
