@@ -3,20 +3,24 @@
 // the same fixed, cheap client for every server.
 //
 //   node bench/load.mjs echo <port> <size> <connections> <window> <ms>
+//   node bench/load.mjs deflate-echo <port> <size> <connections> <window> <ms> <takeover|no-takeover>
+//       (offers permessage-deflate, sends one pre-compressed JSON text message of
+//       `size` bytes, pipelined; the server echoes it compressed)
 //   node bench/load.mjs latency <port> <count>
 //   node bench/load.mjs idle <port> <connections>      (opens and holds; prints when ready)
 //   node bench/load.mjs sse <port> <clients>           (counts events until killed)
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import zlib from 'node:zlib';
+import { json } from './json.mjs';
 
 const [mode, portText, ...rest] = process.argv.slice(2);
 const port = Number(portText);
 
-function maskedFrame(size) {
-  const payload = Buffer.alloc(size, 0x61);
+function maskedFrame(size, payload = Buffer.alloc(size, 0x61), first = 0x82) {
   const lengthBytes = size < 126 ? 0 : size < 65536 ? 2 : 8;
   const frame = Buffer.alloc(2 + lengthBytes + 4 + size);
-  frame[0] = 0x82;
+  frame[0] = first;
   frame[1] = 0x80 | (lengthBytes === 0 ? size : lengthBytes === 2 ? 126 : 127);
   if (lengthBytes === 2) frame.writeUInt16BE(size, 2);
   if (lengthBytes === 8) frame.writeBigUInt64BE(BigInt(size), 2);
@@ -26,14 +30,31 @@ function maskedFrame(size) {
   return frame;
 }
 
-function open() {
+/**
+ * One JSON text message of `size` bytes, compressed as permessage-deflate
+ * sends it (RFC 7692 §7.2.1: a sync flush, its 00 00 ff ff tail removed; RSV1
+ * set). It does not refer to earlier messages, so it is valid again and
+ * again, with context takeover too.
+ */
+function deflatedFrame(size) {
+  const compressed = zlib.deflateRawSync(json(size), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const payload = compressed.subarray(0, compressed.length - 4);
+  return maskedFrame(payload.length, payload, 0x80 | 0x40 | 0x1);
+}
+
+const OFFERS = {
+  takeover: 'permessage-deflate',
+  'no-takeover': 'permessage-deflate; client_no_context_takeover; server_no_context_takeover',
+};
+
+function open(extensions) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.setNoDelay(true);
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.write(
-        `GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        `GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : ''}\r\n`,
       );
     });
     let head = Buffer.alloc(0);
@@ -42,6 +63,10 @@ function open() {
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
       socket.off('data', ondata);
+      const response = head.subarray(0, end).toString('latin1');
+      if (extensions && !/^sec-websocket-extensions:.*permessage-deflate/im.test(response)) {
+        reject(new Error(`The server did not accept permessage-deflate:\n${response}`));
+      }
       resolve({ socket, rest: head.subarray(end + 4) });
     };
     socket.on('data', ondata);
@@ -75,19 +100,23 @@ export function frameCounter(onFrame) {
   };
 }
 
-if (mode === 'echo') {
+if (mode === 'echo' || mode === 'deflate-echo') {
   const [size, connections, window, ms] = rest.map(Number);
-  const frame = maskedFrame(size);
+  const extensions = mode === 'deflate-echo' ? OFFERS[rest[4]] : undefined;
+  if (mode === 'deflate-echo' && !extensions) throw new Error(`deflate-echo: takeover or no-takeover, not ${rest[4]}`);
+  const frame = extensions ? deflatedFrame(size) : maskedFrame(size);
   const batch = Buffer.concat(Array(window).fill(frame));
   let received = 0;
+  let total = 0; // with the warm-up: for the server's CPU time per message
   let measuring = false;
   const sockets = [];
   for (let c = 0; c < connections; c++) {
-    const { socket, rest: early } = await open();
+    const { socket, rest: early } = await open(extensions);
     sockets.push(socket);
     let inFlight = window;
     const count = frameCounter(() => {
       if (measuring) received++;
+      total++;
       inFlight--;
       if (inFlight === 0) {
         inFlight = window;
@@ -104,7 +133,7 @@ if (mode === 'echo') {
   await new Promise((resolve) => setTimeout(resolve, ms));
   measuring = false;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(JSON.stringify({ messages: received / seconds, bytes: (received * size) / seconds }));
+  console.log(JSON.stringify({ messages: received / seconds, bytes: (received * size) / seconds, total }));
   for (const socket of sockets) socket.destroy();
   process.exit(0);
 } else if (mode === 'latency') {
@@ -149,9 +178,15 @@ if (mode === 'echo') {
   let ready = 0;
   let samples = [];
   let cpu = process.cpuUsage();
-  for (let i = 0; i < clients; i++) {
+  // A client whose connection is refused or reset before its first event
+  // (a listen backlog overflowing on a loaded machine) tries again.
+  const connect = () => {
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.write('GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
+    });
+    socket.on('error', () => {
+      socket.destroy();
+      if (socket.counted !== true) setTimeout(connect, 100);
     });
     let tail = '';
     socket.on('data', (chunk) => {
@@ -173,7 +208,8 @@ if (mode === 'echo') {
         if (++ready === clients) console.log(JSON.stringify({ ready }));
       }
     });
-  }
+  };
+  for (let i = 0; i < clients; i++) connect();
   process.on('message', (message) => {
     if (message === 'exit') process.exit(0);
     samples.sort((a, b) => a - b);

@@ -1,36 +1,67 @@
 // One echo server per process, for the benchmark: isosocket's server socket,
-// ws's, or faye-websocket's; or an SSE broadcaster (isosocket's channel,
-// faye-websocket's EventSource, better-sse's channel).
+// ws's, or faye-websocket's; Node's own TCP echo (`socket.pipe(socket)`
+// after the upgrade: the machine's limit); or an SSE broadcaster
+// (isosocket's channel, faye-websocket's EventSource, better-sse's channel).
 //
-//   node --expose-gc bench/servers.mjs <iso|ws|faye|sse-iso|sse-faye|sse-better>
-// Prints {"port": N} on stdout; answers IPC 'memory' with heap and RSS after GC,
-// and 'broadcast' (SSE kinds) by sending events to every client for a while.
+//   node --expose-gc bench/servers.mjs <iso|ws|faye|pipe|sse-iso|sse-faye|sse-better> [deflate]
+// `deflate`: permessage-deflate on, with each library's defaults (context
+// takeover); `deflate-no-takeover`: with server_ and client_no_context_takeover.
+// ws loads bufferutil (it is installed) unless WS_NO_BUFFER_UTIL is set, as ws does.
+// Sends {port, bufferutil} over IPC once listening; answers IPC 'memory' with
+// heap and RSS after GC, 'cpu' with process.cpuUsage(), and 'broadcast' (SSE
+// kinds) by sending events to every client for a while.
+
 import http from 'node:http';
+import { createRequire } from 'node:module';
 
 // Each process loads only the library it measures: isosocket replaces the
 // driver's mask function, which faye-websocket would otherwise share.
 
 const kind = process.argv[2];
+const compression = process.argv[3]; // undefined, 'deflate' or 'deflate-no-takeover'
+const noTakeover = compression === 'deflate-no-takeover';
 const server = http.createServer();
 const streams = new Set();
 let publish = () => {};
 let stats = () => ({});
 
+// ws's option names, which isosocket shares.
+const wsDeflate = compression
+  ? noTakeover
+    ? { serverNoContextTakeover: true, clientNoContextTakeover: true }
+    : true
+  : false;
+
 if (kind === 'iso') {
   const { default: WebSocket } = await import('isosocket');
+  const options = compression ? { perMessageDeflate: wsDeflate } : {};
   server.on('upgrade', (request, socket, head) => {
-    const ws = new WebSocket(request, socket, head);
+    const ws = new WebSocket(request, socket, head, [], options);
     ws.onmessage = (event) => ws.send(event.data);
   });
 } else if (kind === 'ws') {
   const { WebSocketServer } = await import('ws');
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  const wss = new WebSocketServer({ server, perMessageDeflate: wsDeflate });
   wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
 } else if (kind === 'faye') {
   const { default: faye } = await import('faye-websocket');
+  const { default: deflate } = await import('permessage-deflate');
+  const extensions = compression
+    ? [noTakeover ? deflate.configure({ noContextTakeover: true, requestNoContextTakeover: true }) : deflate]
+    : [];
   server.on('upgrade', (request, socket, head) => {
-    const ws = new faye(request, socket, head);
+    const ws = new faye(request, socket, head, [], { extensions });
     ws.on('message', (event) => ws.send(event.data));
+  });
+} else if (kind === 'pipe') {
+  // The limit: no WebSocket library, Node's own TCP echo after the upgrade.
+  // The load generator counts the (still masked) frames it gets back.
+  server.on('upgrade', (_request, socket, head) => {
+    socket.on('error', () => socket.destroy()); // the load generator resets when it is done
+    socket.setNoDelay(true);
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
   });
 } else if (kind === 'sse-iso') {
   // isosocket's channel: one encoded Buffer per event, one write per stream per turn.
@@ -67,7 +98,9 @@ if (kind === 'iso') {
 
 process.on('SIGINT', () => process.exit(0));
 process.on('message', async (message) => {
-  if (message.type === 'memory') {
+  if (message.type === 'cpu') {
+    process.send(process.cpuUsage());
+  } else if (message.type === 'memory') {
     for (let i = 0; i < 4; i++) {
       globalThis.gc?.();
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -103,4 +136,7 @@ process.on('message', async (message) => {
   }
 });
 
-server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+// Whether ws found bufferutil: the module is in require's cache once ws loaded it.
+const require = createRequire(import.meta.url);
+const bufferutil = Object.keys(require.cache).some((file) => /[\\/]bufferutil[\\/]/.test(file));
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port, bufferutil }));

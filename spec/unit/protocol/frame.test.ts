@@ -74,6 +74,25 @@ t.test('masked frames carry a fresh key and decode to the payload', async (t) =>
   );
 });
 
+t.test(
+  'large masked frames (the SIMD masking path) decode to the payload; the caller buffer is untouched',
+  async (t) => {
+    for (const length of [MERGE_BELOW, 64 * 1024 + 5, 1024 * 1024 + 3]) {
+      const payload = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) payload[i] = (i * 31) & 0xff;
+      const copy = Buffer.from(payload);
+      const frames = encodeMessage(payload, true);
+      t.equal(frames.length, 1, `${length} bytes: header and masked payload in one buffer (masking copies anyway)`);
+      const [frame] = decodeFrames(frames[0] as Buffer);
+      t.ok(frame?.masked && frame.payload.equals(copy), `${length} bytes decode to the payload`);
+      t.ok(payload.equals(copy), `${length} bytes: the caller buffer is not masked in place`);
+    }
+    const text = 'é'.repeat(40_000);
+    const [frame] = decodeFrames(encodeMessage(text, true)[0] as Buffer);
+    t.equal(frame?.payload.toString('utf8'), text, 'a large masked text message');
+  },
+);
+
 t.test('RSV bits and opcodes are set as asked', async (t) => {
   const [frame] = decodeFrames(Buffer.concat(encodeMessage(Buffer.from('z'), false, 1, 2, RSV1)));
   t.same([frame?.rsv, frame?.opcode, frame?.fin], [RSV1, 2, true]);
