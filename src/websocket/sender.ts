@@ -154,7 +154,14 @@ export class Sender<O> {
    */
   write(socket: Duplex, data: Buffer, completes: number): boolean {
     this.#corkForThisTick(socket);
-    if (completes === 0) return socket.write(data);
+    if (completes === 0) {
+      // A large frame's header, its payload still to come (or a control
+      // frame): corked at once, so that header and payload leave in one
+      // writev rather than two system calls (the 64 KiB echo: 164 -> 101 us
+      // of server CPU per message, docs/performance.md).
+      this.#corkForThisTick(socket);
+      return socket.write(data);
+    }
     this.#sizes ??= new Fifo();
     this.#sizes.push(completes);
     this.#onWritten ??= () => this.#written();
