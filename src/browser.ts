@@ -62,6 +62,8 @@ export const Client = fromPlatform('WebSocket', 'a runtime with a global WebSock
 export const EventSourceClient = fromPlatform('EventSource', 'a runtime with a global EventSource');
 export const CloseEvent = fromPlatform('CloseEvent', 'a runtime with a global CloseEvent');
 export const ErrorEvent = fromPlatform('ErrorEvent', 'a runtime with a global ErrorEvent');
+// A browser's EventSource dispatches a plain Event on error.
+export const EventSourceErrorEvent = fromPlatform('Event', 'a runtime with a global Event');
 // Chromium 124+ has WebSocketStream; Firefox and Safari do not yet.
 export const WebSocketStream = fromPlatform('WebSocketStream', BROWSER_WEBSOCKET);
 export const WebSocketError = fromPlatform('WebSocketError', BROWSER_WEBSOCKET);
@@ -108,6 +110,7 @@ Object.assign(WebSocket, {
   EventSource,
   EventSourceChannel,
   EventSourceClient,
+  EventSourceErrorEvent,
   getGlobalOrigin,
   OverflowEvent,
   RedisChannelStore,

@@ -4,7 +4,6 @@
 // environment (ALL_PROXY), and hostile SOCKS servers written here against
 // isosocket in a child process that must stay alive, serving and bounded.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
@@ -26,7 +25,7 @@ import { nextWithin, within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, mib } from '../helpers/child.js';
 import { http2Server } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
-import { freePort, type Microsocks, startConnectProxy, startMicrosocks } from '../helpers/proxies.js';
+import { freePort, startConnectProxy, startMicrosocks } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { certificates } from '../helpers/tls.js';
 import { trace } from '../helpers/trace.js';
