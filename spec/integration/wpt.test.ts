@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
-import { REQUIRE_PEERS } from '../helpers/require-peer.js';
+import { REQUIRE_PEERS, requirePeer } from '../helpers/require-peer.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const root = process.env.ISOSOCKET_WPT_ROOT ? resolve(process.env.ISOSOCKET_WPT_ROOT) : resolve(repo, '../shared/wpt');
@@ -59,6 +59,8 @@ if (!existsSync(join(root, 'resources/testharness.js'))) {
 } else {
   t.setTimeout(20 * 60_000);
   t.test('web-platform-tests, isosocket and undici', { timeout: 20 * 60_000 }, async (t) => {
+    // The servers (spec/wpt/server/servers.mjs) make their certificates with openssl.
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
     const dir = mkdtempSync(join(tmpdir(), 'isosocket-wpt-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, 'runs.json');
