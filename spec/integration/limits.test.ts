@@ -19,6 +19,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
+import { WEBSOCKET_STREAM_WINDOW } from '../../src/net/http2.js';
 import { MAX_PROXY_RESPONSE_HEAD, MAX_TIMER_DELAY } from '../../src/net/transport.js';
 import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
 import { defaultMaxFragments } from '../../src/protocol/connection.js';
@@ -814,3 +815,82 @@ t.test('maxFragments (frames per message): 1,048,575 by default (maxLength / 64)
     );
   }
 });
+
+// ---- HTTP/2 flow-control windows: what a non-reading peer makes us hold (issue 25 item 2) ----
+// (src/net/http2.ts raiseWindows, WEBSOCKET_STREAM_WINDOW). The raised windows are a promise
+// to buffer that much per stream whose reader paused; with the per-session stream limit the
+// worst case stays bounded: the attacker opens the limit's worth of WebSocket streams, floods
+// each with pings, and never reads a byte.
+
+row(
+  `a non-reading HTTP/2 peer on ${DEFAULT_MAX_WEBSOCKET_STREAMS} WebSocket streams with raised windows stalls`,
+  96 * MiB,
+  async (t) => {
+    const port = await child.serveHttp2();
+    const session = http2.connect(`http://127.0.0.1:${port}`, { maxSessionMemory: 1024 });
+    session.on('error', () => {});
+    t.teardown(() => session.destroy());
+    await within(once(session, 'remoteSettings'), 5000, 'the SETTINGS');
+    const streams = await Promise.all(
+      Array.from({ length: DEFAULT_MAX_WEBSOCKET_STREAMS }, async () => {
+        const stream = session.request({
+          ':method': 'CONNECT',
+          ':protocol': 'websocket',
+          ':scheme': 'http',
+          ':path': '/',
+          ':authority': `127.0.0.1:${port}`,
+          'sec-websocket-version': '13',
+        });
+        stream.on('error', () => {});
+        await within(once(stream, 'response'), 5000, 'the 200');
+        stream.pause();
+        return stream;
+      }),
+    );
+    t.equal(
+      session.remoteSettings.initialWindowSize,
+      WEBSOCKET_STREAM_WINDOW,
+      "the server's raised stream window is what the attacker fills",
+    );
+    // Pings, not messages: the server's pongs back up (the attacker reads none),
+    // so the server stops reading each stream at its high-water mark, and what
+    // it then holds unread is what the window let in. (Echoed messages would
+    // measure the echo application's own send() queue instead, which the
+    // WebSocket API leaves to the application: bufferedAmount.)
+    const ping = frame(9, Buffer.alloc(125, 'p'));
+    const message = Buffer.concat(Array.from({ length: 512 }, () => ping));
+    const perStream = 8 * MiB;
+    const flood = async (stream: http2.ClientHttp2Stream): Promise<{ written: number; stalled: boolean }> => {
+      let written = 0;
+      while (written < perStream) {
+        written += message.length;
+        if (stream.write(message)) continue;
+        const drained = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => {
+            stream.off('drain', done);
+            resolve(false);
+          }, 1000);
+          const done = (): void => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+          stream.once('drain', done);
+        });
+        if (!drained) return { written, stalled: true };
+      }
+      return { written, stalled: false };
+    };
+    const results = await Promise.all(streams.map(flood));
+    const written = results.reduce((sum, r) => sum + r.written, 0);
+    t.ok(
+      results.every((r) => r.stalled),
+      `every stream stalled (${mib(written)} of ${mib(perStream * streams.length)} written in all)`,
+    );
+    t.ok(written < (perStream * streams.length) / 4, 'the attacker could not write a quarter of its flood');
+    t.ok(
+      written < streams.length * (WEBSOCKET_STREAM_WINDOW + MiB),
+      `at most a window and the pongs' high-water mark per stream: ${mib(written)}`,
+    );
+    session.destroy();
+  },
+);

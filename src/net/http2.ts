@@ -22,10 +22,16 @@
 // checks below tell HTTP/2's objects apart without it (an object that holds
 // an HTTP/2 stream comes from an application that loaded node:http2).
 //
+// Flow control: a session that carries a WebSocket raises its receive
+// windows (raiseWindows(): the server's when it admits an extended CONNECT,
+// the client's before it sends one), as RFC 9113's 65,535 bytes make a
+// 64 KiB message wait a round trip for WINDOW_UPDATE. A window the
+// application chose (`settings.initialWindowSize`) is kept.
+//
 // References:
 // - RFC 9113, HTTP/2: https://www.rfc-editor.org/rfc/rfc9113 (§3.4 the
 //   server's SETTINGS come first, §8.2.2 connection-specific fields, §8.3.1
-//   pseudo-headers, §8.5 CONNECT)
+//   pseudo-headers, §8.5 CONNECT, §6.5.2 and §6.9 flow control)
 // - RFC 8441, Bootstrapping WebSockets with HTTP/2: https://www.rfc-editor.org/rfc/rfc8441
 //   (§3 SETTINGS_ENABLE_CONNECT_PROTOCOL, §4 the extended CONNECT)
 // - RFC 7301, ALPN (`h2`): https://www.rfc-editor.org/rfc/rfc7301
@@ -76,6 +82,60 @@ export const REFUSED_STREAM = 0x7;
 const CANCEL = 0x8;
 
 function ignore(): void {}
+
+/** RFC 9113 §6.9.2: SETTINGS_INITIAL_WINDOW_SIZE's initial value, Node's default. */
+export const DEFAULT_HTTP2_WINDOW = 65_535;
+
+/**
+ * The receive window a session carrying WebSockets gives each stream
+ * (SETTINGS_INITIAL_WINDOW_SIZE), unless the application set its own: with
+ * RFC 9113's 65,535 bytes a 64 KiB message waits a round trip for
+ * WINDOW_UPDATE. A window is a promise to buffer that much on a stream whose
+ * reader paused (Node stops returning its window, not the connection's), so
+ * a session's worst case is its WebSocket stream limit times this window.
+ */
+export const WEBSOCKET_STREAM_WINDOW = 256 * 1024;
+
+/** The connection-level receive window of a session carrying WebSockets (RFC 9113 §6.9.1). */
+export const WEBSOCKET_SESSION_WINDOW = 1024 * 1024;
+
+/** Sessions whose windows were already raised (once each, however many WebSockets). */
+const raised = new WeakSet<Http2.Http2Session>();
+
+/**
+ * Raises the receive windows of a session that carries a WebSocket: each
+ * stream's (SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113 §6.5.2, §6.9.2) to
+ * WEBSOCKET_STREAM_WINDOW when the application left it at the default, and
+ * the connection's (a WINDOW_UPDATE on stream 0, §6.9.1) to at least
+ * WEBSOCKET_SESSION_WINDOW. Never lowers a window the application chose.
+ */
+export function raiseWindows(session: Http2.Http2Session): void {
+  if (raised.has(session) || session.destroyed || session.closed) return;
+  raised.add(session);
+  applyWindows(session);
+}
+
+function applyWindows(session: Http2.Http2Session): void {
+  if (session.destroyed || session.closed) return;
+  // The application's own SETTINGS take effect once acknowledged: until then
+  // localSettings still reads the defaults, which are not its choice.
+  if (session.pendingSettingsAck) {
+    session.once('localSettings', () => applyWindows(session));
+    return;
+  }
+  try {
+    const local = session.localSettings?.initialWindowSize ?? DEFAULT_HTTP2_WINDOW;
+    const stream = local === DEFAULT_HTTP2_WINDOW ? WEBSOCKET_STREAM_WINDOW : local;
+    if (stream !== local) session.settings({ initialWindowSize: stream });
+    const connection = Math.max(WEBSOCKET_SESSION_WINDOW, stream);
+    if ((session.state.effectiveLocalWindowSize ?? DEFAULT_HTTP2_WINDOW) < connection) {
+      session.setLocalWindowSize(connection);
+    }
+  } catch {
+    // Too many SETTINGS awaiting acknowledgement, or the session is closing:
+    // the windows stay as they were, which only costs speed.
+  }
+}
 
 let http2: typeof Http2 | undefined;
 
@@ -272,6 +332,7 @@ export async function openStream(
       }
       headers = { ...pseudo, ...head.headers, ':method': 'CONNECT', ':protocol': head.protocol };
     }
+    if (head.protocol === 'websocket') raiseWindows(session);
     const answer = await request(session, headers, head.protocol === undefined, attempt.signal);
     if (owned) answer.stream.once('close', () => session.close());
     return answer;

@@ -46,6 +46,7 @@ import {
   loadHttp2,
   openStream,
   REFUSED_STREAM,
+  raiseWindows,
   respond,
   toHttp2Headers,
 } from '../net/http2.js';
@@ -145,6 +146,7 @@ export function admitStream(peer: Http2Peer): string | undefined {
     );
   }
   openStreams.set(session, count + 1);
+  raiseWindows(session);
   stream[SESSION] = session;
   stream.once('close', releaseStream);
   return undefined;
