@@ -8,6 +8,15 @@
 
 import { WebSocket } from './websocket/server.js';
 
+export type {
+  DiagnosticsRole,
+  DiagnosticsTransport,
+  EventSourceMessage as EventSourceDiagnosticsMessage,
+  WebSocketCloseMessage,
+  WebSocketErrorMessage,
+  WebSocketOpenMessage,
+  WebSocketPingMessage,
+} from './diagnostics.js';
 export {
   CloseEvent,
   type CloseEventInit,

@@ -16,6 +16,7 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { DiagnosticsRole } from '../diagnostics.js';
 import { validateServerCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
 import { validateHeaders } from '../net/headers.js';
@@ -279,6 +280,11 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     const args = validateServerCloseArguments(code, reason);
     // Without a code, faye's server sends 1000 (a browser's script sends none).
     this._close(args.code ?? NORMAL_CLOSURE, args.reason);
+  }
+
+  /** @internal diagnostics_channel's role (../diagnostics.ts). */
+  protected override get _role(): DiagnosticsRole {
+    return 'server';
   }
 
   /** faye: same as send(). */
