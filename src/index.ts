@@ -71,6 +71,8 @@ export {
 export { RedisChannelStore, type RedisChannelStoreOptions, type RedisClientLike } from './sse/redis.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
+export type { PongEvent } from './websocket/pong-event.js';
+export type { SendCallback } from './websocket/sender.js';
 export {
   type WebSocketClosedInfo,
   type WebSocketCloseInfo,

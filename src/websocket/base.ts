@@ -82,7 +82,7 @@ import { binaryType as checkBinaryType } from '../options.js';
 import { ABNORMAL_CLOSURE, GOING_AWAY, INTERNAL_ERROR } from '../protocol/codes.js';
 import { Connection, type ConnectionHandler } from '../protocol/connection.js';
 import type { Negotiated } from '../protocol/extensions.js';
-import { type FramePayload, Sender, type SenderHandler } from './sender.js';
+import { type FramePayload, type SendCallback, Sender, type SenderHandler } from './sender.js';
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -469,7 +469,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
    * mark (wait for 'drain') or the connection is closing.
    * @see https://websockets.spec.whatwg.org/#dom-websocket-send
    */
-  protected _send(data: unknown): boolean {
+  protected _send(data: unknown, callback?: SendCallback): boolean {
     const payload = toPayload(data);
     // 1. If this's ready state is CONNECTING: the client throws; the server
     //    queues the message until open (faye).
@@ -477,6 +477,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       this._checkSendWhileConnecting();
       const sender = this.#theSender();
       sender.accept(payload);
+      if (callback) sender.callback(callback);
       sender.enqueue(payload);
       return true;
     }
@@ -484,7 +485,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     //    increase the bufferedAmount attribute by the length of data.
     const sender = this.#theSender();
     sender.accept(payload);
-    if (this.#readyState !== ReadyState.OPEN) return false;
+    if (this.#readyState !== ReadyState.OPEN) {
+      // Note: extension, not in the spec: ws's send callback, with ws's message.
+      const state = this.#readyState === ReadyState.CLOSING ? 'CLOSING' : 'CLOSED';
+      if (callback)
+        process.nextTick(callback, new Error(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
+      return false;
+    }
+    if (callback) sender.callback(callback);
     if (payload.kind === 'blob' || sender.queued) {
       sender.enqueue(payload);
       sender.pump();
@@ -548,6 +556,9 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   protected get _role(): DiagnosticsRole {
     return 'client';
   }
+
+  /** @internal A pong arrived: the server socket dispatches `'pong'` (ws's habit); the client, as browsers, nothing. */
+  protected _receivedPong(_payload: Buffer): void {}
 
   /** @internal The client aborts a connection in progress; the server has none. */
   protected _abortConnecting(): void {}
@@ -750,6 +761,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #receivePong(payload: Buffer): void {
     this.#awaitingPong = false;
     publishWebSocketPing(this, this._role, payload, true);
+    this._receivedPong(payload);
     const callbacks = this.#pongCallbacks;
     if (callbacks === undefined) return;
     const key = payload.toString('latin1');
