@@ -8,6 +8,15 @@
 
 import { WebSocket } from './websocket/server.js';
 
+export type {
+  DiagnosticsRole,
+  DiagnosticsTransport,
+  EventSourceMessage as EventSourceDiagnosticsMessage,
+  WebSocketCloseMessage,
+  WebSocketErrorMessage,
+  WebSocketOpenMessage,
+  WebSocketPingMessage,
+} from './diagnostics.js';
 export {
   CloseEvent,
   type CloseEventInit,
@@ -62,6 +71,8 @@ export {
 export { RedisChannelStore, type RedisChannelStoreOptions, type RedisClientLike } from './sse/redis.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
+export type { PongEvent } from './websocket/pong-event.js';
+export type { SendCallback } from './websocket/sender.js';
 export {
   type WebSocketClosedInfo,
   type WebSocketCloseInfo,

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import deflate from 'permessage-deflate';
 import t from 'tap';
 import WS from 'ws';
-import { CloseEvent, ErrorEvent, WebSocket } from '../../src/index.js';
+import { Client, CloseEvent, ErrorEvent, type PongEvent, WebSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { isOpen, nextEvent, opened, rawClient, recordEvents, startServer, until, wsClient } from '../helpers/peers.js';
@@ -269,6 +269,113 @@ t.test('WebSocket (server)', async (t) => {
       t.throws(() => new WebSocket.Client('ws://example.com', { headers: {} } as never), {
         name: 'TypeError',
         message: /protocols must be a string or an array/,
+      });
+    });
+  });
+
+  t.test('ws habits kept on the server socket', async (t) => {
+    t.test("'pong' is an event whose data is the pong's payload, for on() and addEventListener", async (t) => {
+      const server = await startServer(t);
+      const client = wsClient(t, server.url);
+      const ws = await server.next();
+      await isOpen(ws);
+      await opened(client);
+      const seen: string[] = [];
+      ws.on('pong', (event: Event) => {
+        t.type(event, Event);
+        seen.push(`on:${String((event as PongEvent).data)}`);
+      });
+      ws.addEventListener('pong', (event) => seen.push(`listener:${String((event as PongEvent).data)}`));
+      client.pong('unsolicited');
+      await until(() => seen.length === 2);
+      await within(new Promise<void>((resolve) => ws.ping('answer', resolve)), 5000, 'the pong');
+      t.same(seen, ['on:unsolicited', 'listener:unsolicited', 'on:answer', 'listener:answer']);
+      t.ok(Buffer.isBuffer((await nextEventAfter(ws, () => client.pong('b'))).data), 'data is a Buffer');
+    });
+
+    t.test("WebSocket.Client, like a browser's, dispatches no 'pong'", async (t) => {
+      const server = await startServer(t);
+      const client = new Client(server.url);
+      t.teardown(() => client.close());
+      await nextEvent(client, 'open');
+      let pongs = 0;
+      client.addEventListener('pong', () => pongs++);
+      await within(new Promise<void>((resolve) => client.ping('x', resolve)), 5000, 'the pong');
+      t.equal(pongs, 0);
+    });
+
+    t.test('send(data, callback) calls back once each message was handed to the OS, in order', async (t) => {
+      const server = await startServer(t);
+      const client = wsClient(t, server.url);
+      const ws = await server.next();
+      await isOpen(ws);
+      await opened(client);
+      const called: unknown[] = [];
+      const received: string[] = [];
+      client.on('message', (data: Buffer) => received.push(String(data)));
+      t.equal(
+        ws.send('one', (error) => called.push(['one', error])),
+        true,
+      );
+      ws.send(Buffer.from('two'), (error) => called.push(['two', error]));
+      ws.send(new Blob(['three']), (error) => called.push(['three', error]));
+      await until(() => called.length === 3 && received.length === 3);
+      t.same(called, [
+        ['one', undefined],
+        ['two', undefined],
+        ['three', undefined],
+      ]);
+      t.same(received, ['one', 'two', 'three']);
+    });
+
+    t.test('send(data, callback) while CONNECTING calls back after open', async (t) => {
+      const server = await startServer(t, {
+        setup: (ws) => {
+          ws.send('early', (error) => {
+            t.equal(error, undefined);
+            t.equal(ws.readyState, WebSocket.OPEN);
+            called = true;
+          });
+        },
+      });
+      let called = false;
+      const client = wsClient(t, server.url);
+      const [data] = await within(once(client, 'message'), 5000, 'the early message');
+      t.equal(String(data), 'early');
+      await until(() => called);
+    });
+
+    t.test("send(data, callback) after close() calls back with ws's error", async (t) => {
+      const server = await startServer(t);
+      const client = wsClient(t, server.url);
+      const ws = await server.next();
+      await isOpen(ws);
+      await opened(client);
+      ws.close();
+      const error = await new Promise<Error | undefined>((resolve) => t.equal(ws.send('late', resolve), false));
+      t.match(error, { message: 'WebSocket is not open: readyState 2 (CLOSING)' });
+    });
+
+    t.test('a message never handed to the OS calls back with an error when the connection drops', async (t) => {
+      const server = await startServer(t);
+      const client = wsClient(t, server.url);
+      const ws = await server.next();
+      await isOpen(ws);
+      await opened(client);
+      // The client stops reading: 32 MiB cannot all leave.
+      (client as unknown as { _socket: import('node:net').Socket })._socket.pause();
+      const error = new Promise<Error | undefined>((resolve) => ws.send(Buffer.alloc(32 * 1024 * 1024), resolve));
+      ws.terminate();
+      t.match(await within(error, 5000, 'the callback'), { message: /closed before the message was sent/ });
+    });
+
+    t.test("ws's options object as send()'s second argument is a TypeError that says so", async (t) => {
+      const server = await startServer(t);
+      wsClient(t, server.url);
+      const ws = await server.next();
+      t.throws(() => ws.send('x', { binary: true } as never), {
+        name: 'TypeError',
+        message: /second argument must be a function; ws's options/,
       });
     });
   });
@@ -807,3 +914,10 @@ t.test('WebSocket (server)', async (t) => {
     });
   });
 });
+
+/** The next 'pong' event of `ws` after `act()`. */
+function nextEventAfter(ws: WebSocket, act: () => void): Promise<PongEvent> {
+  const next = nextEvent<PongEvent>(ws, 'pong');
+  act();
+  return next;
+}

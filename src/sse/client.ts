@@ -23,6 +23,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
+import { publishEventSource } from '../diagnostics.js';
 import { EventHandlers } from '../dom/listeners.js';
 import { requireArguments, shapeInterface } from '../dom/webidl.js';
 import {
@@ -291,6 +292,8 @@ export class EventSourceClient extends EventTarget {
    * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource-close
    */
   close(): void {
+    // Note: extension, not in the spec: diagnostics_channel (../diagnostics.ts), once.
+    if (this.#readyState !== 2) publishEventSource(this, 'client', this.#url.href, this.#lastEventId, true);
     this.#readyState = 2;
     this.#transport.signal?.removeEventListener('abort', this.#onSignalAbort);
     const attempt = this.#attempt;
@@ -690,6 +693,7 @@ export class EventSourceClient extends EventTarget {
     if (this.#readyState === 2) return;
     this.#readyState = 1;
     this.#refusals = 0;
+    publishEventSource(this, 'client', this.#url.href, this.#lastEventId, false);
     this.dispatchEvent(new Event('open'));
   }
 

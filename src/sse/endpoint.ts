@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { StringDecoder } from 'node:string_decoder';
+import { publishEventSource } from '../diagnostics.js';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
 import type { EventHandler, Listener } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
@@ -174,6 +175,7 @@ export class EventSource extends EventTarget {
     setImmediate(() => {
       if (this.#readyState !== 0) return;
       this.#readyState = 1;
+      publishEventSource(this, 'server', this.#url, this.#lastEventId, false);
       this.dispatchEvent(new Event('open'));
     });
   }
@@ -265,6 +267,7 @@ export class EventSource extends EventTarget {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
     this.#writer.end();
+    publishEventSource(this, 'server', this.#url, this.#lastEventId, true);
     this.dispatchEvent(new Event('close'));
     return true;
   }

@@ -44,8 +44,18 @@
 // - HTML, event handler attributes: https://html.spec.whatwg.org/multipage/webappapis.html#event-handler-attributes
 // - RFC 6455 §7, closing the connection: https://www.rfc-editor.org/rfc/rfc6455#section-7
 // - websockets/ws lib/websocket.js (close() diagram, socket listeners shared through a symbol)
+// - Diagnostics: open, close, error, ping and pong are published to
+//   diagnostics_channel (../diagnostics.ts, docs/diagnostics.md) just before
+//   the event they describe, only when someone subscribes.
 
 import type { Duplex } from 'node:stream';
+import {
+  type DiagnosticsRole,
+  publishWebSocketClose,
+  publishWebSocketError,
+  publishWebSocketOpen,
+  publishWebSocketPing,
+} from '../diagnostics.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
 import {
   addListener,
@@ -72,7 +82,7 @@ import { binaryType as checkBinaryType } from '../options.js';
 import { ABNORMAL_CLOSURE, GOING_AWAY, INTERNAL_ERROR } from '../protocol/codes.js';
 import { Connection, type ConnectionHandler } from '../protocol/connection.js';
 import type { Negotiated } from '../protocol/extensions.js';
-import { type FramePayload, Sender, type SenderHandler } from './sender.js';
+import { type FramePayload, type SendCallback, Sender, type SenderHandler } from './sender.js';
 
 /** The four ready states, as numbers, shared by class and instance. */
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -459,7 +469,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
    * mark (wait for 'drain') or the connection is closing.
    * @see https://websockets.spec.whatwg.org/#dom-websocket-send
    */
-  protected _send(data: unknown): boolean {
+  protected _send(data: unknown, callback?: SendCallback): boolean {
     const payload = toPayload(data);
     // 1. If this's ready state is CONNECTING: the client throws; the server
     //    queues the message until open (faye).
@@ -467,6 +477,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       this._checkSendWhileConnecting();
       const sender = this.#theSender();
       sender.accept(payload);
+      if (callback) sender.callback(callback);
       sender.enqueue(payload);
       return true;
     }
@@ -474,7 +485,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     //    increase the bufferedAmount attribute by the length of data.
     const sender = this.#theSender();
     sender.accept(payload);
-    if (this.#readyState !== ReadyState.OPEN) return false;
+    if (this.#readyState !== ReadyState.OPEN) {
+      // Note: extension, not in the spec: ws's send callback, with ws's message.
+      const state = this.#readyState === ReadyState.CLOSING ? 'CLOSING' : 'CLOSED';
+      if (callback)
+        process.nextTick(callback, new Error(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
+      return false;
+    }
+    if (callback) sender.callback(callback);
     if (payload.kind === 'blob' || sender.queued) {
       sender.enqueue(payload);
       sender.pump();
@@ -533,6 +551,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       this.#armCloseTimer();
     }
   }
+
+  /** @internal Which end this is, for diagnostics_channel: the server socket says 'server'. */
+  protected get _role(): DiagnosticsRole {
+    return 'client';
+  }
+
+  /** @internal A pong arrived: the server socket dispatches `'pong'` (ws's habit); the client, as browsers, nothing. */
+  protected _receivedPong(_payload: Buffer): void {}
 
   /** @internal The client aborts a connection in progress; the server has none. */
   protected _abortConnecting(): void {}
@@ -616,6 +642,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
       if (pings) for (const [payload, callback] of pings) this.ping(payload, callback);
       this.#sender?.pump();
       this.#startPinging();
+      publishWebSocketOpen(this, this._role, this.#url, this.#protocol, this.#extensions, this.#socket);
       // 6. Fire an event named open at the WebSocket object.
       this.dispatchEvent(new Event('open'));
     }
@@ -631,7 +658,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   static readonly #handler: ConnectionHandler<WebSocketBase> = {
     write: (ws, data, completes) => ws.#write(data, completes),
     message: (ws, data) => ws.#receiveMessage(data),
-    ping: (ws) => ws.#answered(),
+    ping: (ws, payload) => {
+      publishWebSocketPing(ws, ws._role, payload, false);
+      ws.#answered();
+    },
     pong: (ws, payload) => ws.#receivePong(payload),
     closing: (ws, code, reason) => ws.#receiveClose(code, reason),
     failed: (ws, _code, reason) => ws._fail(undefined, reason),
@@ -730,6 +760,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   #receivePong(payload: Buffer): void {
     this.#awaitingPong = false;
+    publishWebSocketPing(this, this._role, payload, true);
+    this._receivedPong(payload);
     const callbacks = this.#pongCallbacks;
     if (callbacks === undefined) return;
     const key = payload.toString('latin1');
@@ -848,19 +880,17 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
             error: undefined,
           });
     if (frame === undefined && failure) {
+      publishWebSocketError(this, this._role, this.#url, failure.message, failure.error);
       this.dispatchEvent(new ErrorEvent('error', { message: failure.message, error: failure.error }));
     }
     // 3. Fire an event named close at the WebSocket object, using CloseEvent,
     //    with wasClean true if the connection closed cleanly, code the
     //    connection close code, reason the connection close reason.
-    this.dispatchEvent(
-      new CloseEvent(
-        'close',
-        frame
-          ? { code: frame.code, reason: frame.reason, wasClean: true }
-          : { code: ABNORMAL_CLOSURE, reason: '', wasClean: false },
-      ),
-    );
+    const code = frame ? frame.code : ABNORMAL_CLOSURE;
+    const reason = frame ? frame.reason : '';
+    const wasClean = frame !== undefined;
+    publishWebSocketClose(this, this._role, this.#url, code, reason, wasClean);
+    this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
   }
 }
 

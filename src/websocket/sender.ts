@@ -16,7 +16,12 @@
 //                                    handed to the OS, bufferedAmount drops by it
 //   sender.drained()                 the transport's 'drain': everything written so far
 //                                    was handed to the OS
-//   sender.drop()                    the connection is gone: the queue goes
+//   sender.drop()                    the connection is gone: the queue goes, and
+//                                    callbacks still waiting get an Error
+//   sender.callback(fn)              after accept(): fn() once the message was handed
+//                                    to the OS (ws's send(data, cb)), fn(error) if the
+//                                    connection closes first. Counted in bytes: an
+//                                    empty message calls back with the one before it.
 //
 // Every operation is amortised O(1) whatever the queue length (./fifo.ts):
 // the queue and the sizes of written messages are read from a moving head.
@@ -58,6 +63,9 @@ const FIRST_OUT = 1;
 /** Later writes of the tick are corked until it ends. */
 const CORKED = 2;
 
+/** ws's send callback: no argument once the message was handed to the OS, an Error if it never was. */
+export type SendCallback = (error?: Error) => void;
+
 /** The send queue and bufferedAmount of one WebSocket. */
 export class Sender<O> {
   readonly #owner: O;
@@ -71,7 +79,12 @@ export class Sender<O> {
   #sizes: Fifo<number> | undefined;
   /** Write callbacks still to come whose sizes 'drain' already settled. */
   #settled = 0;
-  #onWritten: (() => void) | undefined;
+  #onWritten: ((error?: Error | null) => void) | undefined;
+  /** Application bytes accepted so far, and handed to the OS so far (for callbacks). */
+  #acceptedBytes = 0;
+  #handedBytes = 0;
+  /** send() callbacks, with the count of accepted bytes their message ends at. */
+  #callbacks: Fifo<[number, SendCallback]> | undefined;
 
   constructor(owner: O, handler: SenderHandler<O>) {
     this.#owner = owner;
@@ -91,6 +104,24 @@ export class Sender<O> {
   /** send() accepted `payload`: "increase the bufferedAmount attribute by" its size. */
   accept(payload: Payload): void {
     this.#bufferedAmount += payload.size;
+    this.#acceptedBytes += payload.size;
+  }
+
+  /** The message accepted last calls `callback` once handed to the OS (or with an Error if never). */
+  callback(callback: SendCallback): void {
+    this.#callbacks ??= new Fifo();
+    this.#callbacks.push([this.#acceptedBytes, callback]);
+    if (this.#acceptedBytes <= this.#handedBytes) this.#callBack();
+  }
+
+  /** Runs the callbacks of messages now handed to the OS, oldest first. */
+  #callBack(): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === undefined) return;
+    for (let head = callbacks.peek(); head !== undefined && head[0] <= this.#handedBytes; head = callbacks.peek()) {
+      callbacks.shift();
+      process.nextTick(head[1]);
+    }
   }
 
   /** Queues `payload` behind the messages already waiting. */
@@ -102,6 +133,12 @@ export class Sender<O> {
   /** Drops the queue (the connection closed, or closes before open). */
   drop(): void {
     this.#queue = undefined;
+    const callbacks = this.#callbacks;
+    this.#callbacks = undefined;
+    if (callbacks === undefined) return;
+    for (let head = callbacks.shift(); head !== undefined; head = callbacks.shift()) {
+      process.nextTick(head[1], new Error('The WebSocket closed before the message was sent'));
+    }
   }
 
   /** Frames the queued messages in order; a Blob is read first, and the rest wait for it. */
@@ -164,17 +201,22 @@ export class Sender<O> {
     }
     this.#sizes ??= new Fifo();
     this.#sizes.push(completes);
-    this.#onWritten ??= () => this.#written();
+    this.#onWritten ??= (error) => this.#written(error);
     return socket.write(data, this.#onWritten);
   }
 
   /** A message's last byte reached the OS: it no longer counts in bufferedAmount. */
-  #written(): void {
+  #written(error?: Error | null): void {
     if (this.#settled > 0) {
       this.#settled--;
       return;
     }
-    this.#bufferedAmount -= this.#sizes?.shift() ?? 0;
+    const size = this.#sizes?.shift() ?? 0;
+    this.#bufferedAmount -= size;
+    // A failed write was not handed to the OS: its callback errs at drop().
+    if (error) return;
+    this.#handedBytes += size;
+    this.#callBack();
   }
 
   /**
@@ -187,8 +229,10 @@ export class Sender<O> {
     if (sizes === undefined) return;
     for (let size = sizes.shift(); size !== undefined; size = sizes.shift()) {
       this.#bufferedAmount -= size;
+      this.#handedBytes += size;
       this.#settled++;
     }
+    this.#callBack();
   }
 
   /**

@@ -16,6 +16,7 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { DiagnosticsRole } from '../diagnostics.js';
 import { validateServerCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
 import { validateHeaders } from '../net/headers.js';
@@ -43,6 +44,8 @@ import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
 import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
+import { PongEvent } from './pong-event.js';
+import type { SendCallback } from './sender.js';
 
 /**
  * A WebSocket connection accepted by an HTTP server, with the browser
@@ -255,12 +258,21 @@ export class WebSocket extends WebSocketBase<BinaryType> {
    * or Blob as binary (Blobs keep their place in the order of messages).
    * Messages sent while CONNECTING are queued until open (faye).
    *
+   * `callback` (ws's habit) runs once the message was handed to the OS, or
+   * with an Error if the connection closes first or is not open.
+   *
    * @returns false when the socket's buffer is over its high-water mark (wait
    * for `'drain'`) or the connection is closing; true otherwise (faye).
    * @see https://websockets.spec.whatwg.org/#dom-websocket-send
    */
-  send(data: SendData): boolean {
-    return this._send(data);
+  send(data: SendData, callback?: SendCallback): boolean {
+    // Note: extension, not in the spec: ws's send(data, cb); ws's options object is not taken.
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw new TypeError(
+        "send(data, callback): the second argument must be a function; ws's options ({ binary, compress, fin, mask }) are not taken (a string is sent as text, bytes as binary)",
+      );
+    }
+    return this._send(data, callback);
   }
 
   /**
@@ -279,6 +291,17 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     const args = validateServerCloseArguments(code, reason);
     // Without a code, faye's server sends 1000 (a browser's script sends none).
     this._close(args.code ?? NORMAL_CLOSURE, args.reason);
+  }
+
+  /** @internal ws's `'pong'` event, on the server socket only (./pong-event.ts). */
+  protected override _receivedPong(payload: Buffer): void {
+    // Note: extension, not in the spec (browsers have no pong event).
+    this.dispatchEvent(new PongEvent('pong', { data: payload }));
+  }
+
+  /** @internal diagnostics_channel's role (../diagnostics.ts). */
+  protected override get _role(): DiagnosticsRole {
+    return 'server';
   }
 
   /** faye: same as send(). */
