@@ -9,6 +9,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { BINARY_TYPES, type BinaryType } from './dom/data.js';
 import { validateHeaders } from './net/headers.js';
+import { defaultMaxFragments } from './protocol/connection.js';
 import { type ExtensionConfig, type PerMessageDeflateOptions, resolveExtensions } from './protocol/extensions.js';
 import type { ProtocolChooser } from './protocol/handshake.js';
 
@@ -33,6 +34,13 @@ export interface WebSocketOptions<B extends BinaryType = BinaryType> {
   headers?: Readonly<Record<string, string | number>>;
   /** Largest message accepted, in bytes; bigger ones close with 1009. Default 2^26 - 1. */
   maxLength?: number;
+  /**
+   * Most frames one message may arrive in; past it the connection closes with
+   * 1009 'Too many message fragments'. Default `max(16384, floor(maxLength / 64))`
+   * (1,048,575 for the default maxLength), so a message in fragments of 64
+   * bytes or more is only limited by its size.
+   */
+  maxFragments?: number;
   /** Seconds between pings; a missing pong by the next ping closes the connection. */
   ping?: number;
   /** Milliseconds to wait for the closing handshake before dropping TCP. Default 30000. */
@@ -148,6 +156,7 @@ const SHARED_OPTION_KEYS = [
   'extensions',
   'headers',
   'maxLength',
+  'maxFragments',
   'ping',
   'closeTimeout',
   'binaryType',
@@ -341,6 +350,7 @@ export interface ResolvedOptions {
   extensions: ExtensionConfig;
   headers: Array<[string, string]>;
   maxLength: number;
+  maxFragments: number;
   ping: number;
   closeTimeout: number;
   binaryType: BinaryType;
@@ -367,6 +377,7 @@ export function resolveOptions(
     extensions: resolveExtensions(given.extensions, perMessageDeflate, role, maxLength),
     headers: validateHeaders(given.headers, 'headers'),
     maxLength,
+    maxFragments: fragments(given.maxFragments, maxLength),
     ping: positive(given.ping, 'ping', 0, false),
     closeTimeout: positive(given.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT, false),
     binaryType: binaryType(given.binaryType ?? (role === 'client' ? 'blob' : 'nodebuffer')),
@@ -381,6 +392,15 @@ export function binaryType(value: unknown): BinaryType {
     );
   }
   return value as BinaryType;
+}
+
+/** `maxFragments`: a positive integer, by default one frame per 64 bytes of maxLength (connection.ts). */
+function fragments(value: unknown, maxLength: number): number {
+  if (value === undefined) return defaultMaxFragments(maxLength);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError('maxFragments must be a positive integer');
+  }
+  return value;
 }
 
 function positive(value: unknown, name: string, fallback: number, integer: boolean): number {

@@ -102,6 +102,8 @@ export interface BaseConfig {
 export interface OpenConfig {
   client: boolean;
   maxLength: number;
+  /** Frames per message; the connection's default (from maxLength) when absent. */
+  maxFragments?: number | undefined;
   protocol: string;
   extensions: string;
   negotiated: Negotiated | undefined;
@@ -621,6 +623,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     const connection = new Connection<WebSocketBase>(this, WebSocketBase.#handler, {
       client: config.client,
       maxLength: config.maxLength,
+      maxFragments: config.maxFragments,
       extensions: config.negotiated,
     });
     this.#connection = connection;

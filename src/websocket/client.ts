@@ -151,6 +151,7 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
       this._open({
         client: true,
         maxLength: resolved.maxLength,
+        maxFragments: resolved.maxFragments,
         protocol: answer.protocol,
         extensions: answer.extensions,
         negotiated: answer.negotiated,

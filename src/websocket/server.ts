@@ -245,6 +245,7 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       this._open({
         client: false,
         maxLength: resolved.maxLength,
+        maxFragments: resolved.maxFragments,
         protocol: agreement.protocol,
         extensions: agreement.extensions,
         negotiated: agreement.negotiated,
