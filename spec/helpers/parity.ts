@@ -6,6 +6,7 @@
 // The routes they run against are here too, for an HTTP/1.1 server and, over
 // HTTP/2, for the compatibility API's request and connect events.
 
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import http2 from 'node:http2';
@@ -229,6 +230,65 @@ export const scenarios: Record<string, Scenario> = {
     }),
 };
 
+/**
+ * Scenarios whose routes are HTTP/1.1 bytes written by hand (a held TCP
+ * connection, a 401 challenge, a wrong accept value): the parity spec runs
+ * them, the HTTP/2 spec does not.
+ */
+export const http1Scenarios: Record<string, Scenario> = {
+  'delayed TCP close: the server closes, then holds the connection': (env) =>
+    new Promise((resolve) => {
+      // The server sends its close frame at once and keeps the TCP connection
+      // 1 s, says so on /notify, and closes it 200 ms later: the trace shows
+      // whether close fired at the close frame or at the TCP close (an order,
+      // not a time).
+      const log: string[] = [];
+      const run = String(Math.random()).slice(2);
+      const notify = new env.WebSocket(`${env.ws}/notify?run=${run}`);
+      notify.onmessage = (e) => log.push(`notify ${e.data}`);
+      notify.onopen = () => {
+        const ws = new env.WebSocket(`${env.ws}/delayed-close?run=${run}`);
+        ws.onopen = () => log.push(`open ${ws.readyState}`);
+        ws.onerror = () => log.push(`error ${ws.readyState}`);
+        ws.onclose = (e) => {
+          log.push(`close ${ws.readyState} ${e.code} ${e.wasClean}`);
+          notify.close();
+          resolve(log);
+        };
+      };
+    }),
+
+  'URL credentials answer a 401 Basic challenge': (env) =>
+    new Promise((resolve) => {
+      const log: string[] = [];
+      const ws = new env.WebSocket(`${env.ws.replace('://', '://foo:bar@')}/basic-auth`);
+      ws.onopen = () => log.push(`open ${ws.readyState}`);
+      ws.onmessage = (e) => {
+        log.push(`message ${e.data}`);
+        ws.close();
+      };
+      ws.onerror = () => log.push(`error ${ws.readyState}`);
+      ws.onclose = (e) => {
+        log.push(`close ${ws.readyState} ${e.code} ${e.wasClean}`);
+        resolve(log);
+      };
+    }),
+
+  'error during connect: a wrong Sec-WebSocket-Accept': (env) =>
+    new Promise((resolve) => {
+      const log: string[] = [];
+      const ws = new env.WebSocket(`${env.ws}/bad-accept`);
+      ws.onopen = () => log.push('open');
+      // The event's shape a wrapper copies by (its class is ours, ErrorEvent: the
+      // report says why; its `code` would turn it into a close event).
+      ws.onerror = (e) => log.push(`error ${ws.readyState} ${e.type} ${'code' in e} ${'wasClean' in e}`);
+      ws.onclose = (e) => {
+        log.push(`close ${ws.readyState} ${e.code} ${e.reason} ${e.wasClean}`);
+        resolve(log);
+      };
+    }),
+};
+
 /** Where a scenario runs: the URLs, and the classes (the browser passes its own). */
 export interface Base {
   ws: string;
@@ -236,8 +296,28 @@ export interface Base {
   refused: string;
 }
 
+/**
+ * Where browsers disagree, the trace Node follows and why (docs/browser-parity.md):
+ * WPT and the standard decide.
+ */
+export const DISAGREEMENTS: Record<string, { follow: 'chromium' | 'firefox'; why: string }> = {
+  'abrupt server reset': {
+    follow: 'chromium',
+    why: 'Firefox fires error before close on a TCP reset after open; Chromium (and undici) only close (1006, not clean): WHATWG fires error when the user agent was required to fail the connection, and a reset is the connection closing, not a failure (RFC 6455 §7.1.5, §7.1.7)',
+  },
+  'delayed TCP close: the server closes, then holds the connection': {
+    follow: 'chromium',
+    why: "Firefox fires close at the server's close frame; Chromium (and undici) when the TCP connection closes, which RFC 6455 §7.1.4 and WPT Close-delayed.any.js require",
+  },
+};
+
+/** A page of either browser driver: both evaluate an expression given as text. */
+export interface EvaluatingPage {
+  evaluate(expression: string): Promise<unknown>;
+}
+
 /** Runs a scenario in the page, as source text, with the browser's own classes. */
-export async function inBrowser(page: Page, scenario: Scenario, base: Base): Promise<string[]> {
+export async function inBrowser(page: EvaluatingPage | Page, scenario: Scenario, base: Base): Promise<string[]> {
   return (await page.evaluate(
     `(${scenario.toString()})({ ...${JSON.stringify(base)}, WebSocket, EventSource })`,
   )) as string[];
@@ -255,13 +335,26 @@ export function parityRoutes(onSocket?: (ws: WebSocket, path: string) => void): 
   connect(request: Http2ServerRequest, response: Http2ServerResponse): void;
 } {
   const reconnects = new Map<string, number>();
+  const notifiers = new Map<string, WebSocket>();
   // The WebSocket paths, for a server socket however it was made.
   const behave = (ws: WebSocket, path: string, reset: () => void): void => {
     onSocket?.(ws, path);
     if (path === '/echo') ws.onmessage = (event) => ws.send(event.data);
     if (path === '/server-close') ws.onopen = () => ws.close(4002, 'server bye');
     if (path === '/reset') ws.onmessage = reset;
+    if (path.startsWith('/notify?')) {
+      const run = new URL(path, 'http://x').searchParams.get('run') ?? '';
+      notifiers.set(run, ws);
+      ws.onclose = () => notifiers.delete(run);
+    }
   };
+  // RFC 6455 §4.2.2: the accept value for a key, or a wrong one.
+  const accept = (request: IncomingMessage): string =>
+    createHash('sha1')
+      .update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64');
+  const switching = (value: string): string =>
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${value}\r\n\r\n`;
   return {
     request(request, response) {
       // The compatibility API's response has the same methods as ServerResponse for these routes.
@@ -302,7 +395,33 @@ export function parityRoutes(onSocket?: (ws: WebSocket, path: string) => void): 
         socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;
       }
+      if (path === '/bad-accept') {
+        socket.write(switching(Buffer.alloc(20).toString('base64')));
+        socket.resume();
+        return;
+      }
+      if (path.startsWith('/delayed-close?')) {
+        // A close frame (1000) at once; the connection held 1 s, announced,
+        // then closed 200 ms later.
+        const run = new URL(path, 'http://x').searchParams.get('run') ?? '';
+        socket.write(switching(accept(request)));
+        socket.write(Buffer.from([0x88, 2, 0x03, 0xe8]));
+        socket.resume();
+        const timer = setTimeout(() => {
+          notifiers.get(run)?.send('tcp closing');
+          setTimeout(() => socket.end(), 200);
+        }, 1000);
+        socket.on('close', () => clearTimeout(timer));
+        return;
+      }
+      if (path === '/basic-auth' && request.headers.authorization !== `Basic ${btoa('foo:bar')}`) {
+        socket.end(
+          'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nWWW-Authenticate: Basic realm="parity"\r\nConnection: close\r\n\r\n',
+        );
+        return;
+      }
       const ws = new WebSocket(request, socket, head, ['chat', 'superchat']);
+      if (path === '/basic-auth') ws.onopen = () => ws.send(`authorized ${request.url}`);
       behave(ws, path, () => (socket as Socket).resetAndDestroy());
     },
     connect(request, response) {

@@ -4,6 +4,7 @@
 // the client's Node-only options. Chromium's own WebSocketStream runs the same
 // scenarios in spec/browser/stream.test.ts.
 
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import t from 'tap';
@@ -536,5 +537,77 @@ t.test("the client's Node-only options", async (t) => {
       (e: unknown) => e,
     )) as WebSocketError;
     t.match(String((error.cause as Error).message), /certificate/);
+  });
+});
+
+t.test('a server close with data still unsent is not clean (WPT remote-close, write)', async (t) => {
+  // An isosocket server that closes with 4567 at the first message, or at once.
+  const server = http.createServer();
+  server.on('upgrade', (request, socket, head) => {
+    const ws = new WebSocket(request, socket, head);
+    if (request.url === '/at-once') ws.onopen = () => ws.close(4567, 'bye');
+    else ws.onmessage = () => ws.close(4567, 'bye');
+  });
+  const port = await listen(t, server);
+
+  t.test('a write waiting for buffer space when the close frame arrives', async (t) => {
+    const wss = new WebSocketStream(`ws://127.0.0.1:${port}/`);
+    const { writable, readable } = await within(wss.opened, 5000, 'opened');
+    const writer = writable.getWriter();
+    const goodbye = writer.write('Goodbye');
+    const big = writer.write(new Uint8Array(8 * MiB));
+    await goodbye;
+    t.equal(await outcome(wss.closed), 'rejected WebSocketError WebSocketError 4567', 'closed rejects with the code');
+    t.equal(await outcome(big), 'rejected DOMException InvalidStateError', 'the unsent write rejects');
+    const error = await big.catch((e: unknown) => e);
+    t.equal(await writer.write('word').catch((e: unknown) => e), error, 'the writable is errored with it');
+    t.equal(await outcome(readable.getReader().read()), 'rejected WebSocketError WebSocketError 4567');
+  });
+
+  t.test('a write made after the close frame arrived', async (t) => {
+    // A server that sends its close frame right after the 101 and holds the
+    // TCP connection for a second, so the client is CLOSING meanwhile.
+    const holding = http.createServer();
+    holding.on('upgrade', (request, socket) => {
+      const accept = createHash('sha1')
+        .update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+        .digest('base64');
+      const close = Buffer.from([0x88, 5, 0x11, 0xd7, 0x62, 0x79, 0x65]); // 4567 'bye'
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
+      socket.write(close);
+      socket.resume();
+      const timer = setTimeout(() => socket.end(), 1000);
+      socket.on('close', () => clearTimeout(timer));
+    });
+    const holdingPort = await listen(t, holding);
+    const wss = new WebSocketStream(`ws://127.0.0.1:${holdingPort}/`);
+    const { writable } = await within(wss.opened, 5000, 'opened');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const write = writable.getWriter().write(new Uint8Array(1024));
+    t.equal(await outcome(wss.closed), 'rejected WebSocketError WebSocketError 4567');
+    t.equal(await outcome(write), 'rejected DOMException InvalidStateError');
+  });
+
+  t.test('writes that completed, then a server close: clean, as before', async (t) => {
+    const wss = new WebSocketStream(`ws://127.0.0.1:${port}/`);
+    const { writable } = await within(wss.opened, 5000, 'opened');
+    await writable.getWriter().write(new Uint8Array(8 * MiB));
+    t.equal(await outcome(wss.closed), 'resolved {"closeCode":4567,"reason":"bye"}');
+  });
+
+  t.test('a client close() with a large write pending stays clean', async (t) => {
+    const echo = http.createServer();
+    echo.on('upgrade', (request, socket, head) => {
+      new WebSocket(request, socket, head);
+    });
+    const echoPort = await listen(t, echo);
+    const wss = new WebSocketStream(`ws://127.0.0.1:${echoPort}/`);
+    const { writable } = await within(wss.opened, 5000, 'opened');
+    const big = writable.getWriter().write(new Uint8Array(8 * MiB));
+    wss.close({ closeCode: 1000 });
+    t.equal(await outcome(big), 'resolved undefined');
+    t.equal(await outcome(wss.closed), 'resolved {"closeCode":1000,"reason":""}');
   });
 });

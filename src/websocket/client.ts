@@ -25,8 +25,9 @@ import { validateCloseArguments } from '../dom/close.js';
 import type { SendData } from '../dom/data.js';
 import { defineInterface, requireArguments } from '../dom/webidl.js';
 import { type ConnectingTurn, waitForTurn } from '../net/connecting.js';
+import { offersBasic, urlAuthorization } from '../net/credentials.js';
 import { abortError, ConnectionAttempt, connect, resolveTransport } from '../net/transport.js';
-import { parseWebSocketUrl, validateProtocols } from '../net/url.js';
+import { apiBaseUrl, parseWebSocketUrl, validateProtocols } from '../net/url.js';
 import {
   type BinaryType,
   CLIENT_OPTION_KEYS,
@@ -93,12 +94,28 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
       ping: resolved.ping,
     });
     const headers = resolved.headers;
-    // Note: extension, not in the spec: Node has no document, so an Origin is
-    // sent only when the application names one (ws's and faye's `origin`).
-    if (transport.origin !== undefined && !headers.some(([name]) => name.toLowerCase() === 'origin')) {
-      headers.unshift(['Origin', transport.origin]);
-    }
-    const handshake = clientHandshake(protocolList, resolved.extensions, headers);
+    const has = (wanted: string): boolean => headers.some(([name]) => name.toLowerCase() === wanted);
+    // Fetch's "append a request `Origin` header": a WebSocket request always
+    // carries its client's origin. Node has no document: the origin is the
+    // `origin` option (ws's and faye's), else the global origin's (see
+    // `setGlobalOrigin`, `globalThis.location`), as undici sends it; with
+    // neither, no Origin is sent.
+    const origin = transport.origin ?? globalOrigin();
+    if (origin !== undefined && !has('origin')) headers.unshift(['Origin', origin]);
+    let handshake = clientHandshake(protocolList, resolved.extensions, headers);
+    // Fetch, HTTP-network-or-cache fetch, 8.21.2 and 8.24: the URL's userinfo
+    // answers a 401 once (an authentication fetch), never the first request,
+    // and not when the application sends its own Authorization.
+    let authorization = has('authorization') ? undefined : urlAuthorization(record);
+    // The 401 is answered with a new request, on a new connection as undici's
+    // (the server may close the first). False when the answer stands.
+    const retried = (status: number | undefined, challenge: string | string[] | undefined): boolean => {
+      if (status !== 401 || authorization === undefined || !offersBasic(challenge)) return false;
+      if (this._readyState !== ReadyState.CONNECTING) return false;
+      handshake = clientHandshake(protocolList, resolved.extensions, [...headers, ['Authorization', authorization]]);
+      authorization = undefined;
+      return true;
+    };
 
     // One deadline for the connection and the opening handshake together
     // (handshakeTimeout), ended early by the application's signal.
@@ -164,60 +181,80 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
       // Note: extension, not in the spec: the `http2` option opens the
       // WebSocket on an HTTP/2 stream, with an extended CONNECT (RFC 8441).
       // Streams share one connection, so there is no per-host turn to wait for.
-      openWebSocketStream(record, transport, attempt, handshake).then(
-        ({ stream, status, headers }) => answered(stream, { statusCode: status, headers }, undefined, false),
-        (error: Error) => {
-          this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
-        },
-      );
+      const open = (): void => {
+        openWebSocketStream(record, transport, attempt, handshake).then(
+          ({ stream, status, headers }) => {
+            if (retried(status, headers['www-authenticate'])) {
+              stream.destroy();
+              open();
+              return;
+            }
+            answered(stream, { statusCode: status, headers }, undefined, false);
+          },
+          (error: Error) => {
+            this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
+          },
+        );
+      };
+      open();
       return;
     }
     // RFC 6455 §4.1, requirement 2: behind any connection to the same host
     // and port that is still CONNECTING (src/net/connecting.ts).
     const turn = waitForTurn(record);
     this.#turn = turn;
-    const connected = turn.ready.then(() =>
-      this._readyState === ReadyState.CONNECTING ? connect(record, transport, attempt) : undefined,
-    );
-    connected.then(
-      (socket) => {
-        // Failed or closed while it waited for its turn: nothing was started.
-        if (socket === undefined) return;
-        if (this._readyState !== ReadyState.CONNECTING) {
+    const start = (): void => {
+      const connected = turn.ready.then(() =>
+        this._readyState === ReadyState.CONNECTING ? connect(record, transport, attempt) : undefined,
+      );
+      connected.then(request1, (error: Error) => {
+        this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
+      });
+    };
+    const request1 = (socket: Duplex | undefined): void => {
+      // Failed or closed while it waited for its turn: nothing was started.
+      if (socket === undefined) return;
+      if (this._readyState !== ReadyState.CONNECTING) {
+        socket.destroy();
+        return;
+      }
+      this.#pending = socket;
+      // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
+      // client, whose parser reads the answer.
+      const request = http.request({
+        method: 'GET',
+        path: `${record.pathname}${record.search}`,
+        setHost: false,
+        headers: { Host: record.host, ...handshake.headers },
+        createConnection: () => socket as Socket,
+        maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
+      });
+      this.#request = request;
+      request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
+        answered(upgraded, response, head, true);
+      });
+      request.on('response', (response: http.IncomingMessage) => {
+        this.#record(response);
+        response.resume();
+        if (retried(response.statusCode, response.headers['www-authenticate'])) {
+          // The first connection is done with: its errors are no longer ours.
+          request.removeAllListeners('error');
+          request.on('error', () => {});
+          request.destroy();
           socket.destroy();
+          start();
           return;
         }
-        this.#pending = socket;
-        // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
-        // client, whose parser reads the answer.
-        const request = http.request({
-          method: 'GET',
-          path: `${record.pathname}${record.search}`,
-          setHost: false,
-          headers: { Host: record.host, ...handshake.headers },
-          createConnection: () => socket as Socket,
-          maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
-        });
-        this.#request = request;
-        request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
-          answered(upgraded, response, head, true);
-        });
-        request.on('response', (response: http.IncomingMessage) => {
-          this.#record(response);
-          response.resume();
-          this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
-        });
-        request.on('error', (error: Error) => {
-          this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
-        });
-        request.end();
-        // A tunnelled socket arrives paused; the answer can only follow the request.
-        socket.resume();
-      },
-      (error: Error) => {
-        this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
-      },
-    );
+        this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
+      });
+      request.on('error', (error: Error) => {
+        this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
+      });
+      request.end();
+      // A tunnelled socket arrives paused; the answer can only follow the request.
+      socket.resume();
+    };
+    start();
   }
 
   /** The handshake response's status code (faye), also after a failed handshake. */
@@ -347,6 +384,20 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
  * ws.onopen = () => ws.send('hello');
  * ws.onmessage = (event) => console.log(event.data);
  */
+/**
+ * The serialized origin of the API base URL (`setGlobalOrigin`, else
+ * `globalThis.location`), or undefined without one.
+ */
+function globalOrigin(): string | undefined {
+  const base = apiBaseUrl();
+  if (base === undefined) return undefined;
+  try {
+    return new URL(base).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export const Client = defineInterface(WebSocketClient, EventTarget, {
   name: 'WebSocket',
   length: 1,

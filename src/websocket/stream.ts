@@ -213,6 +213,8 @@ export class WebSocketStream {
   #readController: ReadableStreamDefaultController<WebSocketStreamMessage> | undefined;
   #readableDone = false;
   #paused = false;
+  /** This side started the closing handshake (close(), the writable's close or abort, cancel). */
+  #closeRequested = false;
   #writeController: WritableStreamDefaultController | undefined;
   #pendingWrite: { resolve: () => void; reject: (reason: unknown) => void } | undefined;
 
@@ -325,7 +327,8 @@ export class WebSocketStream {
 
   /**
    * Resolves with the close code and reason after a clean close; rejects with
-   * a {@link WebSocketError} (1006) otherwise.
+   * a {@link WebSocketError} otherwise (1006 for a lost connection; the
+   * server's code when it closed while a write was still unsent).
    */
   get closed(): Promise<WebSocketClosedInfo> {
     if (!(#closed in this)) return Promise.reject(new TypeError('Illegal invocation'));
@@ -438,7 +441,25 @@ export class WebSocketStream {
     const writeController = this.#writeController;
     const pending = this.#pendingWrite;
     this.#pendingWrite = undefined;
-    if (event.wasClean) {
+    // Note: a close with messages still unsent is not clean, whatever the
+    // closing handshake did: a write waits for buffer space, or bytes
+    // written are not yet handed to the transport (Chromium; WPT
+    // remote-close.any.js "close with unwritten data should not be considered
+    // clean" and write.any.js "a write that was incomplete at close time
+    // should reject"). Closed rejects with the peer's code and reason; the
+    // write and the writable stream fail with an InvalidStateError.
+    const unwritten = pending !== undefined || (this.#socket?.bufferedAmount ?? 0) > 0;
+    if (event.wasClean && unwritten) {
+      const error = createWebSocketError('WebSocket closed with data not yet sent.', code, reason, cause);
+      if (readController !== undefined && !this.#readableDone) {
+        this.#readableDone = true;
+        readController.error(error);
+      }
+      const notSent = new DOMException(CLOSED_MESSAGE, 'InvalidStateError');
+      writeController?.error(notSent);
+      pending?.reject(notSent);
+      this.#rejectClosed(error);
+    } else if (event.wasClean) {
       // 6. Close the readable stream, error the writable stream with an
       //    "InvalidStateError" DOMException, resolve closed with the code and reason.
       if (readController !== undefined && !this.#readableDone) {
@@ -464,6 +485,11 @@ export class WebSocketStream {
   }
 
   #drained(): void {
+    // A write that completes after the peer's close frame arrived was not
+    // complete at close time: the peer discards data after its close frame
+    // (RFC 6455 §5.5.1), so it stays pending and fails with the close.
+    const socket = this.#socket;
+    if (socket !== undefined && socket.readyState !== ReadyState.OPEN && !this.#closeRequested) return;
     const pending = this.#pendingWrite;
     this.#pendingWrite = undefined;
     pending?.resolve();
@@ -481,7 +507,17 @@ export class WebSocketStream {
       return Promise.reject(error);
     }
     // 6.2. If the closing handshake has not yet started, send the message.
-    if (socket.readyState !== ReadyState.OPEN) return Promise.resolve();
+    // Note: once the peer's close frame has arrived (the closing handshake
+    // started, not by this side) the message is unwritten data: it waits for
+    // the close and fails with it, as in Chromium (WPT remote-close.any.js).
+    if (socket.readyState !== ReadyState.OPEN) {
+      if (this.#closeRequested || socket.readyState !== ReadyState.CLOSING || this.#pendingWrite !== undefined) {
+        return Promise.resolve();
+      }
+      return new Promise((resolve, reject) => {
+        this.#pendingWrite = { resolve, reject };
+      });
+    }
     // 6.1. Wait until there is sufficient buffer space in stream to send the message.
     if (socket.write(data)) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -510,6 +546,7 @@ export class WebSocketStream {
   #closeTheWebSocket(code: number | undefined, reason: string): void {
     const socket = this.#socket;
     if (socket === undefined || socket.readyState >= ReadyState.CLOSING) return;
+    this.#closeRequested = true;
     // Messages after this are not delivered: let the peer's close frame in.
     this.#releaseBackpressure();
     socket.close(code, reason);
