@@ -15,6 +15,7 @@ import { Client, WebSocket } from '../../src/index.js';
 import { DEFAULT_HTTP2_WINDOW, WEBSOCKET_SESSION_WINDOW, WEBSOCKET_STREAM_WINDOW } from '../../src/net/http2.js';
 import { within } from '../helpers/bounded.js';
 import { http2Server, http2Session, rawConnect, settled } from '../helpers/http2.js';
+import { requirePeer } from '../helpers/require-peer.js';
 
 async function echoServer(t: Test) {
   const peer = await http2Server(t);
@@ -40,6 +41,7 @@ t.test('the windows are larger than the default, and the bound stays finite', as
 });
 
 t.test('both ends of a WebSocket session raise their receive windows', async (t) => {
+  if (!requirePeer(t, 'openssl', 'openssl')) return;
   const peer = await echoServer(t);
   const session = http2Session(t, peer.origin, peer.ca);
   const ws = new Client(`${peer.wss}/`, [], { http2: session, perMessageDeflate: false, binaryType: 'nodebuffer' });
@@ -64,6 +66,7 @@ t.test('both ends of a WebSocket session raise their receive windows', async (t)
 });
 
 t.test('a session without WebSockets keeps the defaults; a window the application set is kept', async (t) => {
+  if (!requirePeer(t, 'openssl', 'openssl')) return;
   const peer = await echoServer(t);
   const plain = http2Session(t, peer.origin, peer.ca);
   await settled(plain);
@@ -81,6 +84,7 @@ t.test('a session without WebSockets keeps the defaults; a window the applicatio
 });
 
 t.test('a raw extended CONNECT: the server raises its windows for it', async (t) => {
+  if (!requirePeer(t, 'openssl', 'openssl')) return;
   const peer = await echoServer(t);
   const session = http2Session(t, peer.origin, peer.ca);
   const raw = await rawConnect(session, '/');
