@@ -4,6 +4,7 @@
 
 import { once } from 'node:events';
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Test } from 'tap';
 import { handshake } from './raw.js';
 
@@ -36,12 +37,12 @@ export function readAndDiscard(socket: net.Socket): void {
 }
 
 /**
- * Writes `piece` until `limit` bytes went or the peer took no byte for
+ * Writes `piece` to a socket or an HTTP/2 stream until `limit` bytes went or the peer took no byte for
  * `quietMs` (it stopped reading, and cannot drain what it answered);
  * resolves with the bytes written.
  */
 export async function writeUntilStalled(
-  socket: net.Socket,
+  socket: Writable,
   piece: Buffer,
   limit: number,
   quietMs = 1000,

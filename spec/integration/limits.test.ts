@@ -518,23 +518,7 @@ row('pongs to a peer that never reads, over HTTP/2: its stream stops being read'
   const ping = frame(9, Buffer.alloc(125, 'p'));
   const piece = Buffer.concat(Array.from({ length: 1000 }, () => ping));
   const total = 1_000_000 * ping.length;
-  let written = 0;
-  let stalled = false;
-  while (written < total && !stalled) {
-    written += piece.length;
-    if (stream.write(piece)) continue;
-    stalled = !(await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        stream.off('drain', done);
-        resolve(false);
-      }, 1000);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      stream.once('drain', done);
-    }));
-  }
+  const { written, stalled } = await writeUntilStalled(stream, piece, total);
   t.ok(stalled, `the attacker's stream stalled after ${mib(written)} of ${mib(total)} of pings`);
   t.ok(written < total / 4, 'it could not write a quarter of them');
   session.destroy();
@@ -860,26 +844,7 @@ row(
     const ping = frame(9, Buffer.alloc(125, 'p'));
     const message = Buffer.concat(Array.from({ length: 512 }, () => ping));
     const perStream = 8 * MiB;
-    const flood = async (stream: http2.ClientHttp2Stream): Promise<{ written: number; stalled: boolean }> => {
-      let written = 0;
-      while (written < perStream) {
-        written += message.length;
-        if (stream.write(message)) continue;
-        const drained = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => {
-            stream.off('drain', done);
-            resolve(false);
-          }, 1000);
-          const done = (): void => {
-            clearTimeout(timer);
-            resolve(true);
-          };
-          stream.once('drain', done);
-        });
-        if (!drained) return { written, stalled: true };
-      }
-      return { written, stalled: false };
-    };
+    const flood = (stream: http2.ClientHttp2Stream) => writeUntilStalled(stream, message, perStream);
     const results = await Promise.all(streams.map(flood));
     const written = results.reduce((sum, r) => sum + r.written, 0);
     t.ok(
