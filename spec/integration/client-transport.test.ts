@@ -16,7 +16,8 @@ import {
   type EventSourceErrorEvent,
   WebSocket,
 } from '../../src/index.js';
-import { ConnectionAttempt, connect, MAX_PROXY_RESPONSE_HEAD, resolveTransport } from '../../src/net/transport.js';
+import { resolveTransport } from '../../src/net/options.js';
+import { ConnectionAttempt, connect, MAX_PROXY_RESPONSE_HEAD } from '../../src/net/transport.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';

@@ -52,7 +52,8 @@ import type {
 } from 'node:http2';
 import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
-import { abortError, type ConnectionAttempt, connect, isClientSession, type ResolvedTransport } from './transport.js';
+import { isClientSession, type ResolvedTransport } from './options.js';
+import { abortError, type ConnectionAttempt, connect } from './transport.js';
 import { endpointOf } from './url.js';
 
 /** HTTP/2's error codes by number (RFC 9113 §7), for messages. */

@@ -36,15 +36,17 @@ import {
 import { utf8HeaderValue, validateHeaders } from '../net/headers.js';
 import { openStream, sessionProblem, toHttp2Headers } from '../net/http2.js';
 import {
-  abortError,
-  ConnectionAttempt,
-  connect,
+  CONNECT_OPTION_KEYS,
+  type ConnectOptions,
   MAX_TIMER_DELAY,
   type ResolvedTransport,
   resolveTransport,
-} from '../net/transport.js';
+  TRANSPORT_OPTION_KEYS,
+  type TransportOptions,
+} from '../net/options.js';
+import { abortError, ConnectionAttempt, connect } from '../net/transport.js';
 import { parseUrl } from '../net/url.js';
-import { CONNECT_OPTION_KEYS, type ConnectOptions, readBrowserOptions, type TransportOptions } from '../options.js';
+import { readBrowserOptions } from '../options.js';
 import {
   type BodySource,
   chunkBytes,
@@ -109,11 +111,7 @@ const INIT_KEYS = [
   'method',
   'body',
   'retry',
-  'tls',
-  'net',
-  'ca',
-  'proxy',
-  'http2',
+  ...TRANSPORT_OPTION_KEYS,
   ...CONNECT_OPTION_KEYS,
 ] as const;
 /** Chromium's default reconnection time, in milliseconds. */
