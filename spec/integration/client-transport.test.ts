@@ -466,14 +466,6 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     t.equal(silent.connections, 1);
   });
 
-  t.test('a bare AbortSignal (the earlier contract) still gets the deadline, for the connection alone', async (t) => {
-    const silent = await silentServer(t);
-    const transport = resolveTransport({ handshakeTimeout: 200 });
-    const error = await failure(connect(new URL(silent.secureUrl), transport, new AbortController().signal));
-    t.match(error, { name: 'TimeoutError' });
-    await until(() => silent.closed === 1);
-  });
-
   t.test('a proxy that accepts and never answers CONNECT: the message names the proxy', async (t) => {
     const silent = await silentServer(t);
     const transport = resolveTransport({ handshakeTimeout: 200, proxy: { origin: `http://127.0.0.1:${silent.port}` } });
