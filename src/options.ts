@@ -18,24 +18,20 @@ import {
 } from './net/options.js';
 import { optionHint } from './option-hints.js';
 import { defaultMaxFragments } from './protocol/connection.js';
-import { type ExtensionConfig, type PerMessageDeflateOptions, resolveExtensions } from './protocol/extensions.js';
+import {
+  type ExtensionConfig,
+  type PerMessageDeflateOptions,
+  resolveExtensions,
+  type WebSocketExtension,
+} from './protocol/extensions.js';
 import type { ProtocolChooser } from './protocol/handshake.js';
 
 export type { BinaryType, WebBinaryType } from './dom/data.js';
 // websocket/base.ts reads binaryType() from here.
 export { binaryType } from './dom/data.js';
 export type { ConnectOptions, ProxyOptions, TransportOptions } from './net/options.js';
-export type { PerMessageDeflateOptions } from './protocol/extensions.js';
+export type { PerMessageDeflateOptions, WebSocketExtension } from './protocol/extensions.js';
 export type { ProtocolChooser } from './protocol/handshake.js';
-
-/**
- * A websocket-extensions plugin, such as the default export of
- * `permessage-deflate`.
- */
-export interface WebSocketExtension {
-  readonly name: string;
-  readonly type: string;
-}
 
 /** Options both the server socket and the client accept (faye-websocket's names). */
 export interface WebSocketOptions<B extends BinaryType = BinaryType> {

@@ -29,7 +29,7 @@ import { offersBasic, urlAuthorization } from '../net/credentials.js';
 import { abortError, ConnectionAttempt, connect } from '../net/transport.js';
 import { apiBaseUrl, parseWebSocketUrl, validateProtocols } from '../net/url.js';
 import { type BinaryType, type ClientOptions, resolveClientOptions, type WebBinaryType } from '../options.js';
-import { checkAnswer, clientHandshake } from '../protocol/handshake.js';
+import { checkAnswer, clientHandshake, joinHeader } from '../protocol/handshake.js';
 import { ReadyState, WebSocketBase } from './base.js';
 import { openWebSocketStream } from './http2.js';
 
@@ -351,7 +351,8 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
     this.#statusCode = response.statusCode;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      const joined = joinHeader(value);
+      if (joined !== undefined) headers[name] = joined;
     }
     this.#headers = headers;
   }

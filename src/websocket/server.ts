@@ -112,15 +112,9 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       return;
     }
     socket = socket as Duplex;
-    const head = [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
-      'Connection: close',
-      'Content-Type: text/plain; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      ...headers.map(([name, value]) => `${name}: ${value}`),
-    ];
+    const reason = STATUS_CODES[status] ?? 'Refused';
     socket.on('error', () => {});
-    if (!socket.destroyed) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    if (!socket.destroyed) socket.end(refusalResponse({ status, reason, headers: Object.fromEntries(headers) }, body));
   }
 
   /** Throws a TypeError when `options` has a key not in `validKeys`. */
