@@ -14,8 +14,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { validateOptionKeys } from '../options.js';
-import type { ChannelStore, ChannelStoreSink, StoredEvent } from './channel.js';
-import { isStreamId } from './history.js';
+import type { ChannelStore, ChannelStoreSink, StoredEvent } from '../channel/channel.js';
+import { isStreamId } from '../channel/history.js';
 
 /** The part of a node-redis client (v4 and later) the store uses. */
 export interface RedisClientLike {

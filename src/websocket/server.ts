@@ -40,7 +40,6 @@ import {
   refusalResponse,
   switchingProtocols,
 } from '../protocol/handshake.js';
-import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
 import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
@@ -66,9 +65,6 @@ import type { SendCallback } from './sender.js';
 export class WebSocket extends WebSocketBase<BinaryType> {
   /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
   static readonly Client = Client;
-
-  /** The server-sent events endpoint (faye: `WebSocket.EventSource`); its client is `EventSource.Client`. */
-  static readonly EventSource = EventSource;
 
   /**
    * Whether the request asks for a WebSocket: an HTTP/1.1 upgrade (a GET with
