@@ -42,6 +42,7 @@ export type {
   WebSocketExtension,
   WebSocketOptions,
 } from './options.js';
+export { type ShutdownOptions, type ShutdownResult, shutdown } from './shutdown.js';
 export {
   type BroadcastOptions,
   ChannelMessageEvent,

@@ -17,6 +17,7 @@ import type { EventHandler, Listener } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import { validateOptionKeys } from '../options.js';
+import { acceptEventStream } from '../shutdown.js';
 import { EventSourceChannel } from './channel.js';
 import { EventSourceClient } from './client.js';
 import {
@@ -144,7 +145,8 @@ export class EventSource extends EventTarget {
     this.#writer = new EventStreamWriter(response as ServerResponse, () => this.#streamEvents?.emit('drain'));
     writers.set(this, this.#writer);
 
-    if (response.writableEnded || response.destroyed) {
+    // Its server's shutdown ends it; once begun, it answers 503 (../shutdown.ts).
+    if (response.writableEnded || response.destroyed || !acceptEventStream(this, request, response)) {
       this.writable = false;
       this.#readyState = 2;
       return;
