@@ -16,21 +16,26 @@
 // - shutdown(server, { timeout }) marks the server as shutting down (from
 //   then on every new WebSocket and event stream on it is refused), sends
 //   close 1001 (Going Away) to every open WebSocket and ends every event
-//   stream, waits until all have closed or `timeout` ms have passed, then
-//   terminates what is left. It resolves once nothing is left; it never
-//   rejects, and a second call returns the first call's promise.
-// - It does not close the server: that is the HTTP side's, `server.close()`
-//   and `closeIdleConnections()` (or http-terminator), run beside it.
+//   stream, sends GOAWAY on the HTTP/2 sessions they came on (an HTTP/2
+//   connection outlives its streams: without it `server.close()` would wait
+//   for the client to hang up), waits until all have closed or `timeout` ms
+//   have passed, then terminates what is left. It resolves once nothing is
+//   left; it never rejects, and a second call returns the first call's
+//   promise.
+// - It does not close the server or plain HTTP connections: that is the HTTP
+//   side's, `server.close()` and `closeIdleConnections()` (or
+//   http-terminator), run beside it.
 //
 // References:
 // - RFC 6455 §7.4.1: 1001 indicates that an endpoint is "going away", such as
 //   a server going down: https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1
+// - RFC 9113 §6.8, GOAWAY: https://www.rfc-editor.org/rfc/rfc9113#section-6.8
 // - RFC 9110 §15.6.4, 503 Service Unavailable: https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4
 // - HTML, server-sent events (a stream that ends is reconnected; a non-200 answer is not)
 // - Node.js http: server.close(), server.closeIdleConnections()
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { validateOptionKeys } from './options.js';
 import { GOING_AWAY } from './protocol/codes.js';
@@ -80,6 +85,8 @@ const SHUTTING_DOWN: HandshakeRefusal = {
 class Accepted {
   readonly webSockets = new Set<AcceptedWebSocket>();
   readonly eventStreams = new Map<Response, AcceptedEventStream>();
+  /** The HTTP/2 sessions those came on, until they close. */
+  readonly sessions = new Set<Http2Session>();
   /** Set by shutdown(): its promise, for a second call. */
   done: Promise<ShutdownResult> | undefined;
   #drained: (() => void) | undefined;
@@ -98,6 +105,20 @@ class Accepted {
       accepted.eventStreams.delete(this);
       accepted.#check();
     })(this);
+
+  /** One listener for every such session (`this` is the session). */
+  readonly releaseSession = ((accepted: Accepted) =>
+    function (this: Http2Session): void {
+      accepted.sessions.delete(this);
+    })(this);
+
+  /** Registers the HTTP/2 session `transport` (a stream) belongs to, if it is one. */
+  addSession(transport: Duplex): void {
+    const session = (transport as { session?: Http2Session }).session;
+    if (session === undefined || this.sessions.has(session)) return;
+    this.sessions.add(session);
+    session.once('close', this.releaseSession);
+  }
 
   get size(): number {
     return this.webSockets.size + this.eventStreams.size;
@@ -150,6 +171,7 @@ export function acceptWebSocket(ws: AcceptedWebSocket, transport: Duplex): Hands
   if (accepted.done !== undefined) return SHUTTING_DOWN;
   accepted.webSockets.add(ws);
   ws.addEventListener('close', accepted.releaseWebSocket);
+  accepted.addSession(transport);
   return undefined;
 }
 
@@ -164,7 +186,8 @@ export function acceptEventStream(
   response: Response,
 ): boolean {
   const http2 = 'stream' in request;
-  const server = serverOf(http2 ? request.stream : request.socket);
+  const transport = http2 ? request.stream : request.socket;
+  const server = serverOf(transport);
   if (server === undefined) return true;
   const accepted = acceptedBy(server);
   if (accepted.done !== undefined) {
@@ -178,6 +201,7 @@ export function acceptEventStream(
   }
   accepted.eventStreams.set(response, es);
   response.on('close', accepted.releaseEventStream);
+  accepted.addSession(transport);
   return true;
 }
 
@@ -223,6 +247,9 @@ async function closeAll(accepted: Accepted, timeout: number): Promise<ShutdownRe
   // RFC 6455 §7.4.1: 1001, the server is going away.
   for (const ws of accepted.webSockets) ws.close(GOING_AWAY);
   for (const es of accepted.eventStreams.values()) es.close();
+  // RFC 9113 §6.8: GOAWAY, so a client opens no new stream on a session that
+  // carried one; Node closes each once its last stream is done.
+  for (const session of accepted.sessions) if (!session.closed) session.close();
   let timer: NodeJS.Timeout | undefined;
   const late = await Promise.race([
     accepted.drained().then(() => false),

@@ -155,68 +155,85 @@ t.test('shutdown(server)', async (t) => {
     t.same([event.code, event.wasClean], [1006, false], 'terminated: no closing handshake');
   });
 
-  t.test('HTTP/2: an open WebSocket and event stream close, a new extended CONNECT gets 503', async (t) => {
-    const server = http2.createServer({ settings: { enableConnectProtocol: true } });
-    const sessions = new Set<http2.ServerHttp2Session>();
-    server.on('session', (session) => {
-      sessions.add(session);
-      session.on('error', () => {});
-    });
-    const made: WebSocket[] = [];
-    // With a 'request' listener, extended CONNECTs come as 'connect' events.
-    server.on('connect', (request, response) => {
-      made.push(new WebSocket(request, response));
-    });
-    server.on('request', (request, response) => {
-      if (EventSource.isEventSource(request)) new EventSource(request, response, { ping: 0 }).send('h2');
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    t.teardown(() => {
-      for (const session of sessions) session.destroy();
-      server.close();
-    });
-    const { port } = server.address() as AddressInfo;
-    const session = http2.connect(`http://127.0.0.1:${port}`);
-    session.on('error', () => {});
-    t.teardown(() => session.destroy());
+  t.test(
+    'HTTP/2: an open WebSocket and event stream close, their session gets GOAWAY, a new extended CONNECT 503',
+    async (t) => {
+      const server = http2.createServer({ settings: { enableConnectProtocol: true } });
+      const sessions = new Set<http2.ServerHttp2Session>();
+      server.on('session', (session) => {
+        sessions.add(session);
+        session.on('error', () => {});
+      });
+      const made: WebSocket[] = [];
+      // With a 'request' listener, extended CONNECTs come as 'connect' events.
+      server.on('connect', (request, response) => {
+        made.push(new WebSocket(request, response));
+      });
+      server.on('request', (request, response) => {
+        if (EventSource.isEventSource(request)) new EventSource(request, response, { ping: 0 }).send('h2');
+        else response.end('page');
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      t.teardown(() => {
+        for (const session of sessions) session.destroy();
+        server.close();
+      });
+      const { port } = server.address() as AddressInfo;
+      const connect = (): http2.ClientHttp2Session => {
+        const session = http2.connect(`http://127.0.0.1:${port}`);
+        session.on('error', () => {});
+        t.teardown(() => session.destroy());
+        return session;
+      };
+      const session = connect();
+      // Another connection, which carries a page and no WebSocket or event stream.
+      const other = connect();
+      const page = other.request({ ':path': '/' });
+      page.resume();
+      await within(once(page, 'end'), 5000, 'the page');
 
-    const ws = new Client(`ws://127.0.0.1:${port}/`, [], { http2: session });
-    t.teardown(() => ws.terminate());
-    await nextWithin(ws, 'open');
-    const stream = session.request({ ':path': '/feed', accept: 'text/event-stream' });
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      body += chunk;
-    });
-    const ended = within(once(stream, 'end'), 5000, 'the event stream to end');
-    await until(() => body.includes('data: h2'));
+      const ws = new Client(`ws://127.0.0.1:${port}/`, [], { http2: session });
+      t.teardown(() => ws.terminate());
+      await nextWithin(ws, 'open');
+      const stream = session.request({ ':path': '/feed', accept: 'text/event-stream' });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        body += chunk;
+      });
+      const ended = within(once(stream, 'end'), 5000, 'the event stream to end');
+      await until(() => body.includes('data: h2'));
 
-    const closed = nextWithin<CloseEvent>(ws, 'close');
-    const result = await within(shutdown(server, { timeout: 5000 }), 5000, 'shutdown');
-    t.same(result, { closed: 2, terminated: 0 });
-    const event = await closed;
-    t.same([event.code, event.wasClean], [1001, true], 'the WebSocket over HTTP/2 got 1001');
-    await ended;
+      const closed = nextWithin<CloseEvent>(ws, 'close');
+      const goaway = within(once(session, 'goaway'), 5000, 'GOAWAY on the WebSocket session');
+      const result = await within(shutdown(server, { timeout: 5000 }), 5000, 'shutdown');
+      t.same(result, { closed: 2, terminated: 0 });
+      const event = await closed;
+      t.same([event.code, event.wasClean], [1001, true], 'the WebSocket over HTTP/2 got 1001');
+      await ended;
+      await goaway;
+      await within(once(session, 'close'), 5000, 'the WebSocket session to close');
+      t.pass('the session that carried them got GOAWAY and closed once its streams were done');
 
-    const late = session.request({
-      ':method': 'CONNECT',
-      ':protocol': 'websocket',
-      ':scheme': 'http',
-      ':path': '/',
-      ':authority': `127.0.0.1:${port}`,
-      'sec-websocket-version': '13',
-    });
-    const [headers] = (await within(once(late, 'response'), 5000, 'the refused CONNECT')) as [
-      http2.IncomingHttpHeaders,
-    ];
-    t.equal(headers[':status'], 503, 'a new extended CONNECT gets 503');
-    late.resume();
-    await within(once(late, 'close'), 5000, 'the refused stream to close');
-    t.equal(made.length, 2);
-    t.equal(made[1]?.readyState, WebSocket.CLOSED);
-  });
+      const late = other.request({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'http',
+        ':path': '/',
+        ':authority': `127.0.0.1:${port}`,
+        'sec-websocket-version': '13',
+      });
+      const [headers] = (await within(once(late, 'response'), 5000, 'the refused CONNECT')) as [
+        http2.IncomingHttpHeaders,
+      ];
+      t.equal(headers[':status'], 503, 'a new extended CONNECT gets 503');
+      late.resume();
+      await within(once(late, 'close'), 5000, 'the refused stream to close');
+      t.equal(made.length, 2);
+      t.equal(made[1]?.readyState, WebSocket.CLOSED);
+    },
+  );
 
   t.test('over TLS (https): the socket is found through the TLS connection', async (t) => {
     const certs = certificates(t);
