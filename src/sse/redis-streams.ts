@@ -26,8 +26,9 @@
 // - Cluster key slots: ./redis-slot.ts
 
 import { randomUUID } from 'node:crypto';
-import type { ChannelStore, ChannelStoreSink } from './channel.js';
-import { compareStreamIds } from './history.js';
+import type { ChannelStore, ChannelStoreSink } from '../channel/channel.js';
+import { compareStreamIds } from '../channel/history.js';
+import { validateOptionKeys } from '../options.js';
 import { delay, loadRedis, RECONNECT, type RedisClientLike } from './redis.js';
 import { ClusterShards, isCluster, type RedisClusterLike, ServerShards, type Shards } from './redis-shards.js';
 import {
@@ -53,7 +54,7 @@ export interface RedisChannelStoresOptions {
   maxLength?: number;
 }
 
-const OPTION_KEYS = new Set(['client', 'url', 'maxLength']);
+const OPTION_KEYS = ['client', 'url', 'maxLength'] as const;
 const RETRY_MS = 250;
 /** Entries one XRANGE asks for while catching up. */
 const PAGE = 1000;
@@ -116,9 +117,7 @@ export class RedisChannelStores {
   static async connect(options: RedisChannelStoresOptions): Promise<RedisChannelStores> {
     if (typeof options !== 'object' || options === null)
       throw new TypeError('RedisChannelStores.connect() takes options');
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) throw new TypeError(`Unrecognized option: ${JSON.stringify(key)}`);
-    }
+    validateOptionKeys(options, OPTION_KEYS);
     const { client, url } = options;
     const maxLength = options.maxLength ?? 10_000;
     if (!Number.isSafeInteger(maxLength) || maxLength < 1)

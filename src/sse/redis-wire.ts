@@ -15,8 +15,8 @@
 // - PUBLISH, SPUBLISH (Redis 7, sharded pub/sub): https://redis.io/docs/latest/develop/interact/pubsub/
 
 import { createHash } from 'node:crypto';
-import type { StoredEvent } from './channel.js';
-import { isStreamId } from './history.js';
+import type { StoredEvent } from '../channel/channel.js';
+import { isStreamId } from '../channel/history.js';
 
 /** A stored event, and the origin tag of the process that appended it. */
 export type StreamEntry = StoredEvent & { readonly origin?: string };
