@@ -19,6 +19,7 @@ import {
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { restartableRedis, startRedis } from '../helpers/services.js';
+import { run } from '../helpers/spawn.js';
 import { openRawStream, sleep, within } from '../helpers/sse.js';
 
 const REDIS_ID = /^\d{13}-\d+$/;
@@ -230,4 +231,19 @@ t.test('Redis down and back: one error per channel, local delivery, then every e
   for (const name of names) t.equal(one.room(name).errors.length, 1, `${name}: one error for the outage`);
   t.match(one.room('r:a').errors[0]?.message, /Redis stream "r:a" cannot be reached/);
   t.ok(REDIS_ID.test(before));
+});
+
+t.test('a process whose channel and stores are closed exits by itself, Redis up or down', async (t) => {
+  const redis = await restartableRedis(t);
+  if (!redis) return;
+  const env = { REDIS_URL: redis.url, STORES: '1' };
+  const up = run(t, 'spec/fixtures/sse-channel-exit.mjs', [], env);
+  t.equal(await within(up.exited, 10_000, 'the process exiting'), 0, up.output());
+  t.match(up.output(), /received event 2 \d+-\d+\nclosed\n/);
+  const down = run(t, 'spec/fixtures/sse-channel-exit.mjs', [], { ...env, WAIT: '1' });
+  await down.waitFor(/received event 2/);
+  await redis.stop();
+  await sleep(300);
+  down.child.stdin?.write('close\n');
+  t.equal(await within(down.exited, 10_000, 'the process exiting (Redis down)'), 0, down.output());
 });
