@@ -4,14 +4,16 @@
 // - three processes on one Redis, 1,000 events/s in all spread over 100
 //   rooms (every process has every room and publishes a third of the
 //   events): delivery latency from publish to the channel's message event in
-//   each process, p50 / p99. Goal: p99 <= 50 ms on a 2-core machine.
+//   each process, p50 / p99. Goal: p99 <= 50 ms on a 2-core machine. Beside
+//   it, alternating run by run, the floor: node-redis PUBLISH and SUBSCRIBE
+//   alone, no stream, no channel, in the same three processes.
 // It starts a redis-server of its own (no persistence) on a free port, and
 // skips with one line when there is none. The processes' clocks are the
 // machine's: performance.timeOrigin + performance.now().
 //
 //   node bench/channel-redis.mjs                             (alone: prints the table)
 //   node bench/channel-redis.mjs memory <url> <channels>     (forked, --expose-gc)
-//   node bench/channel-redis.mjs node <url> <rooms> <rate> <ms>  (forked)
+//   node bench/channel-redis.mjs node <channel|raw> <url> <rooms> <rate> <ms>  (forked)
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -112,21 +114,52 @@ async function memory(url, count) {
   return result;
 }
 
-/** In a process of its own: every room, publishing `rate` events/s at random rooms for `ms`; latencies of what it receives. */
-async function node(url, rooms, rate, ms) {
+/** Every room as a channel on one RedisChannelStores. */
+async function channelRooms(url, rooms, received) {
   const { EventSourceChannel, RedisChannelStores } = await import('isosocket');
   const stores = await RedisChannelStores.connect({ url });
   const channels = [];
-  const latencies = [];
-  let measuring = false;
   for (let i = 0; i < rooms; i++) {
     const channel = new EventSourceChannel({ store: stores.channel(`bench:${i}`), history: 100 });
-    channel.onmessage = (event) => {
-      if (measuring) latencies.push(now() - Number(event.data));
-    };
+    channel.onmessage = (event) => received(event.data);
     channels.push(channel);
   }
   while (stores.subscriptions < rooms) await new Promise((resolve) => setTimeout(resolve, 10));
+  return {
+    publish: (room, data) => channels[room].broadcast(data),
+    close: async () => {
+      for (const channel of channels) await channel.close();
+      await stores.close();
+    },
+  };
+}
+
+/** The floor: node-redis alone, PUBLISH and a SUBSCRIBE per room, no stream, no channel. */
+async function rawRooms(url, rooms, received) {
+  const { createClient } = await import('redis');
+  const publisher = createClient({ url });
+  await publisher.connect();
+  const subscriber = publisher.duplicate();
+  await subscriber.connect();
+  for (let i = 0; i < rooms; i++) await subscriber.subscribe(`raw:${i}`, received);
+  return {
+    publish: (room, data) => publisher.publish(`raw:${room}`, data),
+    close: async () => {
+      await subscriber.destroy();
+      await publisher.destroy();
+    },
+  };
+}
+
+/** In a process of its own: every room, publishing `rate` events/s at random rooms for `ms`; latencies of what it receives. */
+async function node(kind, url, rooms, rate, ms) {
+  const latencies = [];
+  let measuring = false;
+  const received = (data) => {
+    if (measuring) latencies.push(now() - Number(data));
+  };
+  const { publish, close } =
+    kind === 'raw' ? await rawRooms(url, rooms, received) : await channelRooms(url, rooms, received);
   process.send({ ready: true });
   await new Promise((resolve) => process.once('message', resolve));
   // Publish at `rate`: every 5 ms, what is due by now. A warm-up second first, not measured.
@@ -154,15 +187,13 @@ async function node(url, rooms, rate, ms) {
       const due = Math.floor((elapsed / 1000) * rate);
       while (sent < due) {
         sent++;
-        const channel = channels[Math.floor(Math.random() * rooms)];
-        channel.broadcast(String(now()));
+        publish(Math.floor(Math.random() * rooms), String(now()));
       }
     }, 5);
   });
   await new Promise((resolve) => setTimeout(resolve, 300)); // the last deliveries
   measuring = false;
-  for (const channel of channels) await channel.close();
-  await stores.close();
+  await close();
   latencies.sort((a, b) => a - b);
   const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   return { received: latencies.length, published: sent - measuredFrom, p50: at(0.5), p99: at(0.99), cpu };
@@ -193,22 +224,25 @@ export async function channelRedisBench({ runs, duration, log }) {
       log(`channels on Redis, memory run ${run + 1}: ${JSON.stringify(memoryRuns.at(-1))}`);
     }
     const ms = Math.max(duration, 5000);
-    const latencyRuns = [];
+    const latencyRuns = { channel: [], raw: [] };
     for (let run = 0; run < runs; run++) {
-      const workers = Array.from({ length: PROCESSES }, () =>
-        child(['node', redis.url, String(ROOMS), String(RATE / PROCESSES), String(ms)]),
-      );
-      await Promise.all(workers.map(result));
-      const done = workers.map(result);
-      for (const worker of workers) worker.send({ go: true });
-      const nodes = await Promise.all(done);
-      const p50 = median(nodes.map((n) => n.p50));
-      const p99 = Math.max(...nodes.map((n) => n.p99));
-      const published = nodes.reduce((sum, n) => sum + n.published, 0);
-      const received = nodes.reduce((sum, n) => sum + n.received, 0);
-      const cpu = Math.max(...nodes.map((n) => n.cpu)) * 100;
-      latencyRuns.push({ p50, p99, published, received, eventsPerSecond: published / (ms / 1000), cpu });
-      log(`channels on Redis, latency run ${run + 1}: ${JSON.stringify(latencyRuns.at(-1))}`);
+      // Alternating, so that a neighbour's load falls on both.
+      for (const kind of ['channel', 'raw']) {
+        const workers = Array.from({ length: PROCESSES }, () =>
+          child(['node', kind, redis.url, String(ROOMS), String(RATE / PROCESSES), String(ms)]),
+        );
+        await Promise.all(workers.map(result));
+        const done = workers.map(result);
+        for (const worker of workers) worker.send({ go: true });
+        const nodes = await Promise.all(done);
+        const p50 = median(nodes.map((n) => n.p50));
+        const p99 = Math.max(...nodes.map((n) => n.p99));
+        const published = nodes.reduce((sum, n) => sum + n.published, 0);
+        const received = nodes.reduce((sum, n) => sum + n.received, 0);
+        const cpu = Math.max(...nodes.map((n) => n.cpu)) * 100;
+        latencyRuns[kind].push({ p50, p99, published, received, eventsPerSecond: published / (ms / 1000), cpu });
+        log(`channels on Redis, ${kind} latency run ${run + 1}: ${JSON.stringify(latencyRuns[kind].at(-1))}`);
+      }
     }
     const pick = (rows, key) => summary(rows.map((row) => row[key]));
     return {
@@ -219,16 +253,21 @@ export async function channelRedisBench({ runs, duration, log }) {
         rssPerRedisChannel: pick(memoryRuns, 'rssPerRedisChannel'),
         connections: Math.max(...memoryRuns.map((row) => row.connections)),
       },
-      latency: {
-        processes: PROCESSES,
-        rooms: ROOMS,
-        rate: RATE,
-        p50: pick(latencyRuns, 'p50'),
-        p99: pick(latencyRuns, 'p99'),
-        eventsPerSecond: pick(latencyRuns, 'eventsPerSecond'),
-        deliveries: pick(latencyRuns, 'received'),
-        cpu: pick(latencyRuns, 'cpu'),
-      },
+      latency: Object.fromEntries(
+        Object.entries(latencyRuns).map(([kind, rows]) => [
+          kind,
+          {
+            processes: PROCESSES,
+            rooms: ROOMS,
+            rate: RATE,
+            p50: pick(rows, 'p50'),
+            p99: pick(rows, 'p99'),
+            eventsPerSecond: pick(rows, 'eventsPerSecond'),
+            deliveries: pick(rows, 'received'),
+            cpu: pick(rows, 'cpu'),
+          },
+        ]),
+      ),
     };
   } finally {
     redis.stop();
@@ -239,7 +278,8 @@ export async function channelRedisBench({ runs, duration, log }) {
 export function channelRedisTable(results) {
   const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
   const range = (s) => `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})`;
-  const { memory: m, latency: l } = results;
+  const { memory: m } = results;
+  const { channel: l, raw } = results.latency;
   return [
     `## Channels on Redis (RedisChannelStores, one redis-server)`,
     '',
@@ -249,10 +289,13 @@ export function channelRedisTable(results) {
     `| heap per idle channel with its Redis store, bytes | ${range(m.heapPerRedisChannel)} | - |`,
     `| of which the channel alone (no store), bytes | ${range(m.heapPerLocalChannel)} | - |`,
     `| RSS per idle channel with its store, bytes | ${range(m.rssPerRedisChannel)} | - |`,
-    `| ${l.processes} processes, ${fmt(l.rate)} events/s over ${l.rooms} rooms: events/s published | ${range(l.eventsPerSecond)} | ${fmt(l.rate)} |`,
-    `| publish to receipt, p50 ms | ${range(l.p50)} | - |`,
-    `| publish to receipt, p99 ms (worst process) | ${range(l.p99)} | <= 50 |`,
-    `| CPU of the busiest process, % of one core | ${range(l.cpu)} | - |`,
+    '',
+    `| ${l.processes} processes, ${fmt(l.rate)} events/s over ${l.rooms} rooms | channels (stream + pub/sub) | node-redis PUBLISH alone (the floor) | goal |`,
+    '|---|---|---|---|',
+    `| events/s published | ${range(l.eventsPerSecond)} | ${range(raw.eventsPerSecond)} | ${fmt(l.rate)} |`,
+    `| publish to receipt, p50 ms | ${range(l.p50)} | ${range(raw.p50)} | - |`,
+    `| publish to receipt, p99 ms (worst process) | ${range(l.p99)} | ${range(raw.p99)} | <= 50 |`,
+    `| CPU of the busiest process, % of one core | ${range(l.cpu)} | ${range(raw.cpu)} | - |`,
     '',
   ];
 }
@@ -262,7 +305,7 @@ if (mode === 'memory') {
   process.send(await memory(args[0], Number(args[1])));
   process.disconnect();
 } else if (mode === 'node') {
-  process.send(await node(args[0], Number(args[1]), Number(args[2]), Number(args[3])));
+  process.send(await node(args[0], args[1], Number(args[2]), Number(args[3]), Number(args[4])));
   process.disconnect();
 } else if (process.argv[1] === FILE) {
   const runs = Number(process.env.BENCH_RUNS ?? 3);
