@@ -143,10 +143,10 @@ async function rawRooms(url, rooms, received) {
   await subscriber.connect();
   for (let i = 0; i < rooms; i++) await subscriber.subscribe(`raw:${i}`, received);
   return {
-    publish: (room, data) => publisher.publish(`raw:${room}`, data),
+    publish: (room, data) => publisher.publish(`raw:${room}`, data).catch(() => {}),
     close: async () => {
       await subscriber.destroy();
-      await publisher.destroy();
+      await publisher.close();
     },
   };
 }
@@ -191,7 +191,11 @@ async function node(kind, url, rooms, rate, ms) {
       }
     }, 5);
   });
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the last deliveries
+  // The last deliveries: until none arrives for 300 ms (at most 5 s).
+  for (let seen = -1, waited = 0; seen !== latencies.length && waited < 5000; waited += 300) {
+    seen = latencies.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
   measuring = false;
   await close();
   latencies.sort((a, b) => a - b);
