@@ -50,7 +50,8 @@ import {
   respond,
   toHttp2Headers,
 } from '../net/http2.js';
-import type { ConnectionAttempt, ResolvedTransport } from '../net/transport.js';
+import type { ResolvedTransport } from '../net/options.js';
+import type { ConnectionAttempt } from '../net/transport.js';
 import type { ResolvedOptions } from '../options.js';
 import {
   type Agreement,

@@ -41,7 +41,6 @@ import {
   switchingProtocols,
 } from '../protocol/handshake.js';
 import { acceptWebSocket, refusalWhileShuttingDown, shutdown, type WebSocketRegistry } from '../shutdown.js';
-import { EventSource } from '../sse/endpoint.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
 import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
@@ -70,9 +69,6 @@ export class WebSocket extends WebSocketBase<BinaryType> {
 
   /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
   static readonly Client = Client;
-
-  /** The server-sent events endpoint (faye: `WebSocket.EventSource`); its client is `EventSource.Client`. */
-  static readonly EventSource = EventSource;
 
   /**
    * Whether the request asks for a WebSocket: an HTTP/1.1 upgrade (a GET with
@@ -116,15 +112,9 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       return;
     }
     socket = socket as Duplex;
-    const head = [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
-      'Connection: close',
-      'Content-Type: text/plain; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      ...headers.map(([name, value]) => `${name}: ${value}`),
-    ];
+    const reason = STATUS_CODES[status] ?? 'Refused';
     socket.on('error', () => {});
-    if (!socket.destroyed) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    if (!socket.destroyed) socket.end(refusalResponse({ status, reason, headers: Object.fromEntries(headers) }, body));
   }
 
   /** Closes every WebSocket and event stream a server accepted (see {@link shutdown}). */
