@@ -30,8 +30,11 @@
 //
 // Reading: starts at open (bytes before it wait in the transport); stops
 // while answers to the peer's pings have put the transport over its
-// high-water mark, until 'drain' (#answered), and while the application has
-// called pause(); each reason is undone only by its own resume.
+// high-water mark, until 'drain' (#answered); while more than the
+// connection's MAX_UNPARSED bytes wait unparsed behind a message that
+// permessage-deflate is inflating, until the connection parsed them
+// (handler.resume); and while the application has called pause(). Each
+// reason is undone only by its own resume.
 //
 // Memory: an idle connection holds this object, its Connection, and the
 // socket's listeners, which are shared functions (the socket points back
@@ -117,6 +120,8 @@ const OWNER = Symbol('isosocket.websocket');
 const PAUSED_BY_APP = 1;
 /** Reading paused by the connection until the transport drains (#answered). */
 const PAUSED_FOR_DRAIN = 2;
+/** Reading paused while the connection holds too many unparsed bytes (Connection#receive false). */
+const PAUSED_FOR_BACKLOG = 4;
 type Owned = Duplex & { [OWNER]?: WebSocketBase };
 
 let socketListeners: {
@@ -152,7 +157,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #connection: Connection<WebSocketBase> | undefined;
   /** The send queue, bufferedAmount and writes (./sender.ts), made when first needed. */
   #sender: Sender<WebSocketBase> | undefined;
-  /** Why reading is paused: PAUSED_BY_APP, PAUSED_FOR_DRAIN, both, or 0. */
+  /** Why reading is paused: PAUSED_BY_APP, PAUSED_FOR_DRAIN, PAUSED_FOR_BACKLOG, any of them, or 0. */
   #paused = 0;
 
   #pings: Array<[Buffer, (() => void) | undefined]> | undefined;
@@ -652,7 +657,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     // Frames that came with the handshake follow open, as in Chromium (a
     // close frame in the 101's packet gives open, then close); then the
     // transport's, from where they waited.
-    if (config.head && config.head.length > 0) connection.receive(config.head);
+    if (config.head && config.head.length > 0 && !connection.receive(config.head)) this.#paused |= PAUSED_FOR_BACKLOG;
     if (this.#paused === 0 && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
   }
 
@@ -668,6 +673,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     pong: (ws, payload) => ws.#receivePong(payload),
     closing: (ws, code, reason) => ws.#receiveClose(code, reason),
     failed: (ws, _code, reason) => ws._fail(undefined, reason),
+    resume: (ws) => ws.#resumeFor(PAUSED_FOR_BACKLOG),
   };
 
   static readonly #senderHandler: SenderHandler<WebSocketBase> = {
@@ -718,17 +724,27 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
         // Everything written was handed to the OS: bufferedAmount says so
         // before any 'drain' listener runs.
         ws.#sender?.drained();
-        if (ws.#paused & PAUSED_FOR_DRAIN) {
-          ws.#paused &= ~PAUSED_FOR_DRAIN;
-          if (ws.#paused === 0 && ws.#readyState !== ReadyState.CLOSED) this.resume();
-        }
+        ws.#resumeFor(PAUSED_FOR_DRAIN);
         ws.emit('drain');
       },
     };
   }
 
   #receive(chunk: Buffer): void {
-    this.#connection?.receive(chunk);
+    const connection = this.#connection;
+    // Past the bytes the connection holds unparsed: stop reading until it
+    // parsed them (handler.resume), so that the rest waits at the peer.
+    if (connection !== undefined && !connection.receive(chunk) && !(this.#paused & PAUSED_FOR_BACKLOG)) {
+      this.#paused |= PAUSED_FOR_BACKLOG;
+      this.#socket?.pause();
+    }
+  }
+
+  /** One reason to stop reading is gone; reading starts again once none is left. */
+  #resumeFor(reason: number): void {
+    if (!(this.#paused & reason)) return;
+    this.#paused &= ~reason;
+    if (this.#paused === 0 && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
   }
 
   /**
@@ -779,6 +795,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#closeFrame = { code, reason };
     if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
     this.#stopPinging();
+    // The connection holds nothing more: reading goes on, to see the peer's FIN.
+    this.#resumeFor(PAUSED_FOR_BACKLOG);
     const socket = this.#socket;
     if (socket === undefined || socket.destroyed) return;
     const wait = this._peerCloseWait;
