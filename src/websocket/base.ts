@@ -594,6 +594,11 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     socket.on('error', socketListeners.error);
     socket.on('close', socketListeners.close);
     socket.on('drain', socketListeners.drain);
+    // A 'data' listener sets a stream flowing: paused until _open(), so that
+    // bytes a peer sends before the handshake completes (a client pipelining
+    // frames behind its request) wait in the transport instead of reaching a
+    // connection not made yet, where they were lost.
+    socket.pause();
     const tcp = socket as Duplex & { setNoDelay?(on: boolean): void; setTimeout?(ms: number): void };
     tcp.setNoDelay?.(true);
     tcp.setTimeout?.(0);
