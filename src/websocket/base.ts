@@ -60,14 +60,8 @@ import {
   publishWebSocketPing,
 } from '../diagnostics.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
-import {
-  addListener,
-  type EmitterListener,
-  getEventHandler,
-  removeListener,
-  StreamEvents,
-  setEventHandler,
-} from '../dom/listeners.js';
+import { type FayeFace, installFayeFace, streamEvents } from '../dom/faye-face.js';
+import { type EmitterListener, getEventHandler, setEventHandler } from '../dom/listeners.js';
 import { defineToStringTag } from '../dom/webidl.js';
 import {
   type AddEventListenerOptions,
@@ -124,6 +118,17 @@ const PAUSED_FOR_DRAIN = 2;
 const PAUSED_FOR_BACKLOG = 4;
 type Owned = Duplex & { [OWNER]?: WebSocketBase };
 
+/** close() while CONNECTING (the server): the handshake completes, then the connection closes at once. */
+const UNTIL_OPEN = 0;
+/** close() while messages wait in the send queue: the closing handshake starts once they are sent. */
+const UNTIL_FLUSHED = 1;
+/** A close() whose closing handshake starts later, and what it waits for. */
+interface DeferredClose {
+  until: typeof UNTIL_OPEN | typeof UNTIL_FLUSHED;
+  code: number | undefined;
+  reason: string;
+}
+
 let socketListeners: {
   data(this: Owned, chunk: Buffer): void;
   end(this: Owned): void;
@@ -137,6 +142,7 @@ let socketListeners: {
  * `WebSocket` interface, faye-websocket's `on`/`off`/`once` and stream methods.
  * Not constructed directly.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: faye's face (../dom/faye-face.ts) is installed on the prototype below
 export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -162,8 +168,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   #pings: Array<[Buffer, (() => void) | undefined]> | undefined;
   #pongCallbacks: Map<string, () => void> | undefined;
-  #closeAfterQueue: { code: number | undefined; reason: string } | undefined;
-  #pendingClose: { code: number | undefined; reason: string } | undefined;
+  /** A close() that waits: for the handshake (UNTIL_OPEN) or for the send queue (UNTIL_FLUSHED). */
+  #deferredClose: DeferredClose | undefined;
 
   /** The peer's close frame, once both close frames crossed. */
   #closeFrame: { code: number; reason: string } | undefined;
@@ -173,8 +179,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #closeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #awaitingPong = false;
-
-  #stream: StreamEvents | undefined;
 
   /** faye's stream flags. */
   readable = true;
@@ -417,17 +421,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   }
 
   // ---- faye's EventEmitter aliases ----------------------------------------
-
-  /**
-   * faye: `on('message', fn)` adds a listener for the W3C event; stream events
-   * (`data`, `drain`, `end`) are emitted to these listeners with their value.
-   */
-  on<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
-  on(type: string, listener: EmitterListener): this;
-  on(type: string, listener: EmitterListener): this {
-    addListener(this, this.#streamEvents(), type, listener, false);
-    return this;
-  }
+  // on, once, off, removeListener and emit: ../dom/faye-face.ts, installed
+  // on the prototype below; these two are the WebSocket's own aliases.
 
   /** Alias of on(). */
   addListener(type: string, listener: EmitterListener): this {
@@ -437,35 +432,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   /** Alias of on(), for Node streams that pipe into this socket. */
   prependListener(type: string, listener: EmitterListener): this {
     return this.on(type, listener);
-  }
-
-  /** faye: a listener that runs once. */
-  once<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
-  once(type: string, listener: EmitterListener): this;
-  once(type: string, listener: EmitterListener): this {
-    addListener(this, this.#streamEvents(), type, listener, true);
-    return this;
-  }
-
-  /** faye: removes a listener added with on() or once(). */
-  off(type: string, listener: EmitterListener): this {
-    removeListener(this, this.#streamEvents(), type, listener);
-    return this;
-  }
-
-  /** Alias of off(). */
-  removeListener(type: string, listener: EmitterListener): this {
-    return this.off(type, listener);
-  }
-
-  /** Emits a stream event to on() listeners (lets Node streams pipe in). */
-  emit(type: string, ...args: unknown[]): boolean {
-    return this.#stream?.emit(type, ...args) ?? false;
-  }
-
-  #streamEvents(): StreamEvents {
-    this.#stream ??= new StreamEvents();
-    return this.#stream;
   }
 
   // ---- for the factories --------------------------------------------------
@@ -522,14 +488,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     // 3. If this's ready state is CLOSING (2) or CLOSED (3): do nothing.
     if (this.#readyState >= ReadyState.CLOSING) return;
     if (this.#readyState === ReadyState.CONNECTING) {
-      this.#pendingClose = { code, reason };
+      this.#deferredClose = { until: UNTIL_OPEN, code, reason };
       this.#readyState = ReadyState.CLOSING;
       return;
     }
     // If the closing handshake has not yet been started: start it, and set
     // this's ready state to CLOSING.
     this.#readyState = ReadyState.CLOSING;
-    if (this.#sender?.queued) this.#closeAfterQueue = { code, reason };
+    if (this.#sender?.queued) this.#deferredClose = { until: UNTIL_FLUSHED, code, reason };
     else this.#startTheClosingHandshake(code, reason);
   }
 
@@ -619,7 +585,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   /** @internal Whether the opening handshake should still run. */
   protected get _handshakePending(): boolean {
     return (
-      this.#connection === undefined && (this.#readyState === ReadyState.CONNECTING || this.#pendingClose !== undefined)
+      this.#connection === undefined &&
+      (this.#readyState === ReadyState.CONNECTING || this.#deferredClose?.until === UNTIL_OPEN)
     );
   }
 
@@ -640,10 +607,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#protocol = config.protocol;
     this.#extensions = config.extensions;
     this.#opened = true;
-    const pending = this.#pendingClose;
-    if (pending) {
+    const pending = this.#deferredClose;
+    if (pending?.until === UNTIL_OPEN) {
       // close() was called while CONNECTING on the server: close at once.
-      this.#pendingClose = undefined;
+      this.#deferredClose = undefined;
       this.#sender?.drop();
       this.#startTheClosingHandshake(pending.code, pending.reason);
     } else {
@@ -683,12 +650,12 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
 
   static readonly #senderHandler: SenderHandler<WebSocketBase> = {
     frame: (ws, payload) => {
-      if (ws.#readyState === ReadyState.OPEN || ws.#closeAfterQueue !== undefined) ws.#frame(payload);
+      if (ws.#readyState === ReadyState.OPEN || ws.#deferredClose?.until === UNTIL_FLUSHED) ws.#frame(payload);
     },
     flushed: (ws) => {
-      const close = ws.#closeAfterQueue;
-      if (close === undefined) return;
-      ws.#closeAfterQueue = undefined;
+      const close = ws.#deferredClose;
+      if (close?.until !== UNTIL_FLUSHED) return;
+      ws.#deferredClose = undefined;
       ws.#startTheClosingHandshake(close.code, close.reason);
     },
     failed: (ws, error) => {
@@ -774,7 +741,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #receiveMessage(data: string | Buffer): void {
     // 1. If ready state is not OPEN (1), then return.
     if (this.#readyState !== ReadyState.OPEN) return;
-    if (this.readable && this.#stream !== undefined) this.#stream.emit('data', data);
+    if (this.readable) streamEvents(this)?.emit('data', data);
     // 2-3. Let dataForEvent be the data, typed by binaryType.
     const value = typeof data === 'string' ? data : toMessageData(data, this.#binaryType);
     // 4. Fire an event named message, using MessageEvent, with the origin
@@ -882,13 +849,12 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#closeTimer = undefined;
     this.#stopPinging();
     this.#sender?.drop();
-    this.#pendingClose = undefined;
-    this.#closeAfterQueue = undefined;
+    this.#deferredClose = undefined;
     this.#pings = undefined;
     this.#connection?.abort();
 
     const frame = this.#failure === undefined ? this.#closeFrame : undefined;
-    if (this.readable) this.#stream?.emit('end');
+    if (this.readable) streamEvents(this)?.emit('end');
     this.readable = this.writable = false;
 
     // 2. If the user agent was required to fail the WebSocket connection, or
@@ -919,6 +885,11 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
   }
 }
+
+// faye's on/once/off/removeListener/emit (../dom/faye-face.ts).
+installFayeFace(WebSocketBase.prototype);
+// biome-ignore lint/correctness/noUnusedVariables: a merged declaration repeats the class's type parameters
+export interface WebSocketBase<B extends BinaryType = BinaryType> extends FayeFace<WebSocketEventMap> {}
 
 // `String(ws)` is `[object WebSocket]`, for the server socket too.
 defineToStringTag(WebSocketBase.prototype, 'WebSocket');
