@@ -1,13 +1,54 @@
 /// <reference path="./types/permessage-deflate.d.cts" preserve="true" />
 // isosocket's public barrel. The default export is the server-side WebSocket
 // class with the rest attached, as faye-websocket's module is:
-// `WebSocket.Client`, `WebSocket.EventSource`.
+// `WebSocket.Client`, `WebSocket.EventSource`, `EventSource.Client`,
+// `EventSource.Channel`. The namespace is wired here, so that websocket/,
+// sse/ and channel/ stand side by side and none imports another to hang it
+// on itself; the static types come with it (declaration merges below).
 //
 // References:
 // - faye-websocket lib/faye/websocket.js (the export shape kept here)
+// - TypeScript handbook, "Declaration Merging" (merging namespaces with classes, module augmentation)
 
+import { EventSourceChannel } from './channel/channel.js';
+import { EventSourceClient } from './sse/client.js';
+import { EventSource } from './sse/endpoint.js';
 import { WebSocket } from './websocket/server.js';
 
+declare module './websocket/server.js' {
+  namespace WebSocket {
+    /** The server-sent events endpoint (faye: `WebSocket.EventSource`); its client is `EventSource.Client`. */
+    const EventSource: typeof import('./sse/endpoint.js').EventSource;
+    type EventSource = import('./sse/endpoint.js').EventSource;
+  }
+}
+
+declare module './sse/endpoint.js' {
+  namespace EventSource {
+    /** The WHATWG EventSource client for Node. */
+    const Client: typeof EventSourceClient;
+    type Client = EventSourceClient;
+    /** A set of streams that share one feed: encode once, history, resume (see {@link EventSourceChannel}). */
+    const Channel: typeof EventSourceChannel;
+    type Channel = EventSourceChannel;
+  }
+}
+
+// As static class fields are: writable, enumerable, configurable.
+Object.assign(WebSocket, { EventSource });
+Object.assign(EventSource, { Client: EventSourceClient, Channel: EventSourceChannel });
+
+export {
+  type BroadcastOptions,
+  ChannelMessageEvent,
+  type ChannelStore,
+  type ChannelStoreSink,
+  EventSourceChannel,
+  type EventSourceChannelEventMap,
+  type EventSourceChannelOptions,
+  OverflowEvent,
+  type StoredEvent,
+} from './channel/channel.js';
 export type {
   DiagnosticsRole,
   DiagnosticsTransport,
@@ -42,17 +83,7 @@ export type {
   WebSocketExtension,
   WebSocketOptions,
 } from './options.js';
-export {
-  type BroadcastOptions,
-  ChannelMessageEvent,
-  type ChannelStore,
-  type ChannelStoreSink,
-  EventSourceChannel,
-  type EventSourceChannelEventMap,
-  type EventSourceChannelOptions,
-  OverflowEvent,
-  type StoredEvent,
-} from './sse/channel.js';
+export { type ShutdownOptions, type ShutdownResult, shutdown } from './shutdown.js';
 export {
   type EventSourceBody,
   type EventSourceBodyInit,

@@ -11,14 +11,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { StringDecoder } from 'node:string_decoder';
+import { type ChannelFeed, channelFeed } from '../channel/member.js';
 import { publishEventSource } from '../diagnostics.js';
 import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
 import type { EventHandler, Listener } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import { validateOptionKeys } from '../options.js';
-import { EventSourceChannel } from './channel.js';
-import { EventSourceClient } from './client.js';
+import { acceptEventStream } from '../shutdown.js';
 import {
   acceptsEventStream,
   eventData,
@@ -28,7 +28,7 @@ import {
   type SendOptions,
   type Serialize,
 } from './encode.js';
-import { EventStreamWriter, writers } from './writer.js';
+import { EventStreamWriter } from './writer.js';
 
 export type { SendOptions, Serialize } from './encode.js';
 
@@ -73,12 +73,6 @@ export class EventSource extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSED = 2;
-
-  /** The WHATWG EventSource client for Node. */
-  static readonly Client = EventSourceClient;
-
-  /** A set of streams that share one feed: encode once, history, resume (see {@link EventSourceChannel}). */
-  static readonly Channel = EventSourceChannel;
 
   /** Whether the request asks for an event stream (a GET accepting text/event-stream), over HTTP/1.1 or HTTP/2. */
   static isEventSource(request: IncomingMessage | Http2ServerRequest): boolean {
@@ -142,9 +136,9 @@ export class EventSource extends EventTarget {
     this.#url = requestUrl(request as IncomingMessage, { plain: 'http:', secure: 'https:' });
     this.#lastEventId = firstHeader(request.headers['last-event-id']);
     this.#writer = new EventStreamWriter(response as ServerResponse, () => this.#streamEvents?.emit('drain'));
-    writers.set(this, this.#writer);
 
-    if (response.writableEnded || response.destroyed) {
+    // Its server's shutdown ends it; once begun, it answers 503 (../shutdown.ts).
+    if (response.writableEnded || response.destroyed || !acceptEventStream(this, request, response)) {
       this.writable = false;
       this.#readyState = 2;
       return;
@@ -251,6 +245,11 @@ export class EventSource extends EventTarget {
     const block = formatEvent(eventData(data, this.#serialize), options);
     if (this.#readyState === 2) return false;
     return this.#writer.write(block);
+  }
+
+  /** @internal A channel's write path to this stream (src/channel/member.ts). */
+  [channelFeed](): ChannelFeed | undefined {
+    return this.#writer;
   }
 
   /** Sends a comment line, which keeps intermediaries from timing out. */

@@ -13,9 +13,9 @@
 // - node-redis: https://github.com/redis/node-redis
 
 import { randomUUID } from 'node:crypto';
+import type { ChannelStore, ChannelStoreSink, StoredEvent } from '../channel/channel.js';
+import { isStreamId } from '../channel/history.js';
 import { validateOptionKeys } from '../options.js';
-import type { ChannelStore, ChannelStoreSink, StoredEvent } from './channel.js';
-import { isStreamId } from './history.js';
 
 /** The part of a node-redis client (v4 and later) the store uses. */
 export interface RedisClientLike {

@@ -13,12 +13,7 @@
 // - HTML, server-sent events: https://html.spec.whatwg.org/multipage/server-sent-events.html
 
 import type { ServerResponse } from 'node:http';
-
-/** What became of a chunk handed to {@link EventStreamWriter.deliver}. */
-export type Delivery = 'written' | 'queued' | 'overflow' | 'closed';
-
-/** The writer of each server EventSource, for channels (kept off the public class). */
-export const writers: WeakMap<object, EventStreamWriter> = new WeakMap();
+import type { ChannelFeed, Delivery } from '../channel/member.js';
 
 /**
  * Writes one event stream's chunks through its ServerResponse, in order,
@@ -26,7 +21,7 @@ export const writers: WeakMap<object, EventStreamWriter> = new WeakMap();
  *
  * @see https://nodejs.org/api/http.html#responsewritechunk-encoding-callback
  */
-export class EventStreamWriter {
+export class EventStreamWriter implements ChannelFeed {
   readonly #response: ServerResponse;
   readonly #flush: (() => void) | undefined;
   readonly #ondrain: () => void;

@@ -40,7 +40,7 @@ import {
   refusalResponse,
   switchingProtocols,
 } from '../protocol/handshake.js';
-import { EventSource } from '../sse/endpoint.js';
+import { acceptWebSocket, shutdown } from '../shutdown.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
 import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
@@ -66,9 +66,6 @@ import type { SendCallback } from './sender.js';
 export class WebSocket extends WebSocketBase<BinaryType> {
   /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
   static readonly Client = Client;
-
-  /** The server-sent events endpoint (faye: `WebSocket.EventSource`); its client is `EventSource.Client`. */
-  static readonly EventSource = EventSource;
 
   /**
    * Whether the request asks for a WebSocket: an HTTP/1.1 upgrade (a GET with
@@ -116,6 +113,9 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     socket.on('error', () => {});
     if (!socket.destroyed) socket.end(refusalResponse({ status, reason, headers: Object.fromEntries(headers) }, body));
   }
+
+  /** Closes every WebSocket and event stream a server accepted (see {@link shutdown}). */
+  static readonly shutdown = shutdown;
 
   /** Throws a TypeError when `options` has a key not in `validKeys`. */
   static validateOptions(options: object | undefined, validKeys: readonly string[]): void {
@@ -214,6 +214,8 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     // A stream another listener already answered is not this socket's to
     // use; one past its session's limit of WebSocket streams is refused.
     const taken = h2 ? (answeredBefore(h2.peer) ?? admitStream(h2.peer)) : undefined;
+    // Its server's shutdown closes it; once begun, it refuses it with 503 (../shutdown.ts).
+    const shuttingDown = taken === undefined ? acceptWebSocket(this, transport) : undefined;
     if (taken === undefined) this._attach(transport);
     else this._fail(undefined, taken);
 
@@ -224,9 +226,10 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       let agreement: Agreement | { message: string };
       if (h2) {
         // RFC 8441: the extended CONNECT is checked and answered on its stream.
-        agreement = answerExtendedConnect(h2.peer, supported, resolved);
+        agreement = answerExtendedConnect(h2.peer, supported, resolved, shuttingDown);
       } else {
-        const answer = checkRequest(http1.method, http1.headers) ?? negotiate(http1, supported, resolved.extensions);
+        const answer =
+          shuttingDown ?? checkRequest(http1.method, http1.headers) ?? negotiate(http1, supported, resolved.extensions);
         transport.write(
           isRefusal(answer) ? refusalResponse(answer) : switchingProtocols(http1, answer, resolved.headers),
         );

@@ -4,7 +4,7 @@
 // spec/integration/event-source-redis.test.ts.
 
 import t from 'tap';
-import type { StoredEvent } from '../../../src/sse/channel.js';
+import type { StoredEvent } from '../../../src/channel/channel.js';
 import { RedisChannelStore, type RedisClientLike } from '../../../src/sse/redis.js';
 import { until } from '../../helpers/peers.js';
 

@@ -19,10 +19,17 @@
 import { EventHandlers } from '../dom/listeners.js';
 import { ErrorEvent, type EventHandler, type Listener } from '../events.js';
 import { validateOptionKeys } from '../options.js';
-import { checkEvent, checkId, eventData, formatEvent, type Serialize } from './encode.js';
-import type { EventSource } from './endpoint.js';
+import { checkEvent, checkId, eventData, formatEvent, type Serialize } from '../sse/encode.js';
+import type { EventSource } from '../sse/endpoint.js';
 import { EventHistory, type HistoryEntry, isStreamId, StreamIdClock } from './history.js';
-import { type EventStreamWriter, writers } from './writer.js';
+import { type ChannelFeed, channelFeed } from './member.js';
+
+/**
+ * What a channel holds: server-side EventSource streams. (Types only: at run
+ * time the channel asks a member for its feed, src/channel/member.ts, and
+ * knows no endpoint class.)
+ */
+export type ChannelMember = EventSource;
 
 /** An event as a {@link ChannelStore} keeps it. */
 export interface StoredEvent {
@@ -96,9 +103,9 @@ export interface BroadcastOptions {
  */
 export class OverflowEvent extends Event {
   /** The stream that was dropped. */
-  readonly source: EventSource;
+  readonly source: ChannelMember;
 
-  constructor(type: string, source: EventSource) {
+  constructor(type: string, source: ChannelMember) {
     super(type);
     this.source = source;
   }
@@ -139,7 +146,7 @@ interface Pending {
 }
 
 interface Member {
-  readonly writer: EventStreamWriter;
+  readonly writer: ChannelFeed;
   /** Runs as the stream ends (any close path): flush what is pending to it, then let it go. */
   readonly onend: () => void;
   /** While the store answers a resume: the live entries held back until then. */
@@ -171,7 +178,7 @@ const MAX_FLUSH_DELAY_MS = 100;
  * channel.broadcast({ price: 42 }, { event: 'tick' });
  */
 export class EventSourceChannel extends EventTarget {
-  readonly #members = new Map<EventSource, Member>();
+  readonly #members = new Map<ChannelMember, Member>();
   readonly #history: EventHistory;
   readonly #clock = new StreamIdClock();
   readonly #serialize: Serialize | undefined;
@@ -290,13 +297,13 @@ export class EventSourceChannel extends EventTarget {
    * no longer has it), then live events: in order, none twice, none missed.
    * It leaves the channel when it closes.
    */
-  register(source: EventSource): void {
-    const writer = writers.get(source);
+  register(source: ChannelMember): void {
+    const writer = typeof source?.[channelFeed] === 'function' ? source[channelFeed]() : undefined;
     if (!writer) {
       throw new TypeError('register() takes a server-side EventSource: new EventSource(request, response)');
     }
     if (this.#closed) throw new DOMException('The channel is closed', 'InvalidStateError');
-    if (this.#members.has(source) || source.readyState === 2 || !writer.writable) return;
+    if (this.#members.has(source) || !writer.writable) return;
     // What is pending goes to the others first, so that history now holds
     // exactly what the other streams have been given.
     this.flush();
@@ -314,7 +321,7 @@ export class EventSourceChannel extends EventTarget {
   }
 
   /** Removes a stream without closing it; false when it was not registered. */
-  unregister(source: EventSource): boolean {
+  unregister(source: ChannelMember): boolean {
     const member = this.#members.get(source);
     if (!member) return false;
     this.#members.delete(source);
@@ -366,7 +373,7 @@ export class EventSourceChannel extends EventTarget {
     const chunk = entries.length === 1 ? (entries[0] as HistoryEntry).block : concat(entries, this.#batchBytes);
     this.#batchBytes = 0;
     const limit = this.#maxBuffered;
-    let dropped: EventSource[] | undefined;
+    let dropped: ChannelMember[] | undefined;
     for (const [source, member] of this.#members) {
       if (member.held) {
         member.held.push(...entries);
@@ -427,7 +434,7 @@ export class EventSourceChannel extends EventTarget {
     this.#scheduled = wait > 0 ? setTimeout(this.#onScheduled, wait) : setImmediate(this.#onScheduled);
   }
 
-  #resume(source: EventSource, member: Member, lastId: string): void {
+  #resume(source: ChannelMember, member: Member, lastId: string): void {
     const now = Date.now();
     const known = this.#history.after(lastId, now);
     if (known) {
@@ -452,7 +459,7 @@ export class EventSourceChannel extends EventTarget {
     this.#replay(source, member, this.#history.newerThan(lastId, now));
   }
 
-  #resumed(source: EventSource, member: Member, entries: HistoryEntry[]): void {
+  #resumed(source: ChannelMember, member: Member, entries: HistoryEntry[]): void {
     if (this.#members.get(source) !== member) return;
     const held = member.held ?? [];
     member.held = null;
@@ -461,13 +468,13 @@ export class EventSourceChannel extends EventTarget {
     this.#replay(source, member, entries);
   }
 
-  #replay(source: EventSource, member: Member, entries: HistoryEntry[]): void {
+  #replay(source: ChannelMember, member: Member, entries: HistoryEntry[]): void {
     if (entries.length === 0) return;
     const bytes = entries.reduce((sum, entry) => sum + entry.block.length, 0);
     if (member.writer.deliver(concat(entries, bytes), this.#maxBuffered) === 'overflow') this.#drop(source);
   }
 
-  #drop(source: EventSource): void {
+  #drop(source: ChannelMember): void {
     if (!this.unregister(source)) return;
     this.#dropped += 1;
     this.dispatchEvent(new OverflowEvent('overflow', source));

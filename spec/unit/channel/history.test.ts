@@ -6,7 +6,7 @@ import {
   isStreamId,
   parseStreamId,
   StreamIdClock,
-} from '../../../src/sse/history.js';
+} from '../../../src/channel/history.js';
 
 const entry = (id: string, at = 0): HistoryEntry => ({ id, block: Buffer.from(`id: ${id}\n\n`), at });
 const ids = (entries: HistoryEntry[] | undefined): string[] | undefined => entries?.map((e) => e.id);
