@@ -227,7 +227,7 @@ async function socksTunnel(
   options: ResolvedTransport,
   signal: AbortSignal,
 ): Promise<net.Socket> {
-  const proxyHost = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+  const proxyHost = endpointOf(origin).host;
   const proxyPort = origin.port ? Number(origin.port) : DEFAULT_SOCKS_PORT;
   const proxyName = `${net.isIPv6(proxyHost) ? `[${proxyHost}]` : proxyHost}:${proxyPort}`;
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
