@@ -1,8 +1,15 @@
 // resolveTransport (src/net/options.ts): the transport options of both clients, checked once.
 import http2 from 'node:http2';
 import t from 'tap';
-import { DEFAULT_HANDSHAKE_TIMEOUT, MAX_TIMER_DELAY, resolveTransport } from '../../../src/net/options.js';
+import {
+  CONNECT_OPTION_KEYS,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  MAX_TIMER_DELAY,
+  resolveTransport,
+  TRANSPORT_OPTION_KEYS,
+} from '../../../src/net/options.js';
 import { MAX_PROXY_RESPONSE_HEAD } from '../../../src/net/transport.js';
+import { CLIENT_OPTION_KEYS } from '../../../src/options.js';
 
 t.test('resolveTransport', async (t) => {
   t.test('fills in the defaults: direct, 30 s handshake, no signal, no origin', async (t) => {
@@ -191,4 +198,10 @@ t.test('resolveTransport: http2', async (t) => {
     message: /^tls, net shape a new connection/,
   });
   t.throws(() => resolveTransport({ http2: session, proxy: 'env' }), { message: /^proxy shape/ });
+});
+
+t.test("both clients' keys hold every transport and connect option, once", async (t) => {
+  for (const key of [...TRANSPORT_OPTION_KEYS, ...CONNECT_OPTION_KEYS]) {
+    t.equal(CLIENT_OPTION_KEYS.filter((name) => name === key).length, 1, key);
+  }
 });
