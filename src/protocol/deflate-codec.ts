@@ -49,6 +49,32 @@ export const SYNC_LIMIT = 16 * 1024;
 /** A synchronous inflation that has produced this much output goes on in the thread pool. */
 export const SYNC_OUTPUT_LIMIT = 1024 * 1024;
 
+/**
+ * Messages worked synchronously per turn of the event loop, for the process;
+ * the next go to the thread pool. A flood of small compressed messages is
+ * then read no faster than the thread pool inflates them, and frames behind
+ * a message in the thread pool wait unparsed (Connection's MAX_UNPARSED stops
+ * reading), as before this codec; the loop is held at most this many times
+ * per turn.
+ */
+export const SYNC_PER_TURN = 16;
+let syncLeft = SYNC_PER_TURN;
+let refilling = false;
+
+/** Takes one of this turn's synchronous slots, if any is left. */
+function syncSlot(): boolean {
+  if (syncLeft === 0) return false;
+  syncLeft--;
+  if (!refilling) {
+    refilling = true;
+    setImmediate(() => {
+      syncLeft = SYNC_PER_TURN;
+      refilling = false;
+    }).unref();
+  }
+  return true;
+}
+
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const { Z_SYNC_FLUSH } = zlib.constants;
 
@@ -144,8 +170,12 @@ class Output {
   }
 }
 
-/** Where a synchronous run stopped: done, or the unread input left for the thread pool. */
-type Stop = { done: true } | { done: false; rest: Buffer[] };
+/**
+ * Where a synchronous run stopped: done (`ended` when the peer's DEFLATE
+ * stream ended, with a block that has BFINAL set), or the unread input left
+ * for the thread pool.
+ */
+type Stop = { done: true; ended: boolean } | { done: false; rest: Buffer[] };
 
 /**
  * Runs `inputs` through the handle synchronously with Z_SYNC_FLUSH, adding
@@ -175,14 +205,19 @@ function runSync(stream: Stream, inputs: Buffer[], out: Output, limit: number, b
         // A copy at its size: the scratch buffer is used again at once.
         out.add(Buffer.from(buffer.subarray(0, made)));
       }
-      if (outLeft !== 0) break;
+      if (outLeft !== 0) {
+        // Input left with room to spare: the stream has ended (RFC 7692
+        // §7.2.3.4, BFINAL); what follows it, the tail included, is not read.
+        if (inLeft > 0) return { done: true, ended: true };
+        break;
+      }
       // The buffer filled: more output may be waiting.
       if (out.length >= budget) {
         return { done: false, rest: [input.subarray(offset), ...inputs.slice(index + 1)] };
       }
     }
   }
-  return { done: true };
+  return { done: true, ended: false };
 }
 
 /** As websocket-extensions reports an extension's error: prefixed with its name. */
@@ -201,8 +236,19 @@ function tooLarge(limit: number): MessageTooLargeError {
  * once, with an error (MessageTooLargeError past `limit`, the stream
  * destroyed) or without.
  */
-function runAsync(stream: Stream, inputs: Buffer[], out: Output, limit: number, callback: (error?: Error) => void) {
+function runAsync(
+  stream: Stream,
+  inputs: Buffer[],
+  out: Output,
+  limit: number,
+  callback: (error: Error | undefined, ended: boolean) => void,
+) {
   let finished = false;
+  // The peer's DEFLATE stream ended (BFINAL): this stream cannot go on.
+  let ended = false;
+  const onEnd = () => {
+    ended = true;
+  };
   const onData = (chunk: Buffer) => {
     if (finished) return;
     if (out.length + chunk.length > limit) {
@@ -225,10 +271,13 @@ function runAsync(stream: Stream, inputs: Buffer[], out: Output, limit: number, 
     finished = true;
     stream.off('data', onData);
     stream.off('error', finish);
-    callback(error ?? (stream.destroyed ? (stream.errored ?? new Error('zlib stream closed')) : undefined));
+    stream.off('end', onEnd);
+    const failed = error ?? (stream.destroyed ? (stream.errored ?? new Error('zlib stream closed')) : undefined);
+    callback(failed ?? undefined, ended || stream.readableEnded);
   };
   stream.on('data', onData);
   stream.on('error', finish);
+  stream.on('end', onEnd);
   stream.write(inputs.length === 1 ? (inputs[0] as Buffer) : Buffer.concat(inputs), finish);
 }
 
@@ -276,7 +325,7 @@ class Direction {
     const limit = inflate ? this.#params.maxLength : Number.MAX_SAFE_INTEGER;
     const out = new Output();
     const stream = this.#acquire();
-    if (data.length <= SYNC_LIMIT && handleOf(stream) !== undefined) {
+    if (data.length <= SYNC_LIMIT && handleOf(stream) !== undefined && syncSlot()) {
       let stop: Stop;
       try {
         stop = runSync(stream, inputs, out, limit, inflate ? SYNC_OUTPUT_LIMIT : Number.MAX_SAFE_INTEGER);
@@ -286,6 +335,8 @@ class Direction {
         return;
       }
       if (stop.done) {
+        // After a stream that ended, the next message starts a new one.
+        if (stop.ended) stream.reset();
         this.#release(stream, false);
         callback(null, this.#result(message, out));
         return;
@@ -298,9 +349,10 @@ class Direction {
 
   #async(stream: Stream, inputs: Buffer[], out: Output, limit: number, message: CodecMessage, callback: Callback) {
     this.#busy = true;
-    runAsync(stream, inputs, out, limit, (error) => {
+    runAsync(stream, inputs, out, limit, (error, ended) => {
       this.#busy = false;
-      this.#release(stream, error !== undefined);
+      // A stream whose peer's DEFLATE stream ended is done: a new one for the next message.
+      this.#release(stream, error !== undefined || ended);
       callback(error ? named(error) : null, error ? null : this.#result(message, out));
       // The messages that waited; then, if closed meanwhile, the end.
       while (!this.#busy && this.#queue.length > 0) {

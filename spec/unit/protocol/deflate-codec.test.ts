@@ -15,6 +15,7 @@ import {
   codecFor,
   SYNC_LIMIT,
   SYNC_OUTPUT_LIMIT,
+  SYNC_PER_TURN,
 } from '../../../src/protocol/deflate-codec.js';
 import { acceptExtensions, offerExtensions, resolveExtensions } from '../../../src/protocol/extensions.js';
 
@@ -95,6 +96,31 @@ t.test('a small compressed message is inflated synchronously; an uncompressed on
   const passed = await run(codec, 'in', message(plain, false));
   t.ok(passed.sync);
   t.equal(passed.message?.data, plain, 'the same buffer');
+  codec.close();
+});
+
+t.test(`at most SYNC_PER_TURN (${SYNC_PER_TURN}) messages per turn of the loop are worked synchronously`, async (t) => {
+  await new Promise((resolve) => setImmediate(resolve));
+  const codec = new Codec(params());
+  const wire = compressed(document(500));
+  let calling = true;
+  const sync: boolean[] = [];
+  const all = Array.from(
+    { length: SYNC_PER_TURN + 3 },
+    () =>
+      new Promise<void>((resolve) =>
+        codec.processIncomingMessage(message(wire, true), () => {
+          sync.push(calling);
+          resolve();
+        }),
+      ),
+  );
+  calling = false;
+  await Promise.all(all);
+  t.same(sync, [...Array(SYNC_PER_TURN).fill(true), false, false, false], 'the rest in the thread pool, in order');
+  // The next turn has its slots again.
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok((await run(codec, 'in', message(wire, true))).sync);
   codec.close();
 });
 
