@@ -84,9 +84,12 @@ export const EventSource = Object.assign(serverSide('EventSource', BROWSER_EVENT
   Channel: EventSourceChannel,
 });
 export const WebSocket = Object.assign(
-  serverSide('WebSocket', BROWSER_WEBSOCKET, ['isWebSocket', 'refuse', 'validateOptions']),
+  serverSide('WebSocket', BROWSER_WEBSOCKET, ['isWebSocket', 'refuse', 'shutdown', 'validateOptions']),
   { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 },
 );
+
+/** Throws: shutting a server down needs Node.js. */
+export const shutdown = (WebSocket as unknown as Record<string, () => never>).shutdown;
 
 /** The document's origin (relative URLs resolve against the page, as the platform classes do), or undefined in a worker without one. */
 export function getGlobalOrigin(): URL | undefined {
@@ -117,6 +120,7 @@ Object.assign(WebSocket, {
   OverflowEvent,
   RedisChannelStore,
   setGlobalOrigin,
+  shutdown,
   WebSocketBase,
   WebSocketError,
   WebSocketStream,

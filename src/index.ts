@@ -90,6 +90,7 @@ export type {
   WebSocketExtension,
   WebSocketOptions,
 } from './options.js';
+export { type ShutdownOptions, type ShutdownResult, shutdown } from './shutdown.js';
 export {
   type EventSourceBody,
   type EventSourceBodyInit,

@@ -7,7 +7,7 @@
 // feed, and a feed client resumes on any of them.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import WebSocket, { EventSource, RedisChannelStore } from 'isosocket';
+import WebSocket, { EventSource, RedisChannelStore, shutdown } from 'isosocket';
 
 const files = {
   '/': ['text/html; charset=utf-8', readFileSync(new URL('./index.html', import.meta.url))],
@@ -74,17 +74,19 @@ const clock = setInterval(() => {
 }, 1000);
 
 let stopping = false;
-const shutdown = async () => {
+const stop = async () => {
   stopping = true;
   clearInterval(clock);
-  // 1001, going away: the server socket takes every code an endpoint may
-  // send. Pages reconnect (chat.mjs).
-  for (const ws of sockets) ws.close(1001, 'server shutting down');
+  // No new connections; idle keep-alive ones go now. Then close 1001 (going
+  // away) to every chat socket and the end of every feed stream, waiting up
+  // to 5 s for them; pages reconnect (chat.mjs).
   server.close();
+  server.closeIdleConnections();
+  await shutdown(server, { timeout: 5000 });
   await Promise.all([feed.close(), chat.close()]);
 };
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
 
 // Loopback only unless HOST says otherwise (HOST=0.0.0.0 serves every
 // interface); the address printed is the one the server is bound to.

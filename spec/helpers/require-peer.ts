@@ -32,7 +32,16 @@ export const REQUIRE_PEERS = 'ISOSOCKET_REQUIRE_PEERS';
  */
 export function requirePeer(t: Test, command: string, debianPackage: string): boolean {
   if (which(command)) return true;
-  const missing = `needs ${command}, not found on PATH: apt-get install ${debianPackage}`;
+  return skipWithoutPeer(t, `needs ${command}, not found on PATH: apt-get install ${debianPackage}`);
+}
+
+/**
+ * Skips the suite with the one line `missing` (or fails it under
+ * ISOSOCKET_REQUIRE_PEERS=1) and returns false: requirePeer's skip, for a
+ * helper whose peer is not a Debian package (bun and deno come from npm:
+ * spec/helpers/runtimes.ts).
+ */
+export function skipWithoutPeer(t: Test, missing: string): false {
   if (process.env[REQUIRE_PEERS] === '1') t.fail(`${missing} (${REQUIRE_PEERS}=1 makes this a failure)`);
   else if (t.count === 0) t.plan(0, missing);
   else t.pass('the rest of this suite', { skip: missing });

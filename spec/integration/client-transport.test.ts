@@ -16,7 +16,8 @@ import {
   type EventSourceErrorEvent,
   WebSocket,
 } from '../../src/index.js';
-import { ConnectionAttempt, connect, MAX_PROXY_RESPONSE_HEAD, resolveTransport } from '../../src/net/transport.js';
+import { resolveTransport } from '../../src/net/options.js';
+import { ConnectionAttempt, connect, MAX_PROXY_RESPONSE_HEAD } from '../../src/net/transport.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
@@ -463,14 +464,6 @@ t.test('connect() within a ConnectionAttempt: handshakeTimeout and signal', asyn
     });
     await until(() => silent.closed === 1);
     t.equal(silent.connections, 1);
-  });
-
-  t.test('a bare AbortSignal (the earlier contract) still gets the deadline, for the connection alone', async (t) => {
-    const silent = await silentServer(t);
-    const transport = resolveTransport({ handshakeTimeout: 200 });
-    const error = await failure(connect(new URL(silent.secureUrl), transport, new AbortController().signal));
-    t.match(error, { name: 'TimeoutError' });
-    await until(() => silent.closed === 1);
   });
 
   t.test('a proxy that accepts and never answers CONNECT: the message names the proxy', async (t) => {

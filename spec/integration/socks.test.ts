@@ -20,7 +20,8 @@ import {
   WebSocket,
   WebSocketStream,
 } from '../../src/index.js';
-import { ConnectionAttempt, connect, resolveTransport } from '../../src/net/transport.js';
+import { resolveTransport } from '../../src/net/options.js';
+import { ConnectionAttempt, connect } from '../../src/net/transport.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, mib } from '../helpers/child.js';
 import { http2Server } from '../helpers/http2.js';

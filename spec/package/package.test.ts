@@ -116,7 +116,11 @@ t.test('the npm package', async (t) => {
       'every main, types and exports target is shipped',
     );
     t.ok(files.includes('dist/cjs/package.json'), 'dist/cjs is marked CommonJS');
-    t.ok(files.includes('dist/cjs/websocket/client.js'), 'the compiled sources are shipped');
+    t.same(
+      files.filter((file) => /^dist\/.*\.[cm]?js$/.test(file)),
+      ['dist/browser.mjs', 'dist/cjs/bundle.cjs', 'dist/cjs/main.cjs', 'dist/index.mjs'],
+      'the CommonJS build ships as one bundled file (scripts/build.mjs), beside the two ES entry points',
+    );
   });
 
   t.test('ships LICENSE (MIT), README, CHANGELOG and SECURITY, and nothing from the repository besides', async (t) => {

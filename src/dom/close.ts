@@ -20,12 +20,29 @@ export interface CloseArguments {
  * standard names for a bad code or an over-long reason.
  */
 export function validateCloseArguments(code: unknown, reason: unknown): CloseArguments {
-  return check(
-    code,
-    reason,
-    (value) => value === NORMAL_CLOSURE || (value >= 3000 && value <= 4999),
-    'either 1000, or between 3000 and 4999',
-  );
+  return check(code, reason, isClientCloseCode, CLIENT_CODES);
+}
+
+const CLIENT_CODES = 'either 1000, or between 3000 and 4999';
+
+/** Whether a script may send `code` (close() step 1): 1000, or 3000-4999. */
+export function isClientCloseCode(code: number): boolean {
+  return code === NORMAL_CLOSURE || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * close() step 1 for a code already converted (WebSocketStream's
+ * `[EnforceRange]` one): throws the "InvalidAccessError" DOMException for a
+ * code a script may not send.
+ */
+export function checkClientCloseCode(code: number): void {
+  checkCode(code, isClientCloseCode, CLIENT_CODES);
+}
+
+function checkCode(code: number, allowed: (code: number) => boolean, rule: string): void {
+  if (!allowed(code)) {
+    throw new DOMException(`The close code must be ${rule}. ${code} is not.`, 'InvalidAccessError');
+  }
 }
 
 /**
@@ -46,9 +63,7 @@ function check(code: unknown, reason: unknown, allowed: (code: number) => boolea
     // WebIDL [Clamp] unsigned short: NaN is 0, then round to nearest (ties to even), then clamp.
     const number = Number(code);
     closeCode = Number.isNaN(number) ? 0 : Math.min(Math.max(roundHalfEven(number), 0), 0xffff);
-    if (!allowed(closeCode)) {
-      throw new DOMException(`The close code must be ${rule}. ${closeCode} is not.`, 'InvalidAccessError');
-    }
+    checkCode(closeCode, allowed, rule);
   }
   // 2. If reason is present, then run these substeps:
   //    1. Let reasonBytes be the result of encoding reason.

@@ -14,6 +14,16 @@ export type WebBinaryType = 'blob' | 'arraybuffer';
 
 export const BINARY_TYPES: readonly BinaryType[] = ['blob', 'arraybuffer', 'nodebuffer'];
 
+/** Checks a binaryType value; throws a TypeError for anything else. */
+export function binaryType(value: unknown): BinaryType {
+  if (!BINARY_TYPES.includes(value as BinaryType)) {
+    throw new TypeError(
+      `binaryType must be one of ${BINARY_TYPES.map((t) => `'${t}'`).join(', ')}, not ${String(value)}`,
+    );
+  }
+  return value as BinaryType;
+}
+
 /** Anything send() accepts. Other values are converted with String(), as WebIDL does. */
 export type SendData = string | ArrayBufferLike | ArrayBufferView | Blob;
 

@@ -5,7 +5,8 @@
 // - RFC 9110 §5.1 (field names are tokens), §5.5 (field values)
 // - RFC 9112 §2.2: a bare CR or LF must not appear in a field
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+import { isToken } from '../protocol/offers.js';
+
 // RFC 9110 §5.5: field-value = *field-content; no CR, LF or NUL.
 const FORBIDDEN_VALUE = /[\r\n\0]/;
 // What Node's http module lets through in a header value (it throws
@@ -15,10 +16,8 @@ const UNSENDABLE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const SERIALIZED_ORIGIN =
   /^(?:null|[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::\d{1,5})?)$/;
 
-/** Whether the string is an RFC 9110 token (a header name, a subprotocol). */
-export function isToken(value: string): boolean {
-  return TOKEN.test(value);
-}
+// The one tchar table (RFC 9110 §5.6.2) is the header reader's.
+export { isToken };
 
 /**
  * Checks a headers option and returns it as a list of name/value pairs.

@@ -52,7 +52,9 @@ import type {
 } from 'node:http2';
 import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
-import { abortError, type ConnectionAttempt, connect, isClientSession, type ResolvedTransport } from './transport.js';
+import { isClientSession, type ResolvedTransport } from './options.js';
+import { firstHeader } from './request.js';
+import { abortError, type ConnectionAttempt, connect } from './transport.js';
 import { endpointOf } from './url.js';
 
 /** HTTP/2's error codes by number (RFC 9113 §7), for messages. */
@@ -183,10 +185,6 @@ export function isHttp2Headers(value: unknown): value is IncomingHttpHeaders {
   return typeof value === 'object' && value !== null && typeof (value as IncomingHttpHeaders)[':method'] === 'string';
 }
 
-function first(value: string | string[] | undefined): string {
-  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
-}
-
 /**
  * The URL an HTTP/2 request asked for: `:authority` and `:path`, with the
  * secure scheme when the connection is TLS or, when `trustProxy` says a
@@ -199,9 +197,9 @@ export function streamUrl(
   schemes: { plain: string; secure: string },
   trustProxy: boolean,
 ): string {
-  const secure = stream.session?.encrypted === true || (trustProxy && first(headers[':scheme']) === 'https');
-  const authority = first(headers[':authority']) || first(headers.host) || 'localhost';
-  return `${secure ? schemes.secure : schemes.plain}//${authority}${first(headers[':path']) || '/'}`;
+  const secure = stream.session?.encrypted === true || (trustProxy && firstHeader(headers[':scheme']) === 'https');
+  const authority = firstHeader(headers[':authority']) || firstHeader(headers.host) || 'localhost';
+  return `${secure ? schemes.secure : schemes.plain}//${authority}${firstHeader(headers[':path']) || '/'}`;
 }
 
 /**

@@ -4,16 +4,15 @@
 // deadline the application can also abort.
 //
 // Calling contract (both clients):
-//   const transport = resolveTransport(options);   // synchronous; a bad option is a TypeError
+//   const transport = resolveTransport(options);   // ./options.ts; a bad option is a TypeError
 //   const attempt = new ConnectionAttempt(transport); // starts the handshakeTimeout timer
 //   const socket = await connect(url, transport, attempt);
 //   ... send the request, read the response head ...
 //   attempt.finish();                               // the handshake is complete: timer stopped
 // `attempt.signal` aborts when `handshakeTimeout` passes, when the
 // application's `signal` aborts, or on `attempt.abort()`; `connect()` then
-// rejects with an Error that says which. `connect(url, transport, signal)`
-// with a bare AbortSignal (the earlier contract) still works: the deadline
-// then covers only the connection (TCP, proxy, TLS) and ends with it.
+// rejects with an Error that says which. `resolveTransport` and the option
+// types are ./options.ts's.
 //
 // References:
 // - RFC 9110 §9.3.6, CONNECT: https://www.rfc-editor.org/rfc/rfc9110#section-9.3.6
@@ -21,16 +20,13 @@
 // - RFC 7617, Basic authentication (Proxy-Authorization)
 // - RFC 1928 and RFC 1929, SOCKS5 and its username/password authentication;
 //   curl's socks5:// (the client resolves the name) and socks5h:// (the proxy does)
-// - faye-websocket lib/faye/websocket/client.js: a `proxy` without `origin` is no proxy
 // - ws `handshakeTimeout`; DOM Standard, AbortSignal: https://dom.spec.whatwg.org/#interface-AbortSignal
 
 import dns from 'node:dns';
-import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { ConnectOptions, ProxyOptions, TransportOptions } from '../options.js';
-import { validateHeaders, validateOrigin } from './headers.js';
+import { isSocks, parseProxyOrigin, type ResolvedProxy, type ResolvedTransport } from './options.js';
 import { proxyFromEnv } from './proxy-env.js';
 import { SocksHandshake } from './socks.js';
 import { endpointOf } from './url.js';
@@ -38,222 +34,8 @@ import { endpointOf } from './url.js';
 /** Largest proxy response head we read before giving up (bytes). */
 export const MAX_PROXY_RESPONSE_HEAD = 16 * 1024;
 
-/**
- * The default `handshakeTimeout`, in milliseconds: 30 s, for the connection
- * (TCP, proxy, TLS) and the opening handshake together. Above Firefox's 20 s
- * (`network.websocket.timeout.open`) and far under Chromium's 240 s: a healthy
- * handshake takes well under a few seconds even across the world through a
- * proxy, so nobody waits on it, and a peer that accepts TCP and never answers
- * no longer hangs the client.
- */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
-
-/** The longest delay Node's timers take (2^31 - 1 ms); longer ones fire at once. */
-export const MAX_TIMER_DELAY = 0x7fffffff;
-
 /** The port of a SOCKS5 proxy URL that names none (RFC 1928 §3: "conventionally located on TCP port 1080"). */
 export const DEFAULT_SOCKS_PORT = 1080;
-
-/** An explicit proxy, checked and parsed. */
-export interface ResolvedProxy {
-  /** An http:, https:, socks5: or socks5h: URL, credentials (percent-encoded) included. */
-  origin: URL;
-  headers: Array<[string, string]>;
-  tls: tls.ConnectionOptions;
-}
-
-/** The transport options with each shape checked, ready to connect with. */
-export interface ResolvedTransport {
-  tls: tls.ConnectionOptions;
-  net: Record<string, unknown>;
-  /** `undefined` is a direct connection. */
-  proxy: ResolvedProxy | 'env' | undefined;
-  /** Milliseconds for connection and opening handshake; 0 for no limit. */
-  handshakeTimeout: number;
-  /** The application's signal: aborting it abandons the attempt. */
-  signal: AbortSignal | undefined;
-  /** The `Origin` header value to send, if any. */
-  origin: string | undefined;
-  /**
-   * HTTP/2 (src/net/http2.ts): `true` for a session of the client's own, the
-   * application's session to share, `undefined` for HTTP/1.1.
-   */
-  http2: true | ClientHttp2Session | undefined;
-}
-
-/**
- * Checks the transport and connect options; throws a TypeError naming the bad one.
- *
- * As in faye-websocket, a proxy without an origin means a direct connection:
- * `proxy` may be `undefined`, `null`, `false`, `''`, `{}` or
- * `{ origin: undefined, tls: {...} }` (faye's own client passes the last).
- */
-export function resolveTransport(options: (TransportOptions & ConnectOptions) | undefined): ResolvedTransport {
-  const given = options ?? {};
-  for (const key of ['tls', 'net'] as const) {
-    const value = given[key];
-    if (value !== undefined && (value === null || typeof value !== 'object')) {
-      throw new TypeError(`${key} must be an object of options for ${key}.connect()`);
-    }
-  }
-  const tlsOptions: tls.ConnectionOptions = { ...(given.tls ?? {}) };
-  if (given.ca !== undefined && tlsOptions.ca === undefined) tlsOptions.ca = given.ca;
-  const proxy = resolveProxy(given.proxy);
-  return {
-    tls: tlsOptions,
-    net: { ...(given.net ?? {}) },
-    proxy,
-    handshakeTimeout: resolveHandshakeTimeout(given.handshakeTimeout),
-    signal: resolveSignal(given.signal),
-    origin: given.origin === undefined ? undefined : validateOrigin(given.origin, 'origin'),
-    http2: resolveHttp2(given.http2, given, proxy),
-  };
-}
-
-/**
- * `http2`: false or absent for HTTP/1.1, true for a session of the client's
- * own, or a `ClientHttp2Session` to share. A shared session's connection is
- * already made, so the options that shape a connection cannot apply to it.
- */
-function resolveHttp2(
-  value: unknown,
-  given: TransportOptions,
-  proxy: ResolvedProxy | 'env' | undefined,
-): true | ClientHttp2Session | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return true;
-  if (!isClientSession(value)) {
-    throw new TypeError('http2 must be true, false, or a ClientHttp2Session from http2.connect()');
-  }
-  const shaping: string[] = (['tls', 'ca', 'net'] as const).filter((key) => given[key] !== undefined);
-  if (proxy !== undefined) shaping.push('proxy');
-  if (shaping.length > 0) {
-    throw new TypeError(
-      `${shaping.join(', ')} shape a new connection and cannot apply to the HTTP/2 session given in http2: pass them to http2.connect() instead`,
-    );
-  }
-  return value;
-}
-
-/** Whether `value` can be used as a client session (`http2.connect()`'s). */
-export function isClientSession(value: unknown): value is ClientHttp2Session {
-  const candidate = value as Partial<ClientHttp2Session> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.request === 'function' &&
-    typeof candidate.ping === 'function' &&
-    typeof candidate.settings === 'function'
-  );
-}
-
-const PROXY_SHAPES =
-  "proxy must be a proxy URL string (http://, https://, socks5://, socks5h://), { origin, headers?, tls? } or 'env'";
-
-function resolveProxy(proxy: unknown): ResolvedProxy | 'env' | undefined {
-  // faye: `var proxy = options.proxy || {}` and `if (proxy.origin) ...`.
-  if (proxy === 'env') return 'env';
-  if (proxy === undefined || proxy === null || proxy === false || proxy === '') return undefined;
-  // Note: extension, not in faye: a proxy URL on its own is `{ origin: url }`.
-  // (A URL object is taken whole: its own `origin` property is 'null' for socks5:.)
-  if (typeof proxy === 'string' || proxy instanceof URL) {
-    return { origin: parseProxyOrigin(String(proxy), 'proxy', TypeError), headers: [], tls: {} };
-  }
-  if (typeof proxy !== 'object') throw new TypeError(PROXY_SHAPES);
-  const { origin, headers, tls: proxyTls } = proxy as ProxyOptions;
-  if (origin === undefined || origin === null || origin === '') return undefined;
-  if (typeof origin !== 'string' && !(origin instanceof URL)) {
-    throw new TypeError(
-      'proxy.origin must be a URL string such as http://proxy.example:3128 or socks5://proxy.example:1080',
-    );
-  }
-  const parsed = parseProxyOrigin(String(origin), 'proxy.origin', TypeError);
-  const headerPairs = validateHeaders(headers, 'proxy.headers');
-  if (isSocks(parsed) && headerPairs.length > 0) {
-    throw new TypeError(
-      `proxy.headers go with an HTTP CONNECT; a ${parsed.protocol} proxy has no request to carry them`,
-    );
-  }
-  return { origin: parsed, headers: headerPairs, tls: checkTlsOptions(proxyTls, 'proxy.tls') };
-}
-
-/** Whether the proxy speaks SOCKS5 (socks5: resolves the target here, socks5h: at the proxy). */
-function isSocks(origin: URL): boolean {
-  return origin.protocol === 'socks5:' || origin.protocol === 'socks5h:';
-}
-
-/** A proxy URL as it may go into a message: whatever precedes an `@` in the authority is hidden. */
-function redact(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
-}
-
-/**
- * Parses an http:, https:, socks5: or socks5h: proxy URL; throws `Failure`
- * with a message naming `what`, and never quoting the credentials.
- */
-function parseProxyOrigin(value: string, what: string, Failure: new (message: string) => Error): URL {
-  let origin: URL;
-  try {
-    origin = new URL(value);
-  } catch {
-    throw new Failure(`${what} is not a valid URL: ${redact(value)}`);
-  }
-  const { protocol } = origin;
-  if (protocol !== 'http:' && protocol !== 'https:' && !isSocks(origin)) {
-    const hint = /^socks4a?:$|^socks:$/.test(protocol) ? ' (SOCKS4 is not supported: use socks5: or socks5h:)' : '';
-    throw new Failure(`${what} must be an http:, https:, socks5: or socks5h: URL, not ${protocol}${hint}`);
-  }
-  let username: string;
-  let password: string;
-  try {
-    username = decodeURIComponent(origin.username);
-    password = decodeURIComponent(origin.password);
-  } catch {
-    throw new Failure(`${what} has credentials that are not valid percent-encoding`);
-  }
-  if (isSocks(origin)) {
-    if (origin.hostname === '') throw new Failure(`${what} names no host: ${redact(value)}`);
-    // RFC 1929 §2: UNAME and PASSWD are at most 255 bytes each.
-    if (Buffer.byteLength(username) > 255 || Buffer.byteLength(password) > 255) {
-      throw new Failure(`${what} has a user or password over 255 bytes, more than SOCKS5 can send (RFC 1929)`);
-    }
-  }
-  return origin;
-}
-
-function checkTlsOptions(value: unknown, name: string): tls.ConnectionOptions {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object')
-    throw new TypeError(`${name} must be an object of options for tls.connect()`);
-  return value as tls.ConnectionOptions;
-}
-
-function resolveHandshakeTimeout(value: unknown): number {
-  if (value === undefined) return DEFAULT_HANDSHAKE_TIMEOUT;
-  if (value === Number.POSITIVE_INFINITY) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_DELAY) {
-    throw new TypeError(
-      `handshakeTimeout must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY} (0 or Infinity for no limit)`,
-    );
-  }
-  return value;
-}
-
-function resolveSignal(value: unknown): AbortSignal | undefined {
-  if (value === undefined) return undefined;
-  const candidate = value as Partial<AbortSignal> | null;
-  if (
-    !(value instanceof AbortSignal) &&
-    (candidate === null ||
-      typeof candidate !== 'object' ||
-      typeof candidate.aborted !== 'boolean' ||
-      typeof candidate.addEventListener !== 'function' ||
-      typeof candidate.removeEventListener !== 'function')
-  ) {
-    throw new TypeError('signal must be an AbortSignal');
-  }
-  return value as AbortSignal;
-}
 
 /** An Error for an abort reason: the reason itself when it is one. */
 export function abortError(reason: unknown): Error {
@@ -347,71 +129,59 @@ export class ConnectionAttempt {
  * with an Error naming the proxy when the proxy is down or refuses, and with
  * the abort reason when `attempt` aborts.
  *
- * @param attempt A {@link ConnectionAttempt} whose deadline runs on past the
- * connection (the caller finishes it), or a bare AbortSignal: then a deadline
- * from `transport` covers the connection alone.
+ * @param attempt The {@link ConnectionAttempt} whose deadline runs on past the
+ * connection (the caller finishes it).
  */
-export async function connect(
-  target: URL,
-  transport: ResolvedTransport,
-  attempt: ConnectionAttempt | AbortSignal,
-): Promise<Duplex> {
-  const own = attempt instanceof ConnectionAttempt ? undefined : new ConnectionAttempt(transport, attempt);
-  const signal = (own ?? (attempt as ConnectionAttempt)).signal;
-  try {
-    return await connectWithin(target, transport, signal);
-  } finally {
-    own?.finish();
-  }
-}
-
-async function connectWithin(target: URL, options: ResolvedTransport, signal: AbortSignal): Promise<Duplex> {
+export async function connect(target: URL, transport: ResolvedTransport, attempt: ConnectionAttempt): Promise<Duplex> {
+  const { signal } = attempt;
   const endpoint = endpointOf(target);
-  let proxy: ResolvedProxy | undefined;
-  if (options.proxy === 'env') {
-    const chosen = proxyFromEnv(target);
-    if (chosen) {
-      // The environment is not validated up front: say which variable is wrong.
-      const { value, variable } = chosen;
-      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
-      proxy = { origin: parseProxyOrigin(withScheme, variable, Error), headers: [], tls: {} };
-    }
-  } else {
-    proxy = options.proxy;
-  }
-
-  if (!proxy) {
-    // The net options (localAddress, family, lookup...) apply to TLS too: tls.connect passes them on.
-    return endpoint.secure
-      ? open(
-          tls.connect({
-            ...options.net,
-            ...options.tls,
-            host: endpoint.host,
-            port: endpoint.port,
-            servername: options.tls.servername ?? serverName(endpoint.host),
-          } as tls.ConnectionOptions),
-          'secureConnect',
-          signal,
-        )
-      : open(
-          net.connect({ ...options.net, host: endpoint.host, port: endpoint.port } as net.NetConnectOpts),
-          'connect',
-          signal,
-        );
-  }
-
+  const proxy = chooseProxy(target, transport);
+  if (!proxy) return dial(endpoint, transport, signal);
   const socket = isSocks(proxy.origin)
-    ? await socksTunnel(endpoint, proxy.origin, options, signal)
-    : await connectTunnel(endpoint, proxy, options, signal);
+    ? await socksTunnel(endpoint, proxy.origin, transport, signal)
+    : await connectTunnel(endpoint, proxy, transport, signal);
   if (!endpoint.secure) return socket;
   // A wss: or https: target: TLS inside the tunnel, verified against the target's name.
   return open(
+    tls.connect({ ...transport.tls, socket, servername: transport.tls.servername ?? serverName(endpoint.host) }),
+    'secureConnect',
+    signal,
+  );
+}
+
+/** The proxy to go through: the explicit one, the environment's for `target` ('env'), or none. */
+function chooseProxy(target: URL, transport: ResolvedTransport): ResolvedProxy | undefined {
+  if (transport.proxy !== 'env') return transport.proxy;
+  const chosen = proxyFromEnv(target);
+  if (!chosen) return undefined;
+  // The environment is not validated up front: say which variable is wrong.
+  const { value, variable } = chosen;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  return { origin: parseProxyOrigin(withScheme, variable, Error), headers: [], tls: {} };
+}
+
+/**
+ * Opens TCP to `to`, and TLS over it when `to.secure` (verified against its
+ * name): the one way out, for the target and for a proxy alike. The net
+ * options (localAddress, family, lookup...) apply to TLS too: tls.connect
+ * passes them on.
+ */
+function dial(
+  to: { host: string; port: number; secure: boolean },
+  options: { net: Record<string, unknown>; tls: tls.ConnectionOptions },
+  signal: AbortSignal,
+): Promise<net.Socket> {
+  if (!to.secure) {
+    return open(net.connect({ ...options.net, host: to.host, port: to.port } as net.NetConnectOpts), 'connect', signal);
+  }
+  return open(
     tls.connect({
+      ...options.net,
       ...options.tls,
-      socket,
-      servername: options.tls.servername ?? serverName(endpoint.host),
-    }),
+      host: to.host,
+      port: to.port,
+      servername: options.tls.servername ?? serverName(to.host),
+    } as tls.ConnectionOptions),
     'secureConnect',
     signal,
   );
@@ -424,26 +194,9 @@ async function connectTunnel(
   options: ResolvedTransport,
   signal: AbortSignal,
 ): Promise<net.Socket> {
-  const proxyEndpoint = endpointOf(proxy.origin);
   let socket: net.Socket;
   try {
-    socket = await (proxyEndpoint.secure
-      ? open(
-          tls.connect({
-            ...options.net,
-            ...proxy.tls,
-            host: proxyEndpoint.host,
-            port: proxyEndpoint.port,
-            servername: proxy.tls.servername ?? serverName(proxyEndpoint.host),
-          } as tls.ConnectionOptions),
-          'secureConnect',
-          signal,
-        )
-      : open(
-          net.connect({ ...options.net, host: proxyEndpoint.host, port: proxyEndpoint.port } as net.NetConnectOpts),
-          'connect',
-          signal,
-        ));
+    socket = await dial(endpointOf(proxy.origin), { net: options.net, tls: proxy.tls }, signal);
   } catch (error) {
     throw new Error(`Could not connect to proxy ${proxy.origin.host}: ${describe(error as Error)}`, { cause: error });
   }
@@ -490,16 +243,79 @@ async function socksTunnel(
   }
   let socket: net.Socket;
   try {
-    socket = await open(
-      net.connect({ ...options.net, host: proxyHost, port: proxyPort } as net.NetConnectOpts),
-      'connect',
-      signal,
-    );
+    socket = await dial({ host: proxyHost, port: proxyPort, secure: false }, { net: options.net, tls: {} }, signal);
   } catch (error) {
     throw new Error(`Could not connect to SOCKS5 proxy ${proxyName}: ${describe(error as Error)}`, { cause: error });
   }
   await socksHandshake(socket, handshake, proxyName, signal);
   return socket;
+}
+
+/** How a {@link listen} wait ends: the first call wins, and lets every listener go. */
+interface Settle<T> {
+  resolve(value: T): void;
+  /** Rejects, and destroys the socket waited on. */
+  reject(error: Error): void;
+}
+
+/** The socket events a wait listens to. */
+interface SocketHandlers {
+  data?(chunk: Buffer): void;
+  close?(): void;
+  error?(error: Error): void;
+  connect?(): void;
+  secureConnect?(): void;
+}
+
+type SocketListener = (...args: unknown[]) => void;
+
+/**
+ * The one shape of every wait in this file (TCP or TLS up, a DNS answer, a
+ * SOCKS5 or CONNECT reply): listeners on `socket` (if any) and on `signal`,
+ * all let go the moment the promise settles. A rejection destroys the
+ * socket. An abort, before or during the wait, rejects with
+ * `onabort(reason)`. `start` runs once everything listens (to send the
+ * request the wait is for).
+ */
+function listen<T>(
+  signal: AbortSignal,
+  socket: net.Socket | undefined,
+  onabort: (reason: Error) => Error,
+  handlers: (settle: Settle<T>) => SocketHandlers,
+  start: (settle: Settle<T>) => void = () => {},
+): Promise<T> {
+  return new Promise<T>((resolvePromise, rejectPromise) => {
+    const listening: Array<[string, SocketListener]> = [];
+    let settled = false;
+    const release = (): void => {
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      for (const [event, listener] of listening) socket?.off(event, listener);
+    };
+    const settle: Settle<T> = {
+      resolve(value) {
+        if (settled) return;
+        release();
+        resolvePromise(value);
+      },
+      reject(error) {
+        if (settled) return;
+        release();
+        socket?.destroy();
+        rejectPromise(error);
+      },
+    };
+    const onAbort = (): void => settle.reject(onabort(abortError(signal.reason)));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
+    if (socket) {
+      for (const [event, listener] of Object.entries(handlers(settle)) as Array<[string, SocketListener]>) {
+        socket.on(event, listener);
+        listening.push([event, listener]);
+      }
+    }
+    start(settle);
+  });
 }
 
 type LookupCallback = (error: Error | null, address: string | Array<{ address: string }>, family?: number) => void;
@@ -514,39 +330,33 @@ function resolve(
 ): Promise<string> {
   const lookup = (typeof netOptions.lookup === 'function' ? netOptions.lookup : dns.lookup) as Lookup;
   const family = typeof netOptions.family === 'number' ? netOptions.family : 0;
-  return new Promise((resolvePromise, reject) => {
-    const failed = (error: Error): void => {
-      cleanup();
-      const code = (error as { code?: unknown }).code;
-      reject(
-        new Error(
-          `Could not resolve ${host} to ask SOCKS5 proxy ${proxyName} for it: ${typeof code === 'string' ? code : error.message} (socks5:// resolves names here; socks5h:// lets the proxy resolve them)`,
-          { cause: error },
-        ),
-      );
-    };
-    const onabort = (): void => {
-      cleanup();
-      reject(abortError(signal.reason));
-    };
-    const cleanup = (): void => signal.removeEventListener('abort', onabort);
-    if (signal.aborted) return onabort();
-    signal.addEventListener('abort', onabort);
-    try {
-      lookup(host, { family, all: false }, (error, address) => {
-        if (signal.aborted) return;
-        if (error) return failed(error);
-        const first = Array.isArray(address) ? address[0]?.address : address;
-        if (typeof first !== 'string' || net.isIP(first) === 0) {
-          return failed(new Error(`the lookup gave no IP address (${String(first)})`));
-        }
-        cleanup();
-        resolvePromise(first);
-      });
-    } catch (error) {
-      failed(error as Error);
-    }
-  });
+  const failure = (error: Error): Error => {
+    const code = (error as { code?: unknown }).code;
+    return new Error(
+      `Could not resolve ${host} to ask SOCKS5 proxy ${proxyName} for it: ${typeof code === 'string' ? code : error.message} (socks5:// resolves names here; socks5h:// lets the proxy resolve them)`,
+      { cause: error },
+    );
+  };
+  return listen<string>(
+    signal,
+    undefined,
+    (reason) => reason,
+    () => ({}),
+    (settle) => {
+      try {
+        lookup(host, { family, all: false }, (error, address) => {
+          if (error) return settle.reject(failure(error));
+          const first = Array.isArray(address) ? address[0]?.address : address;
+          if (typeof first !== 'string' || net.isIP(first) === 0) {
+            return settle.reject(failure(new Error(`the lookup gave no IP address (${String(first)})`)));
+          }
+          settle.resolve(first);
+        });
+      } catch (error) {
+        settle.reject(failure(error as Error));
+      }
+    },
+  );
 }
 
 /**
@@ -560,59 +370,43 @@ function socksHandshake(
   proxyName: string,
   signal: AbortSignal,
 ): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const fail = (error: Error): void => {
-      cleanup();
-      socket.destroy();
-      reject(error);
-    };
-    const ondata = (chunk: Buffer): void => {
-      let step: ReturnType<SocksHandshake['receive']>;
-      try {
-        step = handshake.receive(chunk);
-      } catch (error) {
-        fail(error as Error);
-        return;
-      }
-      if (step === undefined) return;
-      if ('send' in step) {
-        socket.write(step.send);
-        return;
-      }
-      cleanup();
-      // Hold what follows until the caller listens; bytes past the reply are the target's.
-      socket.pause();
-      if (step.rest.length > 0) socket.unshift(step.rest);
-      resolvePromise();
-    };
-    const onclose = (): void =>
-      fail(new Error(`SOCKS5 proxy ${proxyName} closed the connection before sending ${handshake.waitingFor}`));
-    const onerror = (error: Error): void =>
-      fail(
-        new Error(`SOCKS5 proxy ${proxyName}: ${describe(error)} (waiting for ${handshake.waitingFor})`, {
-          cause: error,
-        }),
-      );
-    const onabort = (): void => {
-      const reason = abortError(signal.reason);
-      fail(
-        new Error(`SOCKS5 proxy ${proxyName} did not send ${handshake.waitingFor}: ${reason.message}`, {
-          cause: reason,
-        }),
-      );
-    };
-    const cleanup = (): void => {
-      socket.off('data', ondata);
-      socket.off('close', onclose);
-      socket.off('error', onerror);
-      signal.removeEventListener('abort', onabort);
-    };
-    socket.on('data', ondata);
-    socket.on('close', onclose);
-    socket.on('error', onerror);
-    signal.addEventListener('abort', onabort);
-    socket.write(handshake.greeting());
-  });
+  return listen<void>(
+    signal,
+    socket,
+    (reason) =>
+      new Error(`SOCKS5 proxy ${proxyName} did not send ${handshake.waitingFor}: ${reason.message}`, { cause: reason }),
+    (settle) => ({
+      data: (chunk: Buffer): void => {
+        let step: ReturnType<SocksHandshake['receive']>;
+        try {
+          step = handshake.receive(chunk);
+        } catch (error) {
+          settle.reject(error as Error);
+          return;
+        }
+        if (step === undefined) return;
+        if ('send' in step) {
+          socket.write(step.send);
+          return;
+        }
+        settle.resolve();
+        // Hold what follows until the caller listens; bytes past the reply are the target's.
+        socket.pause();
+        if (step.rest.length > 0) socket.unshift(step.rest);
+      },
+      close: (): void =>
+        settle.reject(
+          new Error(`SOCKS5 proxy ${proxyName} closed the connection before sending ${handshake.waitingFor}`),
+        ),
+      error: (error: Error): void =>
+        settle.reject(
+          new Error(`SOCKS5 proxy ${proxyName}: ${describe(error)} (waiting for ${handshake.waitingFor})`, {
+            cause: error,
+          }),
+        ),
+    }),
+    () => socket.write(handshake.greeting()),
+  );
 }
 
 /** A system error's code (ECONNREFUSED...), else the message with any code. */
@@ -628,31 +422,15 @@ function serverName(host: string): string | undefined {
 
 /** Resolves with the socket once `ready` fires; rejects on error or abort. */
 function open<S extends net.Socket>(socket: S, ready: 'connect' | 'secureConnect', signal: AbortSignal): Promise<S> {
-  return new Promise((resolve, reject) => {
-    const onabort = (): void => {
-      cleanup();
-      socket.destroy();
-      reject(abortError(signal.reason));
-    };
-    const onerror = (error: Error): void => {
-      cleanup();
-      socket.destroy();
-      reject(error);
-    };
-    const onready = (): void => {
-      cleanup();
-      resolve(socket);
-    };
-    const cleanup = (): void => {
-      signal.removeEventListener('abort', onabort);
-      socket.off('error', onerror);
-      socket.off(ready, onready);
-    };
-    if (signal.aborted) return onabort();
-    signal.addEventListener('abort', onabort);
-    socket.once('error', onerror);
-    socket.once(ready, onready);
-  });
+  return listen<S>(
+    signal,
+    socket,
+    (reason) => reason,
+    (settle) => ({
+      error: (error: Error): void => settle.reject(error),
+      [ready]: (): void => settle.resolve(socket),
+    }),
+  );
 }
 
 /** At most this many characters of a peer's status line go into an error message. */
@@ -675,56 +453,46 @@ function tunnel(
   }
   for (const [name, value] of proxy.headers) lines.push(`${name}: ${value}`);
 
-  return new Promise((resolve, reject) => {
-    let head = Buffer.alloc(0);
-    const fail = (message: string, cause?: unknown): void => {
-      cleanup();
-      socket.destroy();
-      reject(new Error(message, { cause }));
-    };
-    const ondata = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      // The head, its blank line included, may be at most MAX_PROXY_RESPONSE_HEAD bytes.
-      if ((end < 0 ? head.length : end + 4) > MAX_PROXY_RESPONSE_HEAD) {
-        fail(`Proxy ${proxyUrl.host} sent a response head over ${MAX_PROXY_RESPONSE_HEAD} bytes to CONNECT`);
-        return;
-      }
-      if (end < 0) return;
-      cleanup();
-      const statusLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
-      if (!status?.startsWith('2')) {
-        socket.destroy();
-        const hint = status === '407' ? " (check the proxy origin's user:password)" : '';
-        const quoted = statusLine.replace(/^HTTP\/1\.[01] /, '');
-        const shown = quoted.length > MAX_QUOTED ? `${quoted.slice(0, MAX_QUOTED)}…` : quoted;
-        reject(new Error(`Proxy refused CONNECT to ${authority}: ${shown}${hint}`));
-        return;
-      }
-      // Hold what follows until the caller listens; bytes past the head are the target's.
-      socket.pause();
-      const rest = head.subarray(end + 4);
-      if (rest.length > 0) socket.unshift(rest);
-      resolve();
-    };
-    const onclose = (): void =>
-      fail(`Proxy ${proxyUrl.host} closed the connection before answering CONNECT to ${authority}`);
-    const onerror = (error: Error): void => fail(`Proxy ${proxyUrl.host}: ${error.message}`, error);
-    const onabort = (): void => {
-      const reason = abortError(signal.reason);
-      fail(`Proxy ${proxyUrl.host} did not answer CONNECT to ${authority}: ${reason.message}`, reason);
-    };
-    const cleanup = (): void => {
-      socket.off('data', ondata);
-      socket.off('close', onclose);
-      socket.off('error', onerror);
-      signal.removeEventListener('abort', onabort);
-    };
-    socket.on('data', ondata);
-    socket.on('close', onclose);
-    socket.on('error', onerror);
-    signal.addEventListener('abort', onabort);
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-  });
+  let head = Buffer.alloc(0);
+  return listen<void>(
+    signal,
+    socket,
+    (reason) =>
+      new Error(`Proxy ${proxyUrl.host} did not answer CONNECT to ${authority}: ${reason.message}`, { cause: reason }),
+    (settle) => ({
+      data: (chunk: Buffer): void => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        // The head, its blank line included, may be at most MAX_PROXY_RESPONSE_HEAD bytes.
+        if ((end < 0 ? head.length : end + 4) > MAX_PROXY_RESPONSE_HEAD) {
+          settle.reject(
+            new Error(`Proxy ${proxyUrl.host} sent a response head over ${MAX_PROXY_RESPONSE_HEAD} bytes to CONNECT`),
+          );
+          return;
+        }
+        if (end < 0) return;
+        const statusLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
+        const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
+        if (!status?.startsWith('2')) {
+          const hint = status === '407' ? " (check the proxy origin's user:password)" : '';
+          const quoted = statusLine.replace(/^HTTP\/1\.[01] /, '');
+          const shown = quoted.length > MAX_QUOTED ? `${quoted.slice(0, MAX_QUOTED)}…` : quoted;
+          settle.reject(new Error(`Proxy refused CONNECT to ${authority}: ${shown}${hint}`));
+          return;
+        }
+        settle.resolve();
+        // Hold what follows until the caller listens; bytes past the head are the target's.
+        socket.pause();
+        const rest = head.subarray(end + 4);
+        if (rest.length > 0) socket.unshift(rest);
+      },
+      close: (): void =>
+        settle.reject(
+          new Error(`Proxy ${proxyUrl.host} closed the connection before answering CONNECT to ${authority}`),
+        ),
+      error: (error: Error): void =>
+        settle.reject(new Error(`Proxy ${proxyUrl.host}: ${error.message}`, { cause: error })),
+    }),
+    () => socket.write(`${lines.join('\r\n')}\r\n\r\n`),
+  );
 }

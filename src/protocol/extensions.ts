@@ -20,8 +20,11 @@ import { boundedZlib, MessageTooLargeError, type ZlibModule } from './deflate.js
 import { cut, excerpt, MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, readExtensionList } from './offers.js';
 import lazy from './vendor.cjs';
 
-/** A websocket-extensions plugin, such as the default export of `permessage-deflate`. */
-export interface ExtensionPlugin {
+/**
+ * A websocket-extensions plugin, such as the default export of
+ * `permessage-deflate` (the `extensions` option).
+ */
+export interface WebSocketExtension {
   readonly name: string;
   readonly type: string;
 }
@@ -52,7 +55,7 @@ export interface PerMessageDeflateOptions {
 /** Everything negotiation needs, resolved from the options. */
 export interface ExtensionConfig {
   /** Plugins in order of preference, permessage-deflate already bounded. */
-  readonly plugins: readonly ExtensionPlugin[];
+  readonly plugins: readonly WebSocketExtension[];
   readonly maxLength: number;
   /** Outgoing messages below this size skip the extensions. */
   readonly threshold: number;
@@ -74,12 +77,12 @@ const PER_MESSAGE_DEFLATE_KEYS: readonly string[] = [
   'concurrencyLimit',
 ];
 
-interface DeflatePlugin extends ExtensionPlugin {
+interface DeflatePlugin extends WebSocketExtension {
   _options?: Record<string, unknown>;
   configure(options: Record<string, unknown>): DeflatePlugin;
 }
 
-function isDeflatePlugin(plugin: ExtensionPlugin): plugin is DeflatePlugin {
+function isDeflatePlugin(plugin: WebSocketExtension): plugin is DeflatePlugin {
   return plugin.name === 'permessage-deflate' && typeof (plugin as DeflatePlugin).configure === 'function';
 }
 
@@ -96,11 +99,11 @@ export function resolveExtensions(
   const list = extensions ?? [];
   if (
     !Array.isArray(list) ||
-    list.some((e) => e === null || typeof e !== 'object' || typeof (e as ExtensionPlugin).name !== 'string')
+    list.some((e) => e === null || typeof e !== 'object' || typeof (e as WebSocketExtension).name !== 'string')
   ) {
     throw new TypeError('extensions must be an array of websocket-extensions plugins');
   }
-  const plugins = [...(list as ExtensionPlugin[])];
+  const plugins = [...(list as WebSocketExtension[])];
   // Plugins given in `extensions` see every message, as in faye; the
   // threshold is perMessageDeflate's (ws's).
   let threshold = 0;
@@ -131,7 +134,7 @@ export function resolveExtensions(
     plugins.push(
       (lazy.permessageDeflate() as unknown as DeflatePlugin).configure(
         deflateParameters(given, role),
-      ) as ExtensionPlugin,
+      ) as WebSocketExtension,
     );
   }
   return {
@@ -191,7 +194,7 @@ function count(value: unknown, name: string, fallback: number, min: number, max 
  * option, so the copy is made from the unconfigured plugin with every option
  * the application set, and our zlib.)
  */
-function bound(plugin: ExtensionPlugin, maxLength: number): ExtensionPlugin {
+function bound(plugin: WebSocketExtension, maxLength: number): WebSocketExtension {
   if (!isDeflatePlugin(plugin)) return plugin;
   // One bounded copy per plugin and limit, not one per connection.
   let copies = boundCopies.get(plugin);
@@ -210,7 +213,7 @@ function bound(plugin: ExtensionPlugin, maxLength: number): ExtensionPlugin {
   return copy;
 }
 
-const boundCopies = new WeakMap<ExtensionPlugin, Map<number, ExtensionPlugin>>();
+const boundCopies = new WeakMap<WebSocketExtension, Map<number, WebSocketExtension>>();
 
 /** The client's side: an offer to send, and the server's answer to activate. */
 export interface Offer {

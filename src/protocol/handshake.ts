@@ -55,6 +55,14 @@ function refuse(message: string, status = 400, reason = 'Bad Request'): Handshak
   return { status, reason, headers: {}, message };
 }
 
+/** Whether the Connection header's comma-separated tokens include `Upgrade`, in any case (RFC 9110 §7.6.1). */
+function hasUpgradeToken(headers: IncomingHttpHeaders): boolean {
+  return String(headers.connection ?? '')
+    .toLowerCase()
+    .split(',')
+    .some((token) => token.trim() === 'upgrade');
+}
+
 /** Whether the request asks for a WebSocket upgrade (websocket-driver's test). */
 export function isWebSocket(request: IncomingMessage): boolean {
   return lazy.websocketDriver().isWebSocket(request);
@@ -81,11 +89,7 @@ export function checkRequest(method: string | undefined, headers: IncomingHttpHe
     return refuse("The Upgrade header must be 'websocket'");
   }
   // 4. A |Connection| header field that includes the token "Upgrade".
-  const connection = String(headers.connection ?? '')
-    .toLowerCase()
-    .split(',')
-    .map((token) => token.trim());
-  if (!connection.includes('upgrade')) return refuse("The Connection header must include 'Upgrade'");
+  if (!hasUpgradeToken(headers)) return refuse("The Connection header must include 'Upgrade'");
   // 5. A |Sec-WebSocket-Key| header field with a base64-encoded value that,
   //    when decoded, is 16 bytes in length.
   const key = headers['sec-websocket-key'];
@@ -153,9 +157,16 @@ export function checkExtendedConnect(headers: IncomingHttpHeaders): HandshakeRef
   return checkVersion(headers);
 }
 
-/** The HTTP/1.1 response that refuses a handshake. */
-export function refusalResponse(refusal: HandshakeRefusal): string {
-  const body = `${refusal.message}\n`;
+/**
+ * The HTTP/1.1 response that refuses a handshake, or (through
+ * `WebSocket.refuse`) an upgrade the application will not take: the status,
+ * `Connection: close`, the refusal's headers and a text body, by default
+ * the message.
+ */
+export function refusalResponse(
+  refusal: Pick<HandshakeRefusal, 'status' | 'reason' | 'headers'> & { message?: string },
+  body = `${refusal.message ?? ''}\n`,
+): string {
   const lines = [
     `HTTP/1.1 ${refusal.status} ${refusal.reason}`,
     'Connection: close',
@@ -172,7 +183,7 @@ export function refusalResponse(refusal: HandshakeRefusal): string {
  */
 export type ProtocolChooser = (offered: string[], request: IncomingMessage) => string | false | null | undefined;
 
-/** What the server agreed to. */
+/** What the server agreed to: its answer, as it sends it and as the client reads it. */
 export interface Agreement {
   /** The subprotocol chosen, or `''`. */
   protocol: string;
@@ -228,14 +239,15 @@ export function negotiate(
   }
   let agreed: ReturnType<typeof acceptExtensions>;
   try {
-    agreed = acceptExtensions(extensions, firstValue(request.headers['sec-websocket-extensions']));
+    agreed = acceptExtensions(extensions, joinHeader(request.headers['sec-websocket-extensions']));
   } catch (error) {
     return refuse(`Malformed Sec-WebSocket-Extensions header: ${cut((error as Error).message, 200)}`);
   }
   return { protocol, extensions: agreed?.header ?? '', negotiated: agreed?.negotiated };
 }
 
-function firstValue(value: string | string[] | undefined): string | undefined {
+/** A header's values as one list (RFC 9110 §5.3: fields of one name combine with commas). */
+export function joinHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -308,42 +320,31 @@ export function clientHandshake(
   return { headers, key, protocols, offer };
 }
 
-/** What the server agreed to, as the client sees it. */
-export interface ServerAnswer {
-  protocol: string;
-  extensions: string;
-  negotiated: Negotiated | undefined;
-}
-
 /**
  * §4.1, the client's checks on the server's answer to the upgrade, after a
  * 101 (HTTP/1.1: `upgrade` and `accept` are checked) or a 2xx to an extended
  * CONNECT (HTTP/2: they are absent, RFC 8441 §5). Throws an Error saying what
  * is wrong.
  */
-export function checkAnswer(handshake: ClientHandshake, headers: IncomingHttpHeaders, http1: boolean): ServerAnswer {
+export function checkAnswer(handshake: ClientHandshake, headers: IncomingHttpHeaders, http1: boolean): Agreement {
   if (http1) {
     // 2-3. |Upgrade| "websocket" and |Connection| "Upgrade", case-insensitively.
     if (String(headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       throw new Error("The handshake answer's Upgrade header is not 'websocket'");
     }
-    const connection = String(headers.connection ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((token) => token.trim());
-    if (!connection.includes('upgrade')) throw new Error("The handshake answer's Connection header is not 'Upgrade'");
+    if (!hasUpgradeToken(headers)) throw new Error("The handshake answer's Connection header is not 'Upgrade'");
     // 4. |Sec-WebSocket-Accept| is base64 of SHA-1 of the key and the GUID.
     if (headers['sec-websocket-accept'] !== acceptFor(handshake.key)) {
       throw new Error('The handshake answer has a wrong Sec-WebSocket-Accept');
     }
   }
   // 6. A subprotocol the client did not offer fails the connection.
-  const protocol = firstValue(headers['sec-websocket-protocol'])?.trim() ?? '';
+  const protocol = joinHeader(headers['sec-websocket-protocol'])?.trim() ?? '';
   if (protocol !== '' && !handshake.protocols.includes(protocol)) {
     throw new Error(`The server chose the subprotocol '${cut(protocol)}', which was not offered`);
   }
   // 5. An extension the client did not offer fails the connection.
-  const extensions = firstValue(headers['sec-websocket-extensions']) ?? '';
+  const extensions = joinHeader(headers['sec-websocket-extensions']) ?? '';
   let negotiated: Negotiated | undefined;
   if (extensions !== '') {
     if (!handshake.offer) {

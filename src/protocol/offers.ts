@@ -83,7 +83,14 @@ const EQUALS = 0x3d;
 const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-const isToken = (code: number): boolean => code < 128 && TCHAR[code] === 1;
+const isTchar = (code: number): boolean => code < 128 && TCHAR[code] === 1;
+
+/** Whether the string is an RFC 9110 token (a header name, a subprotocol, a method). */
+export function isToken(value: string): boolean {
+  if (value === '') return false;
+  for (let i = 0; i < value.length; i++) if (!isTchar(value.charCodeAt(i))) return false;
+  return true;
+}
 
 /** Peer text cut for a message: its first `length` characters, then `…`. */
 export function cut(text: string, length = 64): string {
@@ -121,7 +128,7 @@ class Reader {
   /** token = 1*tchar; returns where it began. */
   token(what: string): number {
     const start = this.i;
-    while (isToken(this.code())) this.i++;
+    while (isTchar(this.code())) this.i++;
     if (this.i === start) this.fail(what);
     return start;
   }
@@ -137,7 +144,7 @@ class Reader {
       const code = this.code();
       if (code === DQUOTE && this.i > start) break;
       if (code === BACKSLASH) this.i++;
-      if (!isToken(this.code())) this.fail('a token in the quoted string');
+      if (!isTchar(this.code())) this.fail('a token in the quoted string');
       this.i++;
     }
     this.i++;

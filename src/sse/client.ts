@@ -36,15 +36,17 @@ import {
 import { utf8HeaderValue, validateHeaders } from '../net/headers.js';
 import { openStream, sessionProblem, toHttp2Headers } from '../net/http2.js';
 import {
-  abortError,
-  ConnectionAttempt,
-  connect,
+  CONNECT_OPTION_KEYS,
+  type ConnectOptions,
   MAX_TIMER_DELAY,
   type ResolvedTransport,
   resolveTransport,
-} from '../net/transport.js';
+  TRANSPORT_OPTION_KEYS,
+  type TransportOptions,
+} from '../net/options.js';
+import { abortError, ConnectionAttempt, connect } from '../net/transport.js';
 import { parseUrl } from '../net/url.js';
-import { CONNECT_OPTION_KEYS, type ConnectOptions, readBrowserOptions, type TransportOptions } from '../options.js';
+import { readBrowserOptions } from '../options.js';
 import {
   type BodySource,
   chunkBytes,
@@ -109,13 +111,13 @@ const INIT_KEYS = [
   'method',
   'body',
   'retry',
-  'tls',
-  'net',
-  'ca',
-  'proxy',
-  'http2',
+  ...TRANSPORT_OPTION_KEYS,
   ...CONNECT_OPTION_KEYS,
 ] as const;
+/** The ready states, by name (HTML: the readyState attribute). */
+const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSED: 2 } as const;
+type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
+
 /** Chromium's default reconnection time, in milliseconds. */
 export const DEFAULT_RECONNECTION_TIME = 3000;
 /** Fetch's redirect limit. */
@@ -149,9 +151,9 @@ type EventStreamResponse = Pick<http.IncomingMessage, 'statusCode' | 'statusMess
  * };
  */
 export class EventSourceClient extends EventTarget {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSED = 2;
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSED = ReadyState.CLOSED;
 
   readonly #url: URL;
   readonly #withCredentials: boolean;
@@ -161,7 +163,7 @@ export class EventSourceClient extends EventTarget {
   readonly #retry: RetryPolicy | undefined;
   /** Answers refused in a row and retried (the `retry` option); 0 once a stream opens. */
   #refusals = 0;
-  #readyState: 0 | 1 | 2 = 0;
+  #readyState: ReadyStateValue = ReadyState.CONNECTING;
   #lastEventId = '';
   #reconnectionTime = DEFAULT_RECONNECTION_TIME;
   #origin: string;
@@ -203,7 +205,7 @@ export class EventSourceClient extends EventTarget {
     // Note: extension, not in the spec: an aborted `signal` closes the EventSource, as close() does.
     const signal = this.#transport.signal;
     if (signal?.aborted) {
-      this.#readyState = 2;
+      this.#readyState = ReadyState.CLOSED;
       return;
     }
     signal?.addEventListener('abort', this.#onSignalAbort);
@@ -212,13 +214,13 @@ export class EventSourceClient extends EventTarget {
   }
 
   get CONNECTING(): 0 {
-    return 0;
+    return ReadyState.CONNECTING;
   }
   get OPEN(): 1 {
-    return 1;
+    return ReadyState.OPEN;
   }
   get CLOSED(): 2 {
-    return 2;
+    return ReadyState.CLOSED;
   }
 
   /** The URL given to the constructor, serialized. */
@@ -231,7 +233,7 @@ export class EventSourceClient extends EventTarget {
   }
 
   /** 0 CONNECTING, 1 OPEN, 2 CLOSED. */
-  get readyState(): 0 | 1 | 2 {
+  get readyState(): ReadyStateValue {
     return this.#readyState;
   }
 
@@ -293,8 +295,9 @@ export class EventSourceClient extends EventTarget {
    */
   close(): void {
     // Note: extension, not in the spec: diagnostics_channel (../diagnostics.ts), once.
-    if (this.#readyState !== 2) publishEventSource(this, 'client', this.#url.href, this.#lastEventId, true);
-    this.#readyState = 2;
+    if (this.#readyState !== ReadyState.CLOSED)
+      publishEventSource(this, 'client', this.#url.href, this.#lastEventId, true);
+    this.#readyState = ReadyState.CLOSED;
     this.#transport.signal?.removeEventListener('abort', this.#onSignalAbort);
     const attempt = this.#attempt;
     this.#attempt = undefined;
@@ -667,12 +670,12 @@ export class EventSourceClient extends EventTarget {
     });
     const request = this.#request;
     response.on('data', (chunk: Buffer) => {
-      if (this.#request !== request || this.#readyState === 2) return;
+      if (this.#request !== request || this.#readyState === ReadyState.CLOSED) return;
       parser.feed(decoder.decode(chunk, { stream: true }));
     });
     // processEventSourceEndOfBody: if res is not a network error, then reestablish the connection.
     const ended = (): void => {
-      if (this.#readyState === 2 || request === undefined || this.#request !== request) return;
+      if (this.#readyState === ReadyState.CLOSED || request === undefined || this.#request !== request) return;
       this.#reestablishTheConnection(`The event stream from ${url.href} ended`);
     };
     response.on('end', ended);
@@ -690,8 +693,8 @@ export class EventSourceClient extends EventTarget {
   /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#announce-the-connection */
   #announceTheConnection(): void {
     // If readyState is not CLOSED, set it to OPEN and fire an event named open.
-    if (this.#readyState === 2) return;
-    this.#readyState = 1;
+    if (this.#readyState === ReadyState.CLOSED) return;
+    this.#readyState = ReadyState.OPEN;
     this.#refusals = 0;
     publishEventSource(this, 'client', this.#url.href, this.#lastEventId, false);
     this.dispatchEvent(new Event('open'));
@@ -699,7 +702,7 @@ export class EventSourceClient extends EventTarget {
 
   /** @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage */
   #dispatch(event: EventSourceMessage): void {
-    if (this.#readyState === 2) return;
+    if (this.#readyState === ReadyState.CLOSED) return;
     // 1. Set the last event ID string of the event source to the value of the last event ID buffer.
     if (event.id !== undefined) this.#lastEventId = event.id;
     // 4-6. Initialize event's type, data, origin and lastEventId; dispatch it.
@@ -722,7 +725,7 @@ export class EventSourceClient extends EventTarget {
     this.#attempt = undefined;
     attempt?.abort();
     // 1.1. If the readyState attribute is set to CLOSED, abort the task.
-    if (this.#readyState === 2) return;
+    if (this.#readyState === ReadyState.CLOSED) return;
     // Note: extension, not in the spec: a body read once (an async iterable)
     // cannot be sent again; fail rather than reconnect without it.
     if (!replayable(this.#outgoing.body)) {
@@ -731,7 +734,7 @@ export class EventSourceClient extends EventTarget {
     }
     const wait = refused?.wait ?? this.#reconnectionTime;
     // 1.2. Set the readyState attribute to CONNECTING.
-    this.#readyState = 0;
+    this.#readyState = ReadyState.CONNECTING;
     // 1.3. Fire an event named error at the EventSource object.
     this.dispatchEvent(
       new EventSourceErrorEvent('error', {
@@ -741,14 +744,14 @@ export class EventSourceClient extends EventTarget {
       }),
     );
     // A listener may have called close().
-    if (this.#readyState !== 0) return;
+    if (this.#readyState !== ReadyState.CONNECTING) return;
     // 2. Wait a delay equal to the reconnection time of the event source
     //    (or, retrying a refused answer, the `retry` option's backoff).
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       // 5.1. If the EventSource object's readyState attribute is not set to CONNECTING, then return.
-      if (this.#readyState !== 0) return;
+      if (this.#readyState !== ReadyState.CONNECTING) return;
       // 5.2-5.4. Fetch request again (Last-Event-ID is set in #send).
       this.#fetch([this.#url], this.#headers, this.#outgoing);
     }, wait);
@@ -760,7 +763,7 @@ export class EventSourceClient extends EventTarget {
    */
   #failTheConnection(message: string, status?: number): void {
     // If readyState is not CLOSED, set it to CLOSED and fire an event named error.
-    if (this.#readyState === 2) return;
+    if (this.#readyState === ReadyState.CLOSED) return;
     this.close();
     this.dispatchEvent(new EventSourceErrorEvent('error', { message, status }));
   }
@@ -788,6 +791,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 shapeInterface(EventSourceClient, {
   name: 'EventSource',
   length: 1,
-  constants: { CONNECTING: 0, OPEN: 1, CLOSED: 2 },
+  constants: ReadyState,
   members: ['url', 'withCredentials', 'readyState', 'onopen', 'onmessage', 'onerror', 'close'],
 });

@@ -18,6 +18,7 @@ import type { EventHandler, Listener } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import { validateOptionKeys } from '../options.js';
+import { acceptEventStream } from '../shutdown.js';
 import {
   acceptsEventStream,
   eventData,
@@ -136,7 +137,8 @@ export class EventSource extends EventTarget {
     this.#lastEventId = firstHeader(request.headers['last-event-id']);
     this.#writer = new EventStreamWriter(response as ServerResponse, () => this.#streamEvents?.emit('drain'));
 
-    if (response.writableEnded || response.destroyed) {
+    // Its server's shutdown ends it; once begun, it answers 503 (../shutdown.ts).
+    if (response.writableEnded || response.destroyed || !acceptEventStream(this, request, response)) {
       this.writable = false;
       this.#readyState = 2;
       return;

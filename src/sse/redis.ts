@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelStore, ChannelStoreSink, StoredEvent } from '../channel/channel.js';
 import { isStreamId } from '../channel/history.js';
+import { validateOptionKeys } from '../options.js';
 
 /** The part of a node-redis client (v4 and later) the store uses. */
 export interface RedisClientLike {
@@ -44,7 +45,7 @@ export interface RedisChannelStoreOptions {
   block?: number;
 }
 
-const OPTION_KEYS = new Set(['key', 'client', 'url', 'maxLength', 'block']);
+const OPTION_KEYS = ['key', 'client', 'url', 'maxLength', 'block'] as const;
 const RETRY_MS = 250;
 
 /**
@@ -84,9 +85,7 @@ export class RedisChannelStore implements ChannelStore {
   static async connect(options: RedisChannelStoreOptions): Promise<RedisChannelStore> {
     if (typeof options !== 'object' || options === null)
       throw new TypeError('RedisChannelStore.connect() takes options');
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) throw new TypeError(`Unrecognized option: ${JSON.stringify(key)}`);
-    }
+    validateOptionKeys(options, OPTION_KEYS);
     const { key, client, url } = options;
     const maxLength = options.maxLength ?? 10_000;
     const block = options.block ?? 5000;

@@ -22,7 +22,7 @@
 // - RFC 6585 §4 (429 Too Many Requests may carry Retry-After); RFC 9110 §15.6.4 (503)
 // - AWS Architecture Blog, "Exponential Backoff And Jitter" (equal jitter)
 
-import { MAX_TIMER_DELAY } from '../net/transport.js';
+import { MAX_TIMER_DELAY } from '../net/options.js';
 
 /** The statuses retried when `retry` does not say: rate limited, and the gateway and availability errors. */
 export const DEFAULT_RETRY_STATUS_CODES: readonly number[] = [429, 502, 503, 504];

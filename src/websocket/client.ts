@@ -26,17 +26,10 @@ import type { SendData } from '../dom/data.js';
 import { defineInterface, requireArguments } from '../dom/webidl.js';
 import { type ConnectingTurn, waitForTurn } from '../net/connecting.js';
 import { offersBasic, urlAuthorization } from '../net/credentials.js';
-import { abortError, ConnectionAttempt, connect, resolveTransport } from '../net/transport.js';
+import { abortError, ConnectionAttempt, connect } from '../net/transport.js';
 import { apiBaseUrl, parseWebSocketUrl, validateProtocols } from '../net/url.js';
-import {
-  type BinaryType,
-  CLIENT_OPTION_KEYS,
-  type ClientOptions,
-  readBrowserOptions,
-  resolveOptions,
-  type WebBinaryType,
-} from '../options.js';
-import { checkAnswer, clientHandshake } from '../protocol/handshake.js';
+import { type BinaryType, type ClientOptions, resolveClientOptions, type WebBinaryType } from '../options.js';
+import { checkAnswer, clientHandshake, joinHeader } from '../protocol/handshake.js';
 import { ReadyState, WebSocketBase } from './base.js';
 import { openWebSocketStream } from './http2.js';
 
@@ -82,9 +75,7 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
     const protocolList = validateProtocols(protocols);
     // Note: extension, not in the spec: Node-only options in a third argument,
     // which browsers ignore.
-    const given = readBrowserOptions<ClientOptions<B>>(options, CLIENT_OPTION_KEYS, 'ignore');
-    const resolved = resolveOptions(given, CLIENT_OPTION_KEYS, 'client');
-    const transport = resolveTransport(given);
+    const { socket: resolved, transport } = resolveClientOptions(options);
     // Step 10: set this's url to urlRecord.
     super({
       url: record.href,
@@ -360,7 +351,8 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
     this.#statusCode = response.statusCode;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      const joined = joinHeader(value);
+      if (joined !== undefined) headers[name] = joined;
     }
     this.#headers = headers;
   }

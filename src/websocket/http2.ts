@@ -50,12 +50,14 @@ import {
   respond,
   toHttp2Headers,
 } from '../net/http2.js';
-import type { ConnectionAttempt, ResolvedTransport } from '../net/transport.js';
+import type { ResolvedTransport } from '../net/options.js';
+import type { ConnectionAttempt } from '../net/transport.js';
 import type { ResolvedOptions } from '../options.js';
 import {
   type Agreement,
   type ClientHandshake,
   checkExtendedConnect,
+  type HandshakeRefusal,
   isRefusal,
   negotiate,
   type ProtocolChooser,
@@ -175,13 +177,15 @@ export function answeredBefore(peer: Http2Peer): string | undefined {
 /**
  * Checks the extended CONNECT and answers it on the stream: 200 with the
  * agreed subprotocol and extensions and the application's headers, or the
- * refusal's status with a text body. Returns the agreement, or why there is
+ * refusal's status with a text body (`refused`'s, when given: a server
+ * shutting down). Returns the agreement, or why there is
  * none (a refusal, or a stream that was already answered or is gone).
  */
 export function answerExtendedConnect(
   peer: Http2Peer,
   supported: readonly string[] | ProtocolChooser,
   resolved: ResolvedOptions,
+  refused?: HandshakeRefusal,
 ): Agreement | { message: string } {
   const { stream, headers } = peer;
   const answered = answeredBefore(peer);
@@ -189,7 +193,7 @@ export function answerExtendedConnect(
   if (stream.destroyed || stream.closed) {
     return { message: 'The HTTP/2 stream closed before the WebSocket handshake completed' };
   }
-  const refusal = checkExtendedConnect(headers);
+  const refusal = refused ?? checkExtendedConnect(headers);
   // The chooser gets a request, as over HTTP/1.1: the compatibility API's,
   // made here for a stream (only then, as it listens on the stream).
   const request =

@@ -40,6 +40,7 @@ import {
   refusalResponse,
   switchingProtocols,
 } from '../protocol/handshake.js';
+import { acceptWebSocket, shutdown } from '../shutdown.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
 import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
@@ -108,16 +109,13 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       return;
     }
     socket = socket as Duplex;
-    const head = [
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}`,
-      'Connection: close',
-      'Content-Type: text/plain; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      ...headers.map(([name, value]) => `${name}: ${value}`),
-    ];
+    const reason = STATUS_CODES[status] ?? 'Refused';
     socket.on('error', () => {});
-    if (!socket.destroyed) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    if (!socket.destroyed) socket.end(refusalResponse({ status, reason, headers: Object.fromEntries(headers) }, body));
   }
+
+  /** Closes every WebSocket and event stream a server accepted (see {@link shutdown}). */
+  static readonly shutdown = shutdown;
 
   /** Throws a TypeError when `options` has a key not in `validKeys`. */
   static validateOptions(options: object | undefined, validKeys: readonly string[]): void {
@@ -216,6 +214,8 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     // A stream another listener already answered is not this socket's to
     // use; one past its session's limit of WebSocket streams is refused.
     const taken = h2 ? (answeredBefore(h2.peer) ?? admitStream(h2.peer)) : undefined;
+    // Its server's shutdown closes it; once begun, it refuses it with 503 (../shutdown.ts).
+    const shuttingDown = taken === undefined ? acceptWebSocket(this, transport) : undefined;
     if (taken === undefined) this._attach(transport);
     else this._fail(undefined, taken);
 
@@ -226,9 +226,10 @@ export class WebSocket extends WebSocketBase<BinaryType> {
       let agreement: Agreement | { message: string };
       if (h2) {
         // RFC 8441: the extended CONNECT is checked and answered on its stream.
-        agreement = answerExtendedConnect(h2.peer, supported, resolved);
+        agreement = answerExtendedConnect(h2.peer, supported, resolved, shuttingDown);
       } else {
-        const answer = checkRequest(http1.method, http1.headers) ?? negotiate(http1, supported, resolved.extensions);
+        const answer =
+          shuttingDown ?? checkRequest(http1.method, http1.headers) ?? negotiate(http1, supported, resolved.extensions);
         transport.write(
           isRefusal(answer) ? refusalResponse(answer) : switchingProtocols(http1, answer, resolved.headers),
         );

@@ -28,6 +28,7 @@
 // - WHATWG Streams: https://streams.spec.whatwg.org/
 // - undici lib/web/websocket/stream/websocketstream.js (the same steps in Node)
 
+import { checkClientCloseCode } from '../dom/close.js';
 import { toArrayBuffer } from '../dom/data.js';
 import { requireArguments, shapeInterface, toDOMString } from '../dom/webidl.js';
 import type { CloseEvent, ErrorEvent } from '../events.js';
@@ -649,12 +650,7 @@ function validateCloseInfo(
 ): { code: number | undefined; reason: string } {
   const code = info.closeCode;
   // 1. If code is not null, but is neither 1000 nor in 3000-4999, throw an "InvalidAccessError".
-  if (checkCode && code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
-    throw new DOMException(
-      `The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
-      'InvalidAccessError',
-    );
-  }
+  if (checkCode && code !== undefined) checkClientCloseCode(code);
   // 2-3. If reason is longer than 123 UTF-8 bytes, throw a "SyntaxError".
   if (Buffer.byteLength(info.reason, 'utf8') > MAX_REASON_BYTES) {
     throw new DOMException(`The close reason must not be greater than ${MAX_REASON_BYTES} UTF-8 bytes.`, 'SyntaxError');

@@ -1,13 +1,7 @@
 import http2 from 'node:http2';
 import t from 'tap';
-import {
-  abortError,
-  ConnectionAttempt,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  MAX_PROXY_RESPONSE_HEAD,
-  MAX_TIMER_DELAY,
-  resolveTransport,
-} from '../../../src/net/transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, MAX_TIMER_DELAY, resolveTransport } from '../../../src/net/options.js';
+import { abortError, ConnectionAttempt, MAX_PROXY_RESPONSE_HEAD } from '../../../src/net/transport.js';
 import { within } from '../../helpers/bounded.js';
 
 const timers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MAX_TIMER_DELAY } from '../../../src/net/transport.js';
+import { MAX_TIMER_DELAY } from '../../../src/net/options.js';
 import {
   DEFAULT_BACKOFF_LIMIT,
   DEFAULT_RETRY_LIMIT,
