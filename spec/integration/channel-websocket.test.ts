@@ -124,14 +124,27 @@ t.test('Channel with WebSocket members', async (t) => {
       [false, JSON.stringify({ id, event: 'tick', data: '{"n":1}' })],
       [true, '"raw"'],
     ]);
-    const bad = new Channel({ toMessage: () => 42 as never });
+    // A toMessage that fails: that event reaches no socket, the channel says why, the rest go on.
+    const bad = new Channel({
+      toMessage: (data) => {
+        if (data === 'throws') throw new Error('not JSON');
+        return (data === 'number' ? 42 : data) as string;
+      },
+    });
     t.teardown(() => bad.close());
+    const errors: string[] = [];
+    bad.onerror = (event) => errors.push(event.message);
     const other = await room(t, bad);
     const peer = wsClient(t, other.url);
+    const heard = messagesOf(peer);
     await opened(peer);
     await until(() => bad.size === 1);
-    bad.broadcast('x');
-    t.throws(() => bad.flush(), TypeError, 'a toMessage that returns neither a string nor a Buffer');
+    for (const data of ['one', 'throws', 'number', 'two']) bad.broadcast(data);
+    await until(() => heard.length === 2);
+    t.same(heard, ['one', 'two']);
+    t.equal(errors.length, 2);
+    t.match(errors[0], /toMessage failed for event \d+-\d+ \(it threw not JSON\)/);
+    t.match(errors[1], /it returned number, not a string or a Buffer/);
   });
 
   t.test('compresses once for members without server context takeover; the frames decode in ws', async (t) => {

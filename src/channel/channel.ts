@@ -189,7 +189,7 @@ class Entry implements HistoryEntry {
   readonly data: string;
   readonly event: string | undefined;
   /** toMessage()'s answer, its size in bytes, its plain frame, its compressed frames by window bits. */
-  message: ChannelMessage | undefined;
+  message: ChannelMessage | null | undefined;
   size = 0;
   frame: Buffer | undefined;
   deflated: Map<number, Buffer> | undefined;
@@ -499,7 +499,7 @@ export class Channel extends EventTarget {
         chunk ??= batch.length === 1 ? (batch[0] as Entry).block : concat(batch, this.#batchBytes);
         overflow = record.writer.deliver(chunk, limit) === 'overflow';
       } else {
-        overflow = !this.#sendFrames(record, batch, frames);
+        overflow = !this.#sendFrames(record, frames);
       }
       if (overflow) {
         dropped ??= [];
@@ -518,15 +518,33 @@ export class Channel extends EventTarget {
     }
   }
 
-  /** What a WebSocket member receives for `entry`, made once. */
-  readonly #messageOf = (entry: Entry): ChannelMessage => {
+  /**
+   * What a WebSocket member receives for `entry`, made once; null when
+   * toMessage threw or returned neither a string nor a Buffer (e.g. for data
+   * another process wrote to the store): that event goes to no socket, and
+   * the channel dispatches `error` (a flush never throws).
+   */
+  readonly #messageOf = (entry: Entry): ChannelMessage | null => {
     if (entry.message === undefined) {
-      const made = this.#toMessage ? this.#toMessage(entry.data, { id: entry.id, event: entry.event }) : entry.data;
-      if (typeof made !== 'string' && !Buffer.isBuffer(made)) {
-        throw new TypeError('toMessage must return a string or a Buffer');
+      let made: unknown;
+      let failure: unknown;
+      try {
+        made = this.#toMessage ? this.#toMessage(entry.data, { id: entry.id, event: entry.event }) : entry.data;
+      } catch (error) {
+        failure = error;
       }
-      entry.message = made;
-      entry.size = typeof made === 'string' ? Buffer.byteLength(made) : made.length;
+      if (failure === undefined && (typeof made === 'string' || Buffer.isBuffer(made))) {
+        entry.message = made;
+        entry.size = typeof made === 'string' ? Buffer.byteLength(made) : made.length;
+      } else {
+        entry.message = null;
+        const reason =
+          failure === undefined
+            ? `it returned ${typeof made}, not a string or a Buffer`
+            : `it threw ${failure instanceof Error ? failure.message : String(failure)}`;
+        const message = `toMessage failed for event ${entry.id} (${reason}): it was sent to no WebSocket`;
+        queueMicrotask(() => this.dispatchEvent(new ErrorEvent('error', { message, error: failure })));
+      }
     }
     return entry.message;
   };
@@ -537,10 +555,12 @@ export class Channel extends EventTarget {
    * message through its own send(). False when it is over `maxBuffered`
    * (it is then dropped).
    */
-  #sendFrames(record: SocketMember, entries: readonly Entry[], frames: TurnFrames): boolean {
+  #sendFrames(record: SocketMember, frames: TurnFrames): boolean {
     const socket = record.socket;
     const state = socket.readyState;
     if (state !== 1 && state !== 0) return true;
+    const entries = frames.entries;
+    if (entries.length === 0) return true;
     const size = frames.size;
     if (socket.bufferedAmount + size > this.#maxBuffered) return false;
     if (state === 1) {
@@ -548,7 +568,7 @@ export class Channel extends EventTarget {
       const bytes = frames.bytes(record.route);
       if (bytes !== undefined && socket[writeFramed](bytes, size)) return true;
     }
-    for (const entry of entries) socket.send(this.#messageOf(entry));
+    for (const entry of entries) socket.send(entry.message as ChannelMessage);
     return true;
   }
 
@@ -643,7 +663,7 @@ export class Channel extends EventTarget {
       const bytes = entries.reduce((sum, entry) => sum + entry.block.length, 0);
       ok = member.writer.deliver(concat(entries, bytes), this.#maxBuffered) !== 'overflow';
     } else {
-      ok = this.#sendFrames(member, entries, new TurnFrames(this.#messageOf, entries));
+      ok = this.#sendFrames(member, new TurnFrames(this.#messageOf, entries));
     }
     if (!ok) this.#drop(source);
   }
@@ -725,25 +745,34 @@ function concat(entries: readonly HistoryEntry[], bytes: number): Buffer {
  * server window. Each event's frame is kept on its entry, for replays.
  */
 class TurnFrames {
-  readonly #messageOf: (entry: Entry) => ChannelMessage;
-  readonly #entries: readonly Entry[];
+  readonly #messageOf: (entry: Entry) => ChannelMessage | null;
+  readonly #all: readonly Entry[];
+  #entries: readonly Entry[] | undefined;
   #plain: Buffer | undefined;
   #deflated: Map<number, Buffer> | undefined;
   #size = -1;
 
-  constructor(messageOf: (entry: Entry) => ChannelMessage, entries: readonly Entry[]) {
+  constructor(messageOf: (entry: Entry) => ChannelMessage | null, entries: readonly Entry[]) {
     this.#messageOf = messageOf;
-    this.#entries = entries;
+    this.#all = entries;
+  }
+
+  /** The turn's entries that have a message (toMessage made one). */
+  get entries(): readonly Entry[] {
+    if (this.#entries === undefined) {
+      const all = this.#all;
+      let failed = false;
+      for (const entry of all) if (this.#messageOf(entry) === null) failed = true;
+      this.#entries = failed ? all.filter((entry) => entry.message !== null) : all;
+    }
+    return this.#entries;
   }
 
   /** The application bytes of the turn's messages. */
   get size(): number {
     if (this.#size < 0) {
       let size = 0;
-      for (const entry of this.#entries) {
-        this.#messageOf(entry);
-        size += entry.size;
-      }
+      for (const entry of this.entries) size += entry.size;
       this.#size = size;
     }
     return this.#size;
@@ -753,7 +782,7 @@ class TurnFrames {
   bytes(route: FrameRoute): Buffer | undefined {
     if (route === 'own') return undefined;
     if (route === 'takeover') {
-      const small = this.size < COMPRESS_AT_LEAST || this.#entries.every((entry) => entry.size < COMPRESS_AT_LEAST);
+      const small = this.size < COMPRESS_AT_LEAST || this.entries.every((entry) => entry.size < COMPRESS_AT_LEAST);
       return small ? this.bytes('plain') : undefined;
     }
     if (route === 'plain') {
@@ -767,7 +796,7 @@ class TurnFrames {
         entry.deflated ??= new Map();
         let frame = entry.deflated.get(route);
         if (frame === undefined) {
-          frame = deflatedFrame(this.#messageOf(entry), route, () => this.#frame(entry));
+          frame = deflatedFrame(entry.message as ChannelMessage, route, () => this.#frame(entry));
           entry.deflated.set(route, frame);
         }
         return frame;
@@ -778,12 +807,12 @@ class TurnFrames {
   }
 
   #frame(entry: Entry): Buffer {
-    entry.frame ??= plainFrame(this.#messageOf(entry));
+    entry.frame ??= plainFrame(entry.message as ChannelMessage);
     return entry.frame;
   }
 
   #join(frameOf: (entry: Entry) => Buffer): Buffer {
-    const entries = this.#entries;
+    const entries = this.entries;
     if (entries.length === 1) return frameOf(entries[0] as Entry);
     const frames = entries.map(frameOf);
     return Buffer.concat(frames);
