@@ -135,6 +135,21 @@ t.test('shutdown(server)', async (t) => {
     t.same(await done, { closed: 0, terminated: 1 }, 'the refused socket was never counted');
   });
 
+  t.test('a WebSocket made just before shutdown (handshake pending) opens, then gets 1001', async (t) => {
+    const server = http.createServer();
+    let result: Promise<unknown> | undefined;
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      new WebSocket(request, socket, head);
+      result = shutdown(server); // in the same task: its handshake has not run yet
+    });
+    const port = await listen(t, server);
+    const client = wsClient(t, `ws://127.0.0.1:${port}/`);
+    const closed = wsClosed(client);
+    await opened(client);
+    t.equal((await closed).code, 1001);
+    t.same(await result, { closed: 1, terminated: 0 });
+  });
+
   t.test('a peer that never answers the close is terminated at the timeout', async (t) => {
     const served = await serve(t);
     const raw = await connectRaw(t, served.port);
