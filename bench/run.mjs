@@ -13,12 +13,13 @@
 //
 // Each server and each client runs in a process of its own; the load
 // generator (bench/load.mjs) is the same raw, pre-masked, pipelined client
-// for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,h2,import
+// for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,h2,import,redis
 // runs some rows only (and leaves results.json alone), as does BENCH_SIZES.
 import { fork, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { channelRedisBench, channelRedisTable } from './channel-redis.mjs';
 import { http2Bench, http2Table } from './http2.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -479,6 +480,10 @@ if (want('import')) {
   results.importTime = await importTime();
   save();
 }
+if (want('redis')) {
+  results.channelRedis = await channelRedisBench({ runs: RUNS, duration: DURATION, log });
+  save();
+}
 
 const lines = [];
 const us = (r) => (r.cpuPerMessage ? fmt(r.cpuPerMessage.median) : '-');
@@ -629,6 +634,7 @@ if (results.sseFanOut) {
   );
 }
 if (results.http2) lines.push(...http2Table(results.http2));
+if (results.channelRedis) lines.push(...channelRedisTable(results.channelRedis));
 if (results.importTime) {
   const r = results.importTime;
   lines.push(
