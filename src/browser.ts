@@ -71,7 +71,8 @@ export const WebSocketError = fromPlatform('WebSocketError', BROWSER_WEBSOCKET);
 // the Node entry's clients and server sockets are.
 export const WebSocketBase = Client;
 
-export const EventSourceChannel = serverSide('EventSourceChannel', BROWSER_EVENTSOURCE);
+export const Channel = serverSide('Channel', BROWSER_EVENTSOURCE);
+export const EventSourceChannel = Channel;
 export const ChannelMessageEvent = serverSide('ChannelMessageEvent', BROWSER_EVENTSOURCE);
 export const OverflowEvent = serverSide('OverflowEvent', BROWSER_EVENTSOURCE);
 export const RedisChannelStore = serverSide('RedisChannelStore', BROWSER_EVENTSOURCE);
@@ -106,6 +107,7 @@ export function setGlobalOrigin(_origin: string | URL | undefined): void {
 // `WebSocket.Client`, `WebSocket.EventSource`...: everything attached to the
 // default export, as the Node entry's (scripts/build.mjs, main.cjs) is.
 Object.assign(WebSocket, {
+  Channel,
   ChannelMessageEvent,
   Client,
   CloseEvent,

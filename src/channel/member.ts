@@ -35,3 +35,28 @@ export interface ChannelFeed {
   /** Removes a hook added with beforeEnd(). */
   removeBeforeEnd(hook: () => void): void;
 }
+
+/**
+ * The key of a server WebSocket's one hook for channels: write bytes that
+ * are already a whole frame (or several), framed once for every member.
+ */
+export const writeFramed: unique symbol = Symbol('isosocket.writeFramed');
+
+/** What a channel uses of a WebSocket member: its public face, and the hook. */
+export interface FramedMember {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  /** The negotiated extensions: which frames it can take. */
+  readonly extensions: string;
+  send(data: string | Buffer): unknown;
+  close(code?: number, reason?: string): unknown;
+  addEventListener(type: 'close', listener: () => void): void;
+  removeEventListener(type: 'close', listener: () => void): void;
+  /**
+   * @internal Writes `bytes` (whole server frames) as `size` bytes of
+   * application data; false, and nothing written, when that would not keep
+   * its place behind the socket's own messages (then the channel sends the
+   * messages as any other).
+   */
+  [writeFramed](bytes: Buffer, size: number): boolean;
+}

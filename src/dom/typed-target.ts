@@ -79,6 +79,11 @@ export function installTypedListeners(prototype: object): void {
  * interface cannot merge overloads over a base class's method).
  */
 export const TypedEventTargetBase = EventTarget as unknown as {
-  new <M>(): Omit<EventTarget, 'addEventListener' | 'removeEventListener'> & TypedEventTarget<M>;
+  new <M>(): TypedEventTargetInstance<M>;
   prototype: EventTarget;
 };
+
+/** An EventTarget whose listener methods are typed by `M` (methods, so that subclasses may override them). */
+export interface TypedEventTargetInstance<M> extends TypedEventTarget<M> {
+  dispatchEvent(event: Event): boolean;
+}

@@ -52,6 +52,7 @@
 //   the event they describe, only when someone subscribes.
 
 import type { Duplex } from 'node:stream';
+import { writeFramed } from '../channel/member.js';
 import {
   type DiagnosticsRole,
   publishWebSocketClose,
@@ -393,6 +394,27 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends TypedEvent
   /** Alias of on(), for Node streams that pipe into this socket. */
   prependListener(type: string, listener: EmitterListener): this {
     return this.on(type, listener);
+  }
+
+  // ---- a channel's hook (src/channel/member.ts) ---------------------------
+
+  /**
+   * @internal Writes whole frames a channel built once for all its members
+   * (server frames are unmasked: the same bytes for every socket), counted
+   * as `size` bytes of application data. False, and nothing written, when
+   * they would not keep their place: not OPEN, a client (its frames are
+   * masked), or messages of its own still waiting (the send queue, an
+   * extension); the channel then sends them as any message.
+   */
+  [writeFramed](bytes: Buffer, size: number): boolean {
+    const connection = this.#connection;
+    if (this.#readyState !== ReadyState.OPEN || this._role === 'client' || !connection || connection.pending) {
+      return false;
+    }
+    if (this.#sender?.queued) return false;
+    this.#theSender().accept({ kind: 'binary', data: bytes, size });
+    this.#write(bytes, size);
+    return true;
   }
 
   // ---- for the factories --------------------------------------------------
