@@ -13,13 +13,14 @@
 //
 // Each server and each client runs in a process of its own; the load
 // generator (bench/load.mjs) is the same raw, pre-masked, pipelined client
-// for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,channel,h2,import
+// for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,channel,h2,import,redis
 // runs some rows only (and leaves results.json alone), as does BENCH_SIZES.
 import { fork, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { channelBench, channelTable } from './channel.mjs';
+import { channelRedisBench, channelRedisTable } from './channel-redis.mjs';
 import { http2Bench, http2Table } from './http2.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -489,6 +490,10 @@ if (want('import')) {
   results.importTime = await importTime();
   save();
 }
+if (want('redis')) {
+  results.channelRedis = await channelRedisBench({ runs: RUNS, duration: DURATION, log });
+  save();
+}
 
 const lines = [];
 const us = (r) => (r.cpuPerMessage ? fmt(r.cpuPerMessage.median) : '-');
@@ -640,6 +645,7 @@ if (results.sseFanOut) {
 }
 if (results.channelFanOut) lines.push(...channelTable(results.channelFanOut));
 if (results.http2) lines.push(...http2Table(results.http2));
+if (results.channelRedis) lines.push(...channelRedisTable(results.channelRedis));
 if (results.importTime) {
   const r = results.importTime;
   lines.push(

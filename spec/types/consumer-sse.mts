@@ -8,7 +8,9 @@ import {
   EventSourceChannel,
   type OverflowEvent,
   RedisChannelStore,
+  RedisChannelStores,
   type RedisClientLike,
+  type RedisClusterLike,
 } from 'isosocket';
 
 const channel = new EventSource.Channel({
@@ -43,4 +45,15 @@ export async function shared(client: RedisClientLike): Promise<string> {
   await other.close();
   await feed.close();
   return `${await id} ${count}`;
+}
+
+export async function rooms(client: RedisClientLike, cluster: RedisClusterLike): Promise<number> {
+  const stores = await RedisChannelStores.connect({ url: 'redis://localhost:6379', maxLength: 1000 });
+  const onCluster = await RedisChannelStores.connect({ client: cluster });
+  const onClient = await RedisChannelStores.connect({ client });
+  const room = new EventSource.Channel({ store: stores.channel('room:42') });
+  const store: ChannelStore = onCluster.channel('{shard}:room');
+  await room.close();
+  await Promise.all([stores.close(), onCluster.close(), onClient.close(), store.close()]);
+  return stores.subscriptions;
 }

@@ -18,7 +18,7 @@ import { Client, type CloseEvent, EventSource, shutdown, WebSocket } from '../..
 import { nextWithin, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { opened, until, wsClient } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw } from '../helpers/raw.js';
+import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
 import { certificates } from '../helpers/tls.js';
 
 interface Served {
@@ -284,7 +284,11 @@ t.test('shutdown(server)', async (t) => {
     await within(once(source as unknown as EventTarget, 'message'), 5000, 'the first event');
     source.close();
     await until(() => served.streams[0]?.readyState === EventSource.CLOSED);
-    await until(() => served.sockets[0]?.readyState === WebSocket.CLOSED);
+    // One refused at its handshake (426, a wrong version) leaves too.
+    const refused = await connectRaw(t, served.port, handshake(served.port, {}, { 'Sec-WebSocket-Version': '8' }));
+    await within(refused.closed, 5000, 'the refused handshake');
+    t.match(String(refused.received()), /^HTTP\/1.1 426/);
+    await until(() => served.sockets.every((ws) => ws.readyState === WebSocket.CLOSED) && served.sockets.length === 2);
     t.same(await shutdown(served.server), { closed: 0, terminated: 0 });
   });
 

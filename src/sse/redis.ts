@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChannelStore, ChannelStoreSink, StoredEvent } from '../channel/channel.js';
 import { isStreamId } from '../channel/history.js';
 import { validateOptionKeys } from '../options.js';
+import { DeliveredHere, entriesOf, firstStream } from './redis-wire.js';
 
 /** The part of a node-redis client (v4 and later) the store uses. */
 export interface RedisClientLike {
@@ -69,7 +70,7 @@ export class RedisChannelStore implements ChannelStore {
   readonly #origin = randomUUID().slice(0, 8);
   #sequence = 0;
   /** Origins of appends that failed here and went out locally: not delivered again if Redis kept them. */
-  readonly #delivered = new Set<string>();
+  readonly #delivered = new DeliveredHere();
   #sink: ChannelStoreSink | undefined;
   #down = false;
   #lastError: unknown;
@@ -104,10 +105,7 @@ export class RedisChannelStore implements ChannelStore {
     } else {
       if (typeof url !== 'string') throw new TypeError('url must be a redis:// URL');
       const redis = await loadRedis();
-      writer = redis.createClient({
-        url,
-        socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) },
-      });
+      writer = redis.createClient({ url, socket: RECONNECT });
     }
     const store = new RedisChannelStore(writer, writer.duplicate(), client === undefined, key, maxLength, block);
     await store.#connect();
@@ -188,7 +186,6 @@ export class RedisChannelStore implements ChannelStore {
     } catch (error) {
       // The channel delivers it here; if Redis stored it after all, do not again.
       this.#delivered.add(origin);
-      if (this.#delivered.size > 10_000) this.#delivered.delete(this.#delivered.values().next().value as string);
       throw error;
     }
   }
@@ -211,12 +208,7 @@ export class RedisChannelStore implements ChannelStore {
     this.#closed = true;
     // The reader is blocked in XREAD: drop its connection.
     await settle(() => (this.#reader.destroy ? this.#reader.destroy() : this.#reader.disconnect?.()));
-    if (this.#ownsWriter) {
-      // Gracefully (pending appends answered) when Redis is there; at once when not.
-      const writer = this.#writer;
-      if (writer.isReady) await settle(() => (writer.close ? writer.close() : writer.quit?.()));
-      else await settle(() => (writer.destroy ? writer.destroy() : writer.disconnect?.()));
-    }
+    if (this.#ownsWriter) await closeClient(this.#writer);
   }
 
   /** Reads the newest `recent` entries (history), then every new one, until closed. */
@@ -260,7 +252,7 @@ export class RedisChannelStore implements ChannelStore {
         this.#recovered();
         for (const entry of entriesOf(firstStream(reply))) {
           last = entry.id;
-          if (entry.origin !== undefined && this.#delivered.delete(entry.origin)) continue;
+          if (this.#delivered.has(entry)) continue;
           this.#sink?.entry(entry, true);
         }
       } catch (error) {
@@ -290,68 +282,34 @@ interface RedisModule {
   createClient(options: object): RedisClientLike;
 }
 
-async function loadRedis(): Promise<RedisModule> {
+/** Imports the `redis` package (an optional peer), naming it when it is missing; `user` names the caller. */
+export async function loadRedis(user = 'RedisChannelStore'): Promise<RedisModule> {
   const name = 'redis';
   try {
     return (await import(name)) as RedisModule;
   } catch (error) {
-    throw new Error(
-      `RedisChannelStore with a url needs the redis package (npm install redis): ${(error as Error).message}`,
-    );
+    throw new Error(`${user} with a url needs the redis package (npm install redis): ${(error as Error).message}`);
   }
 }
 
-function delay(ms: number): Promise<void> {
+/** node-redis's reconnection delays for clients made from a url: 50 ms doubling, at most 1 s. */
+export const RECONNECT = { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) };
+
+export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function settle(action: () => unknown): Promise<void> {
+/** Closes a client this module made: gracefully (pending commands answered) when Redis is there; at once when not. */
+export async function closeClient(client: RedisClientLike): Promise<void> {
+  if (client.isReady) await settle(() => (client.close ? client.close() : client.quit?.()));
+  else await settle(() => (client.destroy ? client.destroy() : client.disconnect?.()));
+}
+
+/** Runs a closing action, ignoring that it was closed already. */
+export async function settle(action: () => unknown): Promise<void> {
   try {
     await action();
   } catch {
     // Already gone.
   }
-}
-
-/** XREAD's reply holds one stream (RESP2: [[key, entries]]; RESP3: { key: entries }). */
-function firstStream(reply: unknown): unknown {
-  if (reply === null || reply === undefined) return [];
-  if (Array.isArray(reply)) return (reply[0] as unknown[] | undefined)?.[1] ?? [];
-  if (reply instanceof Map) return reply.values().next().value ?? [];
-  if (typeof reply === 'object') return Object.values(reply)[0] ?? [];
-  return [];
-}
-
-/** Entries of XRANGE/XREVRANGE/XREAD: [id, [field, value, ...]] each (or a field map). */
-function entriesOf(reply: unknown): Array<StoredEvent & { origin?: string }> {
-  if (!Array.isArray(reply)) return [];
-  const entries: Array<StoredEvent & { origin?: string }> = [];
-  for (const item of reply) {
-    if (!Array.isArray(item)) continue;
-    const id = String(item[0]);
-    const fields = fieldsOf(item[1]);
-    const data = fields.get('data');
-    if (data === undefined || !isStreamId(id)) continue;
-    const event = fields.get('event');
-    const origin = fields.get('origin');
-    entries.push({
-      id,
-      data,
-      ...(event !== undefined && { event }),
-      ...(origin !== undefined && { origin }),
-    });
-  }
-  return entries;
-}
-
-function fieldsOf(raw: unknown): Map<string, string> {
-  const fields = new Map<string, string>();
-  if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) fields.set(String(raw[i]), String(raw[i + 1]));
-  } else if (raw instanceof Map) {
-    for (const [key, value] of raw) fields.set(String(key), String(value));
-  } else if (typeof raw === 'object' && raw !== null) {
-    for (const [key, value] of Object.entries(raw)) fields.set(key, String(value));
-  }
-  return fields;
 }

@@ -40,7 +40,7 @@ import {
   refusalResponse,
   switchingProtocols,
 } from '../protocol/handshake.js';
-import { acceptWebSocket, shutdown } from '../shutdown.js';
+import { acceptWebSocket, refusalWhileShuttingDown, shutdown, type WebSocketRegistry } from '../shutdown.js';
 import { WebSocketBase } from './base.js';
 import { Client } from './client.js';
 import { admitStream, answerExtendedConnect, answeredBefore, http2Arguments } from './http2.js';
@@ -64,6 +64,9 @@ import type { SendCallback } from './sender.js';
  * });
  */
 export class WebSocket extends WebSocketBase<BinaryType> {
+  /** The registry of its server's open sockets, for shutdown (../shutdown.ts), until it closes. */
+  #registry: WebSocketRegistry | undefined;
+
   /** The Node client with the browser's interface (faye: `WebSocket.Client`). */
   static readonly Client = Client;
 
@@ -215,7 +218,8 @@ export class WebSocket extends WebSocketBase<BinaryType> {
     // use; one past its session's limit of WebSocket streams is refused.
     const taken = h2 ? (answeredBefore(h2.peer) ?? admitStream(h2.peer)) : undefined;
     // Its server's shutdown closes it; once begun, it refuses it with 503 (../shutdown.ts).
-    const shuttingDown = taken === undefined ? acceptWebSocket(this, transport) : undefined;
+    const shuttingDown = taken === undefined ? refusalWhileShuttingDown(transport) : undefined;
+    if (taken === undefined && shuttingDown === undefined) this.#registry = acceptWebSocket(this, transport);
     if (taken === undefined) this._attach(transport);
     else this._fail(undefined, taken);
 
@@ -295,6 +299,20 @@ export class WebSocket extends WebSocketBase<BinaryType> {
   protected override _receivedPong(payload: Buffer): void {
     // Note: extension, not in the spec (browsers have no pong event).
     this.dispatchEvent(new PongEvent('pong', { data: payload }));
+  }
+
+  /**
+   * @internal Once CLOSED (at its error and close events), it leaves its
+   * server's registry: a call here, not a 'close' listener, which would cost
+   * each idle connection 64 to 250 bytes of heap (../shutdown.ts).
+   */
+  override dispatchEvent(event: Event): boolean {
+    const dispatched = super.dispatchEvent(event);
+    if (this.#registry !== undefined && this._readyState === WebSocket.CLOSED) {
+      this.#registry.release(this);
+      this.#registry = undefined;
+    }
+    return dispatched;
   }
 
   /** @internal diagnostics_channel's role (../diagnostics.ts). */
