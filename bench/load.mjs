@@ -8,6 +8,8 @@
 //       `size` bytes, pipelined; the server echoes it compressed)
 //   node bench/load.mjs latency <port> <count>
 //   node bench/load.mjs idle <port> <connections>      (opens and holds; prints when ready)
+//   node bench/load.mjs idle-deflate <port> <connections> <takeover|no-takeover>
+//       (opens with permessage-deflate, echoes one compressed 1 KiB message each, holds)
 //   node bench/load.mjs sse <port> <clients>           (counts events until killed)
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -158,6 +160,31 @@ if (mode === 'echo' || mode === 'deflate-echo') {
   const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
   console.log(JSON.stringify({ p50: at(0.5), p99: at(0.99) }));
   process.exit(0);
+} else if (mode === 'idle-deflate') {
+  // Compressed connections at rest: each negotiates permessage-deflate,
+  // echoes one 1 KiB JSON message (so that contexts a library keeps exist),
+  // then holds.
+  const [connections] = rest.map(Number);
+  const extensions = OFFERS[rest[1]];
+  if (!extensions) throw new Error(`idle-deflate: takeover or no-takeover, not ${rest[1]}`);
+  const frame = deflatedFrame(1024);
+  const one = async () => {
+    const { socket, rest: early } = await open(extensions);
+    await new Promise((resolve) => {
+      const count = frameCounter(resolve);
+      socket.on('data', count);
+      if (early.length) count(early);
+      socket.write(frame);
+    });
+    return socket;
+  };
+  const sockets = [];
+  for (let i = 0; i < connections; i += 50) {
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, connections - i) }, one))));
+  }
+  console.log(JSON.stringify({ open: sockets.length }));
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
 } else if (mode === 'idle') {
   const [connections] = rest.map(Number);
   const sockets = [];

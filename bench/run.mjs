@@ -91,7 +91,7 @@ async function withCpu(child, work) {
   const before = await request(child, { type: 'cpu' });
   const result = await work();
   const after = await request(child, { type: 'cpu' });
-  return { result, cpu: after.user - before.user + after.system - before.system };
+  return { result, cpu: after.user - before.user + after.system - before.system, stallMs: after.stallMs };
 }
 
 function request(child, message) {
@@ -138,8 +138,8 @@ async function alternate(kinds, compression, load) {
   for (let run = 0; run < RUNS; run++) {
     for (const kind of kinds) {
       const { child, port } = servers[kind];
-      const { result, cpu } = await withCpu(child, () => load(port));
-      runs[kind].push({ ...result, cpuPerMessage: result.total ? cpu / result.total : null });
+      const { result, cpu, stallMs } = await withCpu(child, () => load(port));
+      runs[kind].push({ ...result, cpuPerMessage: result.total ? cpu / result.total : null, stallMs });
     }
   }
   for (const { child } of Object.values(servers)) child.kill();
@@ -154,6 +154,7 @@ function rows(runs) {
   };
   if (runs.every((r) => typeof r.cpuPerMessage === 'number'))
     out.cpuPerMessage = summary(runs.map((r) => r.cpuPerMessage));
+  if (runs.every((r) => typeof r.stallMs === 'number')) out.stallMs = summary(runs.map((r) => r.stallMs));
   return out;
 }
 
@@ -212,6 +213,8 @@ const TAKEOVER = [
   { label: 'no context takeover', offer: 'no-takeover', server: 'deflate-no-takeover' },
 ];
 const COMPRESSED_KINDS = ['iso', 'ws', 'faye'];
+/** Compressed connections held open for the memory row (each may keep two zlib contexts of ~300 KiB). */
+const COMPRESSED_IDLE = Number(process.env.BENCH_COMPRESSED_IDLE ?? 200);
 
 async function compressed() {
   const results = { server: {}, client: {} };
@@ -226,9 +229,11 @@ async function compressed() {
         `compressed server echo ${row}: ${COMPRESSED_KINDS.map((k) => `${k} ${fmt(r[k].messages.median)}`).join(', ')} msg/s`,
       );
     }
-    // Clients against one ws server (compression on, as the row asks), each
-    // client's CPU time per message measured in its own process.
-    const { child, port } = await startServer('ws', takeover.server);
+    // Clients against one isosocket server (compression on, as the row
+    // asks): the fastest compressed echo here (see the server rows), so that
+    // it is not the bottleneck; each client's CPU time per message measured
+    // in its own process.
+    const { child, port } = await startServer('iso', takeover.server);
     for (const { label, size, window } of COMPRESSED_SIZES) {
       const row = `${label}, ${takeover.label}`;
       const runs = Object.fromEntries(COMPRESSED_KINDS.map((kind) => [kind, []]));
@@ -254,6 +259,40 @@ async function compressed() {
       );
     }
     child.kill();
+  }
+  results.memory = await compressedMemory();
+  return results;
+}
+
+/** Memory per compressed connection at rest, after one message each way (bench/load.mjs idle-deflate). */
+async function compressedMemory() {
+  const results = {};
+  for (const takeover of TAKEOVER) {
+    const row = {};
+    results[takeover.label] = row;
+    for (const kind of COMPRESSED_KINDS) {
+      const heap = [];
+      const rss = [];
+      for (let run = 0; run < RUNS; run++) {
+        const { child, port } = await startServer(kind, takeover.server);
+        const before = await request(child, { type: 'memory' });
+        const load = spawn(
+          process.execPath,
+          [`${ROOT}bench/load.mjs`, 'idle-deflate', port, COMPRESSED_IDLE, takeover.offer],
+          { stdio: ['pipe', 'pipe', 'inherit'] },
+        );
+        await ready(load);
+        const after = await request(child, { type: 'memory' });
+        heap.push((after.heapUsed - before.heapUsed) / COMPRESSED_IDLE);
+        rss.push((after.rss - before.rss) / COMPRESSED_IDLE);
+        load.kill();
+        child.kill();
+      }
+      row[kind] = { heapPerConnection: summary(heap), rssPerConnection: summary(rss) };
+    }
+    log(
+      `compressed idle memory, ${takeover.label}: ${COMPRESSED_KINDS.map((k) => `${k} ${fmt(row[k].rssPerConnection.median)}`).join(', ')} B RSS per connection`,
+    );
   }
   return results;
 }
@@ -550,19 +589,36 @@ if (results.compressed) {
     ['server', 'Compressed server echo (permessage-deflate, JSON text; messages/s; server CPU µs per message)'],
     [
       'client',
-      'Compressed client echo against a ws server (permessage-deflate, JSON text; messages/s; client CPU µs per message)',
+      'Compressed client echo against an isosocket server (permessage-deflate, JSON text; messages/s; client CPU µs per message)',
     ],
   ]) {
+    const stalls = side === 'server';
     lines.push(
       `## ${title}`,
       '',
-      '| size, context | isosocket | ws + bufferutil | faye-websocket | ours/ws | ours/faye | CPU µs/msg ours / ws / faye |',
-      '|---|---|---|---|---|---|---|',
+      `| size, context | isosocket | ws + bufferutil | faye-websocket | ours/ws | ours/faye | CPU µs/msg ours / ws / faye |${stalls ? ' longest stall, ms, ours / ws / faye |' : ''}`,
+      `|---|---|---|---|---|---|---|${stalls ? '---|' : ''}`,
     );
+    const stall = (r) => (r.stallMs ? fmt(r.stallMs.median) : '-');
     for (const [label, r] of Object.entries(results.compressed[side])) {
       const m = (kind) => r[kind].messages.median;
       lines.push(
-        `| ${label} | ${range(r.iso.messages)} | ${range(r.ws.messages)} | ${range(r.faye.messages)} | ${ratio(m('iso'), m('ws'))} | ${ratio(m('iso'), m('faye'))} | ${us(r.iso)} / ${us(r.ws)} / ${us(r.faye)} |`,
+        `| ${label} | ${range(r.iso.messages)} | ${range(r.ws.messages)} | ${range(r.faye.messages)} | ${ratio(m('iso'), m('ws'))} | ${ratio(m('iso'), m('faye'))} | ${us(r.iso)} / ${us(r.ws)} / ${us(r.faye)} |${stalls ? ` ${stall(r.iso)} / ${stall(r.ws)} / ${stall(r.faye)} |` : ''}`,
+      );
+    }
+    lines.push('');
+  }
+  if (results.compressed.memory) {
+    lines.push(
+      `## Memory per compressed connection at rest (${COMPRESSED_IDLE} connections, one 1 KiB message echoed on each; bytes)`,
+      '',
+      '| context | heap: isosocket / ws / faye | RSS: isosocket / ws / faye | RSS, ours/ws |',
+      '|---|---|---|---|',
+    );
+    for (const [label, r] of Object.entries(results.compressed.memory)) {
+      const cell = (key) => COMPRESSED_KINDS.map((k) => fmt(r[k][key].median)).join(' / ');
+      lines.push(
+        `| ${label} | ${cell('heapPerConnection')} | ${cell('rssPerConnection')} | ${ratio(r.iso.rssPerConnection.median, r.ws.rssPerConnection.median)} |`,
       );
     }
     lines.push('');

@@ -8,11 +8,13 @@
 // takeover); `deflate-no-takeover`: with server_ and client_no_context_takeover.
 // ws loads bufferutil (it is installed) unless WS_NO_BUFFER_UTIL is set, as ws does.
 // Sends {port, bufferutil} over IPC once listening; answers IPC 'memory' with
-// heap and RSS after GC, 'cpu' with process.cpuUsage(), and 'broadcast' (SSE
+// heap and RSS after GC, 'cpu' with process.cpuUsage() (and, with compression,
+// the longest event-loop stall since the last 'cpu'), and 'broadcast' (SSE
 // kinds) by sending events to every client for a while.
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 // Each process loads only the library it measures: isosocket replaces the
 // driver's mask function, which faye-websocket would otherwise share.
@@ -96,10 +98,17 @@ if (kind === 'iso') {
   throw new Error(`unknown server kind ${kind}`);
 }
 
+// With compression, the longest event-loop stall between two 'cpu' requests
+// (a message compressed or inflated on the loop holds it that long).
+const delay = compression ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+delay?.enable();
+
 process.on('SIGINT', () => process.exit(0));
 process.on('message', async (message) => {
   if (message.type === 'cpu') {
-    process.send(process.cpuUsage());
+    // max is in ns; the monitor's own 1 ms timer is part of it.
+    process.send({ ...process.cpuUsage(), ...(delay ? { stallMs: delay.max / 1e6 } : {}) });
+    delay?.reset();
   } else if (message.type === 'memory') {
     for (let i = 0; i < 4; i++) {
       globalThis.gc?.();

@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
 import { DEFAULT_MAX_BUFFERED } from '../../src/channel/channel.js';
@@ -24,7 +25,7 @@ import { WEBSOCKET_STREAM_WINDOW } from '../../src/net/http2.js';
 import { MAX_TIMER_DELAY } from '../../src/net/options.js';
 import { MAX_PROXY_RESPONSE_HEAD } from '../../src/net/transport.js';
 import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
-import { defaultMaxFragments } from '../../src/protocol/connection.js';
+import { defaultMaxFragments, MAX_UNPARSED } from '../../src/protocol/connection.js';
 import { MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, MAX_SUBPROTOCOLS } from '../../src/protocol/offers.js';
 import { MAX_EVENT_SIZE, MAX_REDIRECTS } from '../../src/sse/client.js';
 import { MAX_HANDSHAKE_RESPONSE } from '../../src/websocket/client.js';
@@ -524,6 +525,50 @@ row('pongs to a peer that never reads, over HTTP/2: its stream stops being read'
   t.ok(written < total / 4, 'it could not write a quarter of them');
   session.destroy();
 });
+
+// ---- What waits while permessage-deflate inflates (issue 20, the one bound left) ----
+// (src/protocol/connection.ts MAX_UNPARSED, src/websocket/base.ts PAUSED_FOR_BACKLOG)
+
+row(
+  `frames behind a message being inflated: at most ${MAX_UNPARSED / 1024} KiB wait unparsed, then reading stops`,
+  16 * MiB,
+  async (t) => {
+    const port = await child.serve({ extensions: true });
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    t.teardown(() => socket.destroy());
+    await once(socket, 'connect');
+    socket.write(handshake(port, { 'Sec-WebSocket-Extensions': 'permessage-deflate' }));
+    let head = '';
+    let echoed = 0;
+    await within(
+      new Promise<void>((resolve) => {
+        socket.on('data', (chunk: Buffer) => {
+          if (head.includes('\r\n\r\n')) {
+            echoed += chunk.length;
+            return;
+          }
+          head += chunk.toString('latin1');
+          if (head.includes('\r\n\r\n')) resolve();
+        });
+      }),
+      5000,
+      'the handshake',
+    );
+    t.match(head, /sec-websocket-extensions: permessage-deflate/i, 'permessage-deflate is active');
+    // Messages of 1,000 bytes in 12 on the wire, pipelined: each is inflated
+    // on the thread pool, one at a time, and what follows it waits. The
+    // attacker reads (and discards) the echoes, so only what the server
+    // holds unparsed could grow.
+    const compressed = zlib.deflateRawSync(Buffer.alloc(1000, 'a'), { flush: zlib.constants.Z_SYNC_FLUSH });
+    const message = frame(1, compressed.subarray(0, compressed.length - 4), { rsv: 4 });
+    const piece = Buffer.concat(Array.from({ length: 4000 }, () => message));
+    const deadline = Date.now() + 3000;
+    const written = await flood(socket, piece, 256 * MiB, () => Date.now() > deadline);
+    t.ok(echoed > 0, `the server echoed ${mib(echoed)} while the attacker wrote ${mib(written)} of compressed frames`);
+    socket.destroy();
+  },
+);
 
 row(
   `HTTP/2 WebSocket streams per session: settings.maxConcurrentStreams, else ${DEFAULT_MAX_WEBSOCKET_STREAMS}; REFUSED_STREAM past it`,

@@ -478,12 +478,15 @@ t.test('hostile SOCKS servers, against isosocket in a child process', async (t) 
   }
 
   t.test('afterwards the child is alive, still serves and connects, printed no warning, memory bounded', async (t) => {
+    const served = child.nextUpgrade();
     const id = child.connect(servedUrl);
     await child.until(id, (events) => events.some((event) => event.type === 'open'), 'a fresh connection');
     child.send(id, 'still here');
     await child.until(id, (events) => events.some((event) => event.data === 'still here'), 'the echo');
     child.close(id);
     await child.until(id, failed, 'the close');
+    // The server's side closes when the client's TCP FIN reaches it, which may be after the client's close event.
+    await child.until(await served, failed, "the server side's close");
     const probe = await child.probe();
     const growth = probe.peakRSS - baseline;
     t.comment(`child peak RSS ${mib(probe.peakRSS)} (grew ${mib(growth)}; bound ${mib(PEAK_RSS_BOUND)})`);

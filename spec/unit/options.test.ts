@@ -7,6 +7,7 @@ import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_LENGTH,
   readBrowserOptions,
+  resolveClientOptions,
   resolveOptions,
   SERVER_OPTION_KEYS,
 } from '../../src/options.js';
@@ -144,5 +145,31 @@ t.test('readBrowserOptions', async (t) => {
         key,
       );
     }
+  });
+});
+
+t.test("resolveClientOptions: WebSocket.Client's third argument in one pass", async (t) => {
+  t.test("the socket's options with the client's defaults, and the transport's", async (t) => {
+    const { socket, transport } = resolveClientOptions({ maxLength: 10, handshakeTimeout: 5, ca: 'a CA' });
+    t.equal(socket.maxLength, 10);
+    t.equal(socket.binaryType, 'blob', "the browser's default");
+    t.ok(socket.extensions.plugins.length > 0, 'permessage-deflate offered, as browsers do');
+    t.equal(transport.handshakeTimeout, 5);
+    t.same(transport.tls, { ca: 'a CA' });
+  });
+  t.test('what a browser ignores is ignored: a non-object, keys that are not options', async (t) => {
+    for (const value of [undefined, null, 42, 'x', { mode: 'cors' }]) {
+      const { socket, transport } = resolveClientOptions(value);
+      t.equal(socket.maxLength, DEFAULT_MAX_LENGTH, String(value));
+      t.equal(transport.proxy, undefined, String(value));
+    }
+  });
+  t.test('a bad value or a near-miss key is a TypeError, from either half', async (t) => {
+    t.throws(() => resolveClientOptions({ maxLength: -1 }), { name: 'TypeError', message: /^maxLength/ });
+    t.throws(() => resolveClientOptions({ handshakeTimeout: -1 }), { name: 'TypeError', message: /^handshakeTimeout/ });
+    t.throws(() => resolveClientOptions({ proxi: 'http://p:1' }), {
+      name: 'TypeError',
+      message: /did you mean proxy\?/,
+    });
   });
 });

@@ -60,7 +60,8 @@ export function toPayload(data: unknown): Payload {
   return { kind: 'text', data: text, size: Buffer.byteLength(text, 'utf8') };
 }
 
-function isSharedArrayBuffer(data: unknown): boolean {
+/** Whether `data` is a SharedArrayBuffer (the global may be missing: cross-origin isolation, some runtimes). */
+export function isSharedArrayBuffer(data: unknown): data is SharedArrayBuffer {
   return typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer;
 }
 

@@ -90,11 +90,8 @@ export const CONNECT_OPTION_KEYS = ['origin', 'handshakeTimeout', 'signal'] as c
 
 /**
  * The default `handshakeTimeout`, in milliseconds: 30 s, for the connection
- * (TCP, proxy, TLS) and the opening handshake together. Above Firefox's 20 s
- * (`network.websocket.timeout.open`) and far under Chromium's 240 s: a healthy
- * handshake takes well under a few seconds even across the world through a
- * proxy, so nobody waits on it, and a peer that accepts TCP and never answers
- * no longer hangs the client.
+ * (TCP, proxy, TLS) and the opening handshake together. Why 30 s:
+ * docs/decisions/handshake-timeout.md.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 

@@ -187,6 +187,20 @@ function dial(
   );
 }
 
+/** {@link dial} to a proxy: a failure says which proxy (`what`) could not be reached, and why. */
+async function dialProxy(
+  to: { host: string; port: number; secure: boolean },
+  options: { net: Record<string, unknown>; tls: tls.ConnectionOptions },
+  signal: AbortSignal,
+  what: string,
+): Promise<net.Socket> {
+  try {
+    return await dial(to, options, signal);
+  } catch (error) {
+    throw new Error(`Could not connect to ${what}: ${describe(error as Error)}`, { cause: error });
+  }
+}
+
 /** Connects to an HTTP proxy (TLS for https:) and opens a tunnel with CONNECT. */
 async function connectTunnel(
   endpoint: { host: string; port: number },
@@ -194,12 +208,8 @@ async function connectTunnel(
   options: ResolvedTransport,
   signal: AbortSignal,
 ): Promise<net.Socket> {
-  let socket: net.Socket;
-  try {
-    socket = await dial(endpointOf(proxy.origin), { net: options.net, tls: proxy.tls }, signal);
-  } catch (error) {
-    throw new Error(`Could not connect to proxy ${proxy.origin.host}: ${describe(error as Error)}`, { cause: error });
-  }
+  const to = endpointOf(proxy.origin);
+  const socket = await dialProxy(to, { net: options.net, tls: proxy.tls }, signal, `proxy ${proxy.origin.host}`);
   await tunnel(socket, endpoint, proxy, signal);
   return socket;
 }
@@ -217,7 +227,7 @@ async function socksTunnel(
   options: ResolvedTransport,
   signal: AbortSignal,
 ): Promise<net.Socket> {
-  const proxyHost = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+  const proxyHost = endpointOf(origin).host;
   const proxyPort = origin.port ? Number(origin.port) : DEFAULT_SOCKS_PORT;
   const proxyName = `${net.isIPv6(proxyHost) ? `[${proxyHost}]` : proxyHost}:${proxyPort}`;
   const target = `${net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
@@ -241,12 +251,8 @@ async function socksTunnel(
       cause: error,
     });
   }
-  let socket: net.Socket;
-  try {
-    socket = await dial({ host: proxyHost, port: proxyPort, secure: false }, { net: options.net, tls: {} }, signal);
-  } catch (error) {
-    throw new Error(`Could not connect to SOCKS5 proxy ${proxyName}: ${describe(error as Error)}`, { cause: error });
-  }
+  const to = { host: proxyHost, port: proxyPort, secure: false };
+  const socket = await dialProxy(to, { net: options.net, tls: {} }, signal, `SOCKS5 proxy ${proxyName}`);
   await socksHandshake(socket, handshake, proxyName, signal);
   return socket;
 }

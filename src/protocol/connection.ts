@@ -6,7 +6,9 @@
 //   new Connection(owner, handler, { client, maxLength, extensions, maxFragments? })
 //   receive(bytes)          bytes from the peer, any split; the connection owns them
 //                           from then on (it unmasks in place, and a message may be
-//                           a view of them)
+//                           a view of them). false: over MAX_UNPARSED bytes wait
+//                           unparsed behind a message in the extensions; stop
+//                           reading until handler.resume()
 //   text(string, size)      send a text message (size: its UTF-8 bytes)
 //   binary(buffer)          send a binary message
 //   ping(buffer)            send a ping (at most 125 bytes: the caller checks)
@@ -24,6 +26,9 @@
 //                                            had no code); ours is written. Drop TCP now
 //                                            (server) or when the server does (client).
 //   handler.failed(owner, code, reason)      the peer broke the protocol; `code` was sent
+//   handler.resume(owner)                    after receive() returned false: what waited
+//                                            is parsed (at most MAX_UNPARSED bytes left);
+//                                            read again
 //
 // The state record: OPEN, then CLOSING once our close frame is out, then
 // CLOSED once both close frames crossed or the connection failed. Every
@@ -40,7 +45,9 @@
 // a frame. A message may arrive in at most maxFragments frames (default
 // maxLength / 64, at least 16,384), so empty fragments count too: 1009
 // beyond. While a message is in the extensions, what follows waits in the
-// reader as raw bytes, not parsed. Measurements and the choices behind them:
+// reader as raw bytes, not parsed, and past MAX_UNPARSED bytes receive()
+// returns false so that the caller stops reading (TCP's or HTTP/2's flow
+// control then holds the rest at the peer). Measurements and the choices behind them:
 // docs/decisions/fragments.md.
 //
 // Why our own framing under websocket-driver's handshake: the driver's
@@ -92,6 +99,8 @@ export interface ConnectionHandler<O> {
   pong(owner: O, payload: Buffer): void;
   closing(owner: O, code: number, reason: string): void;
   failed(owner: O, code: number, reason: string): void;
+  /** After receive() returned false: what waited is parsed; read again (a caller that never stops reading needs none). */
+  resume?(owner: O): void;
 }
 
 export interface ConnectionOptions {
@@ -123,6 +132,13 @@ export const MIN_MAX_FRAGMENTS = 16_384;
 export function defaultMaxFragments(maxLength: number): number {
   return Math.max(MIN_MAX_FRAGMENTS, Math.floor(maxLength / FRAGMENT_COST));
 }
+
+/**
+ * How many bytes from the peer may wait unparsed behind a message that the
+ * extensions are still processing before receive() returns false: the
+ * caller stops reading until handler.resume().
+ */
+export const MAX_UNPARSED = 16 * 1024;
 
 const OPEN = 0;
 const CLOSING = 1;
@@ -179,6 +195,8 @@ export class Connection<O> {
   // whether the bytes are being parsed now.
   #incoming = 0;
   #parsing = false;
+  /** receive() returned false, and handler.resume() has not been called since. */
+  #held = false;
   #outgoing: Array<{ frames: Buffer[] | undefined; size: number }> | undefined;
 
   constructor(owner: O, handler: ConnectionHandler<O>, options: ConnectionOptions) {
@@ -207,11 +225,19 @@ export class Connection<O> {
 
   // ---- bytes in -----------------------------------------------------------
 
-  /** Parses bytes from the peer; reports messages, control frames and failures. */
-  receive(chunk: Buffer): void {
-    if (this.#state === CLOSED || chunk.length === 0) return;
+  /**
+   * Parses bytes from the peer; reports messages, control frames and
+   * failures. Returns false when more than {@link MAX_UNPARSED} bytes wait
+   * unparsed behind a message in the extensions: the caller stops reading
+   * until handler.resume() (RFC 6455 §10.4: bound what a peer makes us hold).
+   */
+  receive(chunk: Buffer): boolean {
+    if (this.#state === CLOSED || chunk.length === 0) return true;
     this.#reader.push(chunk);
     if (this.#incoming === 0) this.#parse();
+    if (this.#incoming === 0 || this.#reader.length <= MAX_UNPARSED || this.#state === CLOSED) return true;
+    this.#held = true;
+    return false;
   }
 
   /** Parses what the reader holds, until it needs more bytes or a message is in the extensions. */
@@ -529,7 +555,12 @@ export class Connection<O> {
       }
       this.#emitMessage(opcode, result.data, false);
       // Called back at once (inside #parse), its loop goes on; later, parsing resumes here.
-      if (!this.#parsing && this.#state !== CLOSED) this.#parse();
+      if (this.#parsing || this.#state === CLOSED) return;
+      this.#parse();
+      if (this.#held && this.#state !== CLOSED && (this.#incoming === 0 || this.#reader.length <= MAX_UNPARSED)) {
+        this.#held = false;
+        this.#handler.resume?.(this.#owner);
+      }
     });
   }
 

@@ -95,7 +95,7 @@ class BoundedInflate extends EventEmitter {
  * bounded too).
  */
 export function boundedZlib(maxLength: number, base: ZlibModule = zlib): ZlibModule {
-  return {
+  const facade: ZlibModule = {
     ...base,
     createInflateRaw: ((options?: zlib.ZlibOptions) =>
       new BoundedInflate(base, options, maxLength)) as unknown as typeof zlib.createInflateRaw,
@@ -107,4 +107,17 @@ export function boundedZlib(maxLength: number, base: ZlibModule = zlib): ZlibMod
       return deflate;
     }) as typeof zlib.createDeflateRaw,
   };
+  if (base === zlib) overNodeZlib.add(facade);
+  return facade;
+}
+
+const overNodeZlib = new WeakSet<object>();
+
+/**
+ * Whether `value` is a facade boundedZlib made over Node's own zlib (not an
+ * application's): permessage-deflate's sessions on it may be replaced by
+ * deflate-codec.ts, which uses node:zlib directly.
+ */
+export function isBoundedNodeZlib(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && overNodeZlib.has(value);
 }

@@ -17,6 +17,7 @@
 
 import type Extensions from 'websocket-extensions';
 import { boundedZlib, MessageTooLargeError, type ZlibModule } from './deflate.js';
+import { codecFor } from './deflate-codec.js';
 import { cut, excerpt, MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, readExtensionList } from './offers.js';
 import lazy from './vendor.cjs';
 
@@ -313,7 +314,9 @@ function active(extensions: Extensions, config: ExtensionConfig): Negotiated | u
     const frame = { opcode: 1, rsv1: false, rsv2: false, rsv3: false, [name]: true };
     if (extensions.validFrameRsv(frame)) rsv |= bit;
   }
-  return rsv === 0 ? undefined : new Negotiated(extensions, rsv, config);
+  if (rsv === 0) return undefined;
+  // permessage-deflate alone, on Node's zlib: our codec does the per-message work (deflate-codec.ts).
+  return new Negotiated(codecFor(extensions, config.maxLength) ?? extensions, rsv, config);
 }
 
 /** A message as extensions see it (websocket-extensions' shape). */

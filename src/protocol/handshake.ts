@@ -4,19 +4,11 @@
 // websocket-driver), the client's request headers and its checks on the
 // answer.
 //
-// websocket-driver writes the server's 101 because that is its handshake,
-// read and trusted, and it costs little: 6.7 µs a handshake against 1.6 µs
-// for a string of our own (measured on this machine, 100,000 handshakes),
-// next to the tens of microseconds of the TCP accept and HTTP parse around
-// it. The driver object is dropped right after; nothing of it stays with the
-// connection. It is loaded on the first call that needs it (vendor.cts), so
-// that a client, or a server that has not upgraded yet, never pays for it,
-// and it is shown only the request headers its 101 needs, with the
-// subprotocol already chosen: it would otherwise split the client's
-// Sec-WebSocket-Protocol and parse its Sec-WebSocket-Extensions a second
-// time, all of it. The client reads the server's answer with Node's own HTTP
-// parser (an `upgrade` response of http.request), which bounds the head's
-// size and is the parser every Node HTTP client trusts.
+// websocket-driver (loaded on first use, vendor.cts) writes the server's 101
+// and is dropped right after; it is shown only the request headers its 101
+// needs, with the subprotocol already chosen. The client reads the server's
+// answer with Node's own HTTP parser (an `upgrade` response of http.request).
+// Why, and the measurement: docs/decisions/server-101-by-the-driver.md.
 //
 // Both lists a peer sends are read by offers.ts, lazily and within bounds
 // (MAX_SUBPROTOCOLS, MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS), and a

@@ -11,14 +11,9 @@
 // (an offer it declines, RFC 6455 §9.1), the client fails (an answer it
 // cannot accept, §4.1 step 5).
 //
-// Why own this: websocket-extensions parses the whole header with regular
-// expressions into an object per offer and parameter, then websocket-driver
-// parsed it a second time for its 101. A peer that sends thousands of offers
-// under a raised maxHeaderSize made every handshake cost about four times
-// ws's CPU and many times its memory. Here an element is one slice of the
-// header, and only elements the caller can use are passed on (to
-// websocket-extensions, which then parses a few short offers). Measurements:
-// docs/decisions/handshake-offers.md.
+// An element is one slice of the header, and only elements the caller can
+// use are passed on (to websocket-extensions, which then parses a few short
+// offers). Why own this, and the measurements: docs/decisions/handshake-offers.md.
 //
 // References:
 // - RFC 6455 §9.1 (the Sec-WebSocket-Extensions grammar; "the value after

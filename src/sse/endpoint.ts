@@ -13,7 +13,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { StringDecoder } from 'node:string_decoder';
 import { type ChannelFeed, channelFeed } from '../channel/member.js';
 import { publishEventSource } from '../diagnostics.js';
-import { addListener, type EmitterListener, EventHandlers, removeListener, StreamEvents } from '../dom/listeners.js';
+import { type FayeFace, installFayeFace, streamEvents } from '../dom/faye-face.js';
+import { EventHandlers } from '../dom/listeners.js';
 import type { EventHandler, Listener } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
@@ -69,6 +70,7 @@ const DEFAULT_PING = 10;
  *   es.send('hello', { event: 'greeting', id: '1' });
  * });
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: faye's face (../dom/faye-face.ts) is installed on the prototype below
 export class EventSource extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -89,7 +91,6 @@ export class EventSource extends EventTarget {
   // Made on first use: most streams never have an on* handler or a faye
   // stream listener, and a channel may hold many thousands of them.
   #handlers: EventHandlers | undefined;
-  #streamEvents: StreamEvents | undefined;
 
   /** faye's stream flag. */
   writable = true;
@@ -135,7 +136,7 @@ export class EventSource extends EventTarget {
     // Over HTTP/2 the compatibility API's request and response have what is used here.
     this.#url = requestUrl(request as IncomingMessage, { plain: 'http:', secure: 'https:' });
     this.#lastEventId = firstHeader(request.headers['last-event-id']);
-    this.#writer = new EventStreamWriter(response as ServerResponse, () => this.#streamEvents?.emit('drain'));
+    this.#writer = new EventStreamWriter(response as ServerResponse, () => streamEvents(this)?.emit('drain'));
 
     // Its server's shutdown ends it; once begun, it answers 503 (../shutdown.ts).
     if (response.writableEnded || response.destroyed || !acceptEventStream(this, request, response)) {
@@ -292,38 +293,8 @@ export class EventSource extends EventTarget {
     if (rest) this.send(rest);
     this.close();
   }
-
-  /** faye: `on('close', fn)`, and `on('drain', fn)` for streams. */
-  on(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream(), type, listener, false);
-    return this;
-  }
-
-  /** faye: a listener that runs once. */
-  once(type: string, listener: EmitterListener): this {
-    addListener(this, this.#stream(), type, listener, true);
-    return this;
-  }
-
-  /** faye: removes a listener added with on() or once(). */
-  off(type: string, listener: EmitterListener): this {
-    if (this.#streamEvents) removeListener(this, this.#streamEvents, type, listener);
-    else this.removeEventListener(type, listener);
-    return this;
-  }
-
-  /** Alias of off(). */
-  removeListener(type: string, listener: EmitterListener): this {
-    return this.off(type, listener);
-  }
-
-  /** Emits a stream event to on() listeners (lets Node streams pipe in). */
-  emit(type: string, ...args: unknown[]): boolean {
-    return this.#streamEvents?.emit(type, ...args) ?? false;
-  }
-
-  #stream(): StreamEvents {
-    this.#streamEvents ??= new StreamEvents();
-    return this.#streamEvents;
-  }
 }
+
+// faye's on/once/off/removeListener/emit (../dom/faye-face.ts).
+installFayeFace(EventSource.prototype);
+export interface EventSource extends FayeFace<EventSourceServerEventMap> {}

@@ -30,8 +30,11 @@
 //
 // Reading: starts at open (bytes before it wait in the transport); stops
 // while answers to the peer's pings have put the transport over its
-// high-water mark, until 'drain' (#answered), and while the application has
-// called pause(); each reason is undone only by its own resume.
+// high-water mark, until 'drain' (#answered); while more than the
+// connection's MAX_UNPARSED bytes wait unparsed behind a message that
+// permessage-deflate is inflating, until the connection parsed them
+// (handler.resume); and while the application has called pause(). Each
+// reason is undone only by its own resume.
 //
 // Memory: an idle connection holds this object, its Connection, and the
 // socket's listeners, which are shared functions (the socket points back
@@ -58,14 +61,8 @@ import {
   publishWebSocketPing,
 } from '../diagnostics.js';
 import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
-import {
-  addListener,
-  type EmitterListener,
-  getEventHandler,
-  removeListener,
-  StreamEvents,
-  setEventHandler,
-} from '../dom/listeners.js';
+import { type FayeFace, installFayeFace, streamEvents } from '../dom/faye-face.js';
+import { type EmitterListener, getEventHandler, setEventHandler } from '../dom/listeners.js';
 import { defineToStringTag } from '../dom/webidl.js';
 import {
   type AddEventListenerOptions,
@@ -118,7 +115,20 @@ const OWNER = Symbol('isosocket.websocket');
 const PAUSED_BY_APP = 1;
 /** Reading paused by the connection until the transport drains (#answered). */
 const PAUSED_FOR_DRAIN = 2;
+/** Reading paused while the connection holds too many unparsed bytes (Connection#receive false). */
+const PAUSED_FOR_BACKLOG = 4;
 type Owned = Duplex & { [OWNER]?: WebSocketBase };
+
+/** close() while CONNECTING (the server): the handshake completes, then the connection closes at once. */
+const UNTIL_OPEN = 0;
+/** close() while messages wait in the send queue: the closing handshake starts once they are sent. */
+const UNTIL_FLUSHED = 1;
+/** A close() whose closing handshake starts later, and what it waits for. */
+interface DeferredClose {
+  until: typeof UNTIL_OPEN | typeof UNTIL_FLUSHED;
+  code: number | undefined;
+  reason: string;
+}
 
 let socketListeners: {
   data(this: Owned, chunk: Buffer): void;
@@ -133,6 +143,7 @@ let socketListeners: {
  * `WebSocket` interface, faye-websocket's `on`/`off`/`once` and stream methods.
  * Not constructed directly.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: faye's face (../dom/faye-face.ts) is installed on the prototype below
 export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -153,13 +164,13 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #connection: Connection<WebSocketBase> | undefined;
   /** The send queue, bufferedAmount and writes (./sender.ts), made when first needed. */
   #sender: Sender<WebSocketBase> | undefined;
-  /** Why reading is paused: PAUSED_BY_APP, PAUSED_FOR_DRAIN, both, or 0. */
+  /** Why reading is paused: PAUSED_BY_APP, PAUSED_FOR_DRAIN, PAUSED_FOR_BACKLOG, any of them, or 0. */
   #paused = 0;
 
   #pings: Array<[Buffer, (() => void) | undefined]> | undefined;
   #pongCallbacks: Map<string, () => void> | undefined;
-  #closeAfterQueue: { code: number | undefined; reason: string } | undefined;
-  #pendingClose: { code: number | undefined; reason: string } | undefined;
+  /** A close() that waits: for the handshake (UNTIL_OPEN) or for the send queue (UNTIL_FLUSHED). */
+  #deferredClose: DeferredClose | undefined;
 
   /** The peer's close frame, once both close frames crossed. */
   #closeFrame: { code: number; reason: string } | undefined;
@@ -169,8 +180,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #closeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #awaitingPong = false;
-
-  #stream: StreamEvents | undefined;
 
   /** faye's stream flags. */
   readable = true;
@@ -413,17 +422,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   }
 
   // ---- faye's EventEmitter aliases ----------------------------------------
-
-  /**
-   * faye: `on('message', fn)` adds a listener for the W3C event; stream events
-   * (`data`, `drain`, `end`) are emitted to these listeners with their value.
-   */
-  on<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
-  on(type: string, listener: EmitterListener): this;
-  on(type: string, listener: EmitterListener): this {
-    addListener(this, this.#streamEvents(), type, listener, false);
-    return this;
-  }
+  // on, once, off, removeListener and emit: ../dom/faye-face.ts, installed
+  // on the prototype below; these two are the WebSocket's own aliases.
 
   /** Alias of on(). */
   addListener(type: string, listener: EmitterListener): this {
@@ -433,35 +433,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   /** Alias of on(), for Node streams that pipe into this socket. */
   prependListener(type: string, listener: EmitterListener): this {
     return this.on(type, listener);
-  }
-
-  /** faye: a listener that runs once. */
-  once<K extends keyof WebSocketEventMap>(type: K, listener: (event: WebSocketEventMap[K]) => void): this;
-  once(type: string, listener: EmitterListener): this;
-  once(type: string, listener: EmitterListener): this {
-    addListener(this, this.#streamEvents(), type, listener, true);
-    return this;
-  }
-
-  /** faye: removes a listener added with on() or once(). */
-  off(type: string, listener: EmitterListener): this {
-    removeListener(this, this.#streamEvents(), type, listener);
-    return this;
-  }
-
-  /** Alias of off(). */
-  removeListener(type: string, listener: EmitterListener): this {
-    return this.off(type, listener);
-  }
-
-  /** Emits a stream event to on() listeners (lets Node streams pipe in). */
-  emit(type: string, ...args: unknown[]): boolean {
-    return this.#stream?.emit(type, ...args) ?? false;
-  }
-
-  #streamEvents(): StreamEvents {
-    this.#stream ??= new StreamEvents();
-    return this.#stream;
   }
 
   // ---- a channel's hook (src/channel/member.ts) ---------------------------
@@ -539,14 +510,14 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     // 3. If this's ready state is CLOSING (2) or CLOSED (3): do nothing.
     if (this.#readyState >= ReadyState.CLOSING) return;
     if (this.#readyState === ReadyState.CONNECTING) {
-      this.#pendingClose = { code, reason };
+      this.#deferredClose = { until: UNTIL_OPEN, code, reason };
       this.#readyState = ReadyState.CLOSING;
       return;
     }
     // If the closing handshake has not yet been started: start it, and set
     // this's ready state to CLOSING.
     this.#readyState = ReadyState.CLOSING;
-    if (this.#sender?.queued) this.#closeAfterQueue = { code, reason };
+    if (this.#sender?.queued) this.#deferredClose = { until: UNTIL_FLUSHED, code, reason };
     else this.#startTheClosingHandshake(code, reason);
   }
 
@@ -611,6 +582,11 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     socket.on('error', socketListeners.error);
     socket.on('close', socketListeners.close);
     socket.on('drain', socketListeners.drain);
+    // A 'data' listener sets a stream flowing: paused until _open(), so that
+    // bytes a peer sends before the handshake completes (a client pipelining
+    // frames behind its request) wait in the transport instead of reaching a
+    // connection not made yet, where they were lost.
+    socket.pause();
     const tcp = socket as Duplex & { setNoDelay?(on: boolean): void; setTimeout?(ms: number): void };
     tcp.setNoDelay?.(true);
     tcp.setTimeout?.(0);
@@ -631,7 +607,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   /** @internal Whether the opening handshake should still run. */
   protected get _handshakePending(): boolean {
     return (
-      this.#connection === undefined && (this.#readyState === ReadyState.CONNECTING || this.#pendingClose !== undefined)
+      this.#connection === undefined &&
+      (this.#readyState === ReadyState.CONNECTING || this.#deferredClose?.until === UNTIL_OPEN)
     );
   }
 
@@ -652,10 +629,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#protocol = config.protocol;
     this.#extensions = config.extensions;
     this.#opened = true;
-    const pending = this.#pendingClose;
-    if (pending) {
+    const pending = this.#deferredClose;
+    if (pending?.until === UNTIL_OPEN) {
       // close() was called while CONNECTING on the server: close at once.
-      this.#pendingClose = undefined;
+      this.#deferredClose = undefined;
       this.#sender?.drop();
       this.#startTheClosingHandshake(pending.code, pending.reason);
     } else {
@@ -674,7 +651,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     // Frames that came with the handshake follow open, as in Chromium (a
     // close frame in the 101's packet gives open, then close); then the
     // transport's, from where they waited.
-    if (config.head && config.head.length > 0) connection.receive(config.head);
+    if (config.head && config.head.length > 0 && !connection.receive(config.head)) this.#paused |= PAUSED_FOR_BACKLOG;
     if (this.#paused === 0 && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
   }
 
@@ -690,16 +667,17 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     pong: (ws, payload) => ws.#receivePong(payload),
     closing: (ws, code, reason) => ws.#receiveClose(code, reason),
     failed: (ws, _code, reason) => ws._fail(undefined, reason),
+    resume: (ws) => ws.#resumeFor(PAUSED_FOR_BACKLOG),
   };
 
   static readonly #senderHandler: SenderHandler<WebSocketBase> = {
     frame: (ws, payload) => {
-      if (ws.#readyState === ReadyState.OPEN || ws.#closeAfterQueue !== undefined) ws.#frame(payload);
+      if (ws.#readyState === ReadyState.OPEN || ws.#deferredClose?.until === UNTIL_FLUSHED) ws.#frame(payload);
     },
     flushed: (ws) => {
-      const close = ws.#closeAfterQueue;
-      if (close === undefined) return;
-      ws.#closeAfterQueue = undefined;
+      const close = ws.#deferredClose;
+      if (close?.until !== UNTIL_FLUSHED) return;
+      ws.#deferredClose = undefined;
       ws.#startTheClosingHandshake(close.code, close.reason);
     },
     failed: (ws, error) => {
@@ -740,17 +718,27 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
         // Everything written was handed to the OS: bufferedAmount says so
         // before any 'drain' listener runs.
         ws.#sender?.drained();
-        if (ws.#paused & PAUSED_FOR_DRAIN) {
-          ws.#paused &= ~PAUSED_FOR_DRAIN;
-          if (ws.#paused === 0 && ws.#readyState !== ReadyState.CLOSED) this.resume();
-        }
+        ws.#resumeFor(PAUSED_FOR_DRAIN);
         ws.emit('drain');
       },
     };
   }
 
   #receive(chunk: Buffer): void {
-    this.#connection?.receive(chunk);
+    const connection = this.#connection;
+    // Past the bytes the connection holds unparsed: stop reading until it
+    // parsed them (handler.resume), so that the rest waits at the peer.
+    if (connection !== undefined && !connection.receive(chunk) && !(this.#paused & PAUSED_FOR_BACKLOG)) {
+      this.#paused |= PAUSED_FOR_BACKLOG;
+      this.#socket?.pause();
+    }
+  }
+
+  /** One reason to stop reading is gone; reading starts again once none is left. */
+  #resumeFor(reason: number): void {
+    if (!(this.#paused & reason)) return;
+    this.#paused &= ~reason;
+    if (this.#paused === 0 && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
   }
 
   /**
@@ -775,7 +763,7 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   #receiveMessage(data: string | Buffer): void {
     // 1. If ready state is not OPEN (1), then return.
     if (this.#readyState !== ReadyState.OPEN) return;
-    if (this.readable && this.#stream !== undefined) this.#stream.emit('data', data);
+    if (this.readable) streamEvents(this)?.emit('data', data);
     // 2-3. Let dataForEvent be the data, typed by binaryType.
     const value = typeof data === 'string' ? data : toMessageData(data, this.#binaryType);
     // 4. Fire an event named message, using MessageEvent, with the origin
@@ -801,6 +789,8 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#closeFrame = { code, reason };
     if (this.#readyState < ReadyState.CLOSING) this.#readyState = ReadyState.CLOSING;
     this.#stopPinging();
+    // The connection holds nothing more: reading goes on, to see the peer's FIN.
+    this.#resumeFor(PAUSED_FOR_BACKLOG);
     const socket = this.#socket;
     if (socket === undefined || socket.destroyed) return;
     const wait = this._peerCloseWait;
@@ -881,13 +871,12 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.#closeTimer = undefined;
     this.#stopPinging();
     this.#sender?.drop();
-    this.#pendingClose = undefined;
-    this.#closeAfterQueue = undefined;
+    this.#deferredClose = undefined;
     this.#pings = undefined;
     this.#connection?.abort();
 
     const frame = this.#failure === undefined ? this.#closeFrame : undefined;
-    if (this.readable) this.#stream?.emit('end');
+    if (this.readable) streamEvents(this)?.emit('end');
     this.readable = this.writable = false;
 
     // 2. If the user agent was required to fail the WebSocket connection, or
@@ -918,6 +907,11 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
   }
 }
+
+// faye's on/once/off/removeListener/emit (../dom/faye-face.ts).
+installFayeFace(WebSocketBase.prototype);
+// biome-ignore lint/correctness/noUnusedVariables: a merged declaration repeats the class's type parameters
+export interface WebSocketBase<B extends BinaryType = BinaryType> extends FayeFace<WebSocketEventMap> {}
 
 // `String(ws)` is `[object WebSocket]`, for the server socket too.
 defineToStringTag(WebSocketBase.prototype, 'WebSocket');

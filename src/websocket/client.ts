@@ -26,10 +26,23 @@ import type { SendData } from '../dom/data.js';
 import { defineInterface, requireArguments } from '../dom/webidl.js';
 import { type ConnectingTurn, waitForTurn } from '../net/connecting.js';
 import { offersBasic, urlAuthorization } from '../net/credentials.js';
+import type { ResolvedTransport } from '../net/options.js';
 import { abortError, ConnectionAttempt, connect } from '../net/transport.js';
 import { apiBaseUrl, parseWebSocketUrl, validateProtocols } from '../net/url.js';
-import { type BinaryType, type ClientOptions, resolveClientOptions, type WebBinaryType } from '../options.js';
-import { checkAnswer, clientHandshake, joinHeader } from '../protocol/handshake.js';
+import {
+  type BinaryType,
+  type ClientOptions,
+  type ResolvedOptions,
+  resolveClientOptions,
+  type WebBinaryType,
+} from '../options.js';
+import {
+  type Agreement,
+  type ClientHandshake,
+  checkAnswer,
+  clientHandshake,
+  joinHeader,
+} from '../protocol/handshake.js';
 import { ReadyState, WebSocketBase } from './base.js';
 import { openWebSocketStream } from './http2.js';
 
@@ -48,6 +61,23 @@ export const SERVER_CLOSE_WAIT = 2000;
  * type is `Client`'s, its prototype is never seen (objects made through
  * `Client` have `Client.prototype`), and it is not exported from the package.
  */
+/** What the steps of one connection attempt (dial, handshake, answer) read. */
+interface Connecting {
+  readonly target: URL;
+  readonly resolved: ResolvedOptions;
+  readonly transport: ResolvedTransport;
+  readonly protocols: readonly string[];
+  /** The headers of every request: the application's, and Origin. */
+  readonly headers: Array<[string, string]>;
+  /** The URL's credentials, for Fetch's one authentication retry; undefined once used or not to be used. */
+  authorization: string | undefined;
+  /** The request to send, and the answer to check against it (replaced once, for a 401). */
+  handshake: ClientHandshake;
+}
+
+/** A handshake answer as both HTTP versions give it: an IncomingMessage, or an HTTP/2 stream's head. */
+type AnswerHead = { statusCode?: number | undefined; headers: IncomingHttpHeaders };
+
 export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSocketBase<B> {
   #statusCode: number | undefined;
   #headers: Record<string, string> | undefined;
@@ -56,6 +86,8 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
   #request: http.ClientRequest | undefined;
   #pending: Duplex | undefined;
   #turn: ConnectingTurn | undefined;
+  /** What the steps of the connection attempt read; let go once it is over (`#settle`). */
+  #connecting: Connecting | undefined;
 
   /**
    * @param url A ws:, wss:, http: or https: URL, absolute or relative to the
@@ -84,37 +116,36 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
       closeTimeout: resolved.closeTimeout,
       ping: resolved.ping,
     });
-    const headers = resolved.headers;
-    const has = (wanted: string): boolean => headers.some(([name]) => name.toLowerCase() === wanted);
-    // Fetch's "append a request `Origin` header": a WebSocket request always
-    // carries its client's origin. Node has no document: the origin is the
-    // `origin` option (ws's and faye's), else the global origin's (see
-    // `setGlobalOrigin`, `globalThis.location`), as undici sends it; with
-    // neither, no Origin is sent.
-    const origin = transport.origin ?? globalOrigin();
-    if (origin !== undefined && !has('origin')) headers.unshift(['Origin', origin]);
-    let handshake = clientHandshake(protocolList, resolved.extensions, headers);
-    // Fetch, HTTP-network-or-cache fetch, 8.21.2 and 8.24: the URL's userinfo
-    // answers a 401 once (an authentication fetch), never the first request,
-    // and not when the application sends its own Authorization.
-    let authorization = has('authorization') ? undefined : urlAuthorization(record);
-    // The 401 is answered with a new request, on a new connection as undici's
-    // (the server may close the first). False when the answer stands.
-    const retried = (status: number | undefined, challenge: string | string[] | undefined): boolean => {
-      if (status !== 401 || authorization === undefined || !offersBasic(challenge)) return false;
-      if (this._readyState !== ReadyState.CONNECTING) return false;
-      handshake = clientHandshake(protocolList, resolved.extensions, [...headers, ['Authorization', authorization]]);
-      authorization = undefined;
-      return true;
+    const headers = withOrigin(resolved.headers, transport.origin ?? globalOrigin());
+    this.#connecting = {
+      target: record,
+      resolved,
+      transport,
+      protocols: protocolList,
+      headers,
+      // Fetch, HTTP-network-or-cache fetch, 8.21.2 and 8.24: the URL's userinfo
+      // answers a 401 once (an authentication fetch), never the first request,
+      // and not when the application sends its own Authorization.
+      authorization: hasHeader(headers, 'authorization') ? undefined : urlAuthorization(record),
+      handshake: clientHandshake(protocolList, resolved.extensions, headers),
     };
+    this.#startTheAttempt(transport);
+    // Step 12: establish a WebSocket connection, in parallel.
+    if (transport.http2 !== undefined) this.#dialHttp2();
+    else this.#dial();
+  }
 
-    // One deadline for the connection and the opening handshake together
-    // (handshakeTimeout), ended early by the application's signal.
+  /**
+   * One deadline for the connection and the opening handshake together
+   * (handshakeTimeout), ended early by the application's signal; after open,
+   * aborting the signal closes the connection.
+   */
+  #startTheAttempt(transport: ResolvedTransport): void {
     const attempt = new ConnectionAttempt(transport);
     this.#attempt = attempt;
     this.#onAbort = () => {
       const reason = abortError(attempt.signal.reason);
-      this._fail(undefined, `Could not connect to ${record.href}: ${reason.message}`, reason);
+      this._fail(undefined, `Could not connect to ${this.url}: ${reason.message}`, reason);
     };
     attempt.signal.addEventListener('abort', this.#onAbort, { once: true });
     // Note: extension, not in the spec: aborting the signal after open closes
@@ -125,127 +156,165 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
       signal.addEventListener('abort', onAbort, { once: true });
       this.addEventListener('close', () => signal.removeEventListener('abort', onAbort), { once: true });
     }
+  }
 
-    // The server's answer, over HTTP/1.1 (a 101, `http1`) or HTTP/2 (a 2xx to
-    // the extended CONNECT): checked, then the WebSocket opens on `socket`.
-    const answered = (
-      socket: Duplex,
-      response: { statusCode?: number | undefined; headers: IncomingHttpHeaders },
-      head: Buffer | undefined,
-      http1: boolean,
-    ): void => {
-      this.#record(response);
-      this.#settle();
-      if (this._readyState !== ReadyState.CONNECTING) {
-        socket.destroy();
-        return;
-      }
-      // RFC 8441 §5: over HTTP/2, any 2xx status accepts the WebSocket.
-      const status = response.statusCode ?? 0;
-      if (!http1 && (status < 200 || status > 299)) {
-        socket.destroy();
-        this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${status}`);
-        return;
-      }
-      let answer: ReturnType<typeof checkAnswer>;
-      try {
-        answer = checkAnswer(handshake, response.headers, http1);
-      } catch (error) {
-        socket.destroy();
-        this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
-        return;
-      }
-      this._attach(socket);
-      this._open({
-        client: true,
-        maxLength: resolved.maxLength,
-        maxFragments: resolved.maxFragments,
-        protocol: answer.protocol,
-        extensions: answer.extensions,
-        negotiated: answer.negotiated,
-        head,
-      });
-    };
-
-    // Step 12: establish a WebSocket connection, in parallel.
-    if (transport.http2 !== undefined) {
-      // Note: extension, not in the spec: the `http2` option opens the
-      // WebSocket on an HTTP/2 stream, with an extended CONNECT (RFC 8441).
-      // Streams share one connection, so there is no per-host turn to wait for.
-      const open = (): void => {
-        openWebSocketStream(record, transport, attempt, handshake).then(
-          ({ stream, status, headers }) => {
-            if (retried(status, headers['www-authenticate'])) {
-              stream.destroy();
-              open();
-              return;
-            }
-            answered(stream, { statusCode: status, headers }, undefined, false);
-          },
-          (error: Error) => {
-            this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
-          },
-        );
-      };
-      open();
-      return;
-    }
-    // RFC 6455 §4.1, requirement 2: behind any connection to the same host
-    // and port that is still CONNECTING (src/net/connecting.ts).
-    const turn = waitForTurn(record);
+  /**
+   * Dial, over HTTP/1.1: RFC 6455 §4.1, requirement 2, behind any connection
+   * to the same host and port that is still CONNECTING (src/net/connecting.ts),
+   * then the connection (src/net/transport.ts), then the handshake on it.
+   */
+  #dial(): void {
+    const connecting = this.#connecting;
+    if (connecting === undefined) return;
+    const turn = this.#turn ?? waitForTurn(connecting.target);
     this.#turn = turn;
-    const start = (): void => {
-      const connected = turn.ready.then(() =>
-        this._readyState === ReadyState.CONNECTING ? connect(record, transport, attempt) : undefined,
+    turn.ready
+      .then(() => {
+        const attempt = this.#attempt;
+        if (this._readyState !== ReadyState.CONNECTING || attempt === undefined) return undefined;
+        return connect(connecting.target, connecting.transport, attempt);
+      })
+      .then(
+        (socket) => this.#handshake(socket),
+        (error: Error) => this.#failToConnect(error),
       );
-      connected.then(request1, (error: Error) => {
-        this._fail(undefined, `Could not connect to ${record.href}: ${error.message}`, error);
-      });
-    };
-    const request1 = (socket: Duplex | undefined): void => {
-      // Failed or closed while it waited for its turn: nothing was started.
-      if (socket === undefined) return;
-      if (this._readyState !== ReadyState.CONNECTING) {
-        socket.destroy();
-        return;
-      }
-      this.#pending = socket;
-      // RFC 6455 §4.1: a GET with the handshake headers, through Node's HTTP
-      // client, whose parser reads the answer.
-      const request = http.request({
-        method: 'GET',
-        path: `${record.pathname}${record.search}`,
-        setHost: false,
-        headers: { Host: record.host, ...handshake.headers },
-        createConnection: () => socket as Socket,
-        maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
-      });
-      this.#request = request;
-      request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
-        answered(upgraded, response, head, true);
-      });
-      request.on('response', (response: http.IncomingMessage) => {
-        this.#record(response);
-        response.resume();
-        if (retried(response.statusCode, response.headers['www-authenticate'])) {
-          // The first connection is done with: its errors are no longer ours.
-          request.removeAllListeners('error');
-          request.on('error', () => {});
-          request.destroy();
-          socket.destroy();
-          start();
+  }
+
+  /**
+   * Dial, over HTTP/2. Note: extension, not in the spec: the `http2` option
+   * opens the WebSocket on an HTTP/2 stream, with an extended CONNECT (RFC
+   * 8441). Streams share one connection, so there is no per-host turn to
+   * wait for; the request is the stream's head, and so is the answer.
+   */
+  #dialHttp2(): void {
+    const attempt = this.#attempt;
+    const connecting = this.#connecting;
+    if (this._readyState !== ReadyState.CONNECTING || attempt === undefined || connecting === undefined) return;
+    openWebSocketStream(connecting.target, connecting.transport, attempt, connecting.handshake).then(
+      ({ stream, status, headers }) => {
+        if (this.#retried(status, headers['www-authenticate'])) {
+          stream.destroy();
+          this.#dialHttp2();
           return;
         }
-        this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
-      });
-      request.on('error', (error: Error) => {
-        this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
-      });
-      request.end();
-      // A tunnelled socket arrives paused; the answer can only follow the request.
-      socket.resume();
-    };
-    start();
+        this.#answer(stream, { statusCode: status, headers }, undefined, false);
+      },
+      (error: Error) => this.#failToConnect(error),
+    );
+  }
+
+  /**
+   * The handshake, over HTTP/1.1 (RFC 6455 §4.1): a GET with the handshake
+   * headers on `socket`, through Node's HTTP client, whose parser reads the
+   * answer; a 101 goes to `#answer`, anything else fails (or, a 401,
+   * retries with the URL's credentials).
+   */
+  #handshake(socket: Duplex | undefined): void {
+    // Failed or closed while it waited for its turn: nothing was started.
+    if (socket === undefined) return;
+    const connecting = this.#connecting;
+    if (this._readyState !== ReadyState.CONNECTING || connecting === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#pending = socket;
+    const { target, handshake } = connecting;
+    const request = http.request({
+      method: 'GET',
+      path: `${target.pathname}${target.search}`,
+      setHost: false,
+      headers: { Host: target.host, ...handshake.headers },
+      createConnection: () => socket as Socket,
+      maxHeaderSize: MAX_HANDSHAKE_RESPONSE,
+    });
+    this.#request = request;
+    request.on('upgrade', (response: http.IncomingMessage, upgraded: Duplex, head: Buffer) => {
+      this.#answer(upgraded, response, head, true);
+    });
+    request.on('response', (response: http.IncomingMessage) => {
+      this.#record(response);
+      response.resume();
+      if (this.#retried(response.statusCode, response.headers['www-authenticate'])) {
+        // The first connection is done with: its errors are no longer ours.
+        request.removeAllListeners('error');
+        request.on('error', () => {});
+        request.destroy();
+        socket.destroy();
+        this.#dial();
+        return;
+      }
+      this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${response.statusCode}`);
+    });
+    request.on('error', (error: Error) => {
+      this._fail(undefined, `Error during WebSocket handshake: ${error.message}`, error);
+    });
+    request.end();
+    // A tunnelled socket arrives paused; the answer can only follow the request.
+    socket.resume();
+  }
+
+  /**
+   * The answer: the server's, over HTTP/1.1 (a 101, `http1`) or HTTP/2 (a
+   * 2xx to the extended CONNECT): checked, then the WebSocket opens on `socket`.
+   */
+  #answer(socket: Duplex, response: AnswerHead, head: Buffer | undefined, http1: boolean): void {
+    this.#record(response);
+    const connecting = this.#connecting;
+    this.#settle();
+    if (this._readyState !== ReadyState.CONNECTING || connecting === undefined) {
+      socket.destroy();
+      return;
+    }
+    // RFC 8441 §5: over HTTP/2, any 2xx status accepts the WebSocket.
+    const status = response.statusCode ?? 0;
+    if (!http1 && (status < 200 || status > 299)) {
+      socket.destroy();
+      this._fail(undefined, `Error during WebSocket handshake: Unexpected response code: ${status}`);
+      return;
+    }
+    let answer: Agreement;
+    try {
+      answer = checkAnswer(connecting.handshake, response.headers, http1);
+    } catch (error) {
+      socket.destroy();
+      this._fail(undefined, `Error during WebSocket handshake: ${(error as Error).message}`, error);
+      return;
+    }
+    this._attach(socket);
+    this._open({
+      client: true,
+      maxLength: connecting.resolved.maxLength,
+      maxFragments: connecting.resolved.maxFragments,
+      protocol: answer.protocol,
+      extensions: answer.extensions,
+      negotiated: answer.negotiated,
+      head,
+    });
+  }
+
+  /**
+   * Whether a 401 earns the handshake its one retry with the URL's
+   * credentials (a new request, on a new connection as undici's: the server
+   * may close the first); if so, the handshake to send next is made. False
+   * when the answer stands.
+   */
+  #retried(status: number | undefined, challenge: string | string[] | undefined): boolean {
+    const connecting = this.#connecting;
+    const authorization = connecting?.authorization;
+    if (status !== 401 || connecting === undefined || authorization === undefined || !offersBasic(challenge)) {
+      return false;
+    }
+    if (this._readyState !== ReadyState.CONNECTING) return false;
+    connecting.handshake = clientHandshake(connecting.protocols, connecting.resolved.extensions, [
+      ...connecting.headers,
+      ['Authorization', authorization],
+    ]);
+    connecting.authorization = undefined;
+    return true;
+  }
+
+  #failToConnect(error: Error): void {
+    this._fail(undefined, `Could not connect to ${this.url}: ${error.message}`, error);
   }
 
   /** The handshake response's status code (faye), also after a failed handshake. */
@@ -345,9 +414,10 @@ export class WebSocketClient<B extends BinaryType = WebBinaryType> extends WebSo
     this.#onAbort = undefined;
     this.#request = undefined;
     this.#pending = undefined;
+    this.#connecting = undefined;
   }
 
-  #record(response: { statusCode?: number | undefined; headers: IncomingHttpHeaders }): void {
+  #record(response: AnswerHead): void {
     this.#statusCode = response.statusCode;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {
@@ -388,6 +458,24 @@ function globalOrigin(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether the request headers name `wanted` (lower-case), in any case. */
+function hasHeader(headers: ReadonlyArray<readonly [string, string]>, wanted: string): boolean {
+  return headers.some(([name]) => name.toLowerCase() === wanted);
+}
+
+/**
+ * The request headers with Fetch's "append a request `Origin` header": a
+ * WebSocket request always carries its client's origin. Node has no
+ * document: the origin is the `origin` option (ws's and faye's), else the
+ * global origin's (see `setGlobalOrigin`, `globalThis.location`), as undici
+ * sends it; with neither, or an Origin among the application's headers, none
+ * is added.
+ */
+function withOrigin(headers: Array<[string, string]>, origin: string | undefined): Array<[string, string]> {
+  if (origin !== undefined && !hasHeader(headers, 'origin')) headers.unshift(['Origin', origin]);
+  return headers;
 }
 
 export const Client = defineInterface(WebSocketClient, EventTarget, {

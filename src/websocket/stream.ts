@@ -29,7 +29,7 @@
 // - undici lib/web/websocket/stream/websocketstream.js (the same steps in Node)
 
 import { checkClientCloseCode } from '../dom/close.js';
-import { toArrayBuffer } from '../dom/data.js';
+import { isSharedArrayBuffer, toArrayBuffer } from '../dom/data.js';
 import { requireArguments, shapeInterface, toDOMString } from '../dom/webidl.js';
 import type { CloseEvent, ErrorEvent } from '../events.js';
 import { parseWebSocketUrl, validateProtocols } from '../net/url.js';
@@ -665,7 +665,7 @@ function toMessage(chunk: unknown): string | Buffer {
     checkBuffer(chunk.buffer);
     return Buffer.from(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
-  if (chunk instanceof ArrayBuffer || isShared(chunk)) {
+  if (chunk instanceof ArrayBuffer || isSharedArrayBuffer(chunk)) {
     checkBuffer(chunk as ArrayBufferLike);
     return Buffer.from(new Uint8Array(chunk as ArrayBuffer));
   }
@@ -673,12 +673,8 @@ function toMessage(chunk: unknown): string | Buffer {
 }
 
 function checkBuffer(buffer: ArrayBufferLike): void {
-  if (isShared(buffer)) throw new TypeError('A WebSocketStream cannot send from a SharedArrayBuffer.');
+  if (isSharedArrayBuffer(buffer)) throw new TypeError('A WebSocketStream cannot send from a SharedArrayBuffer.');
   if ((buffer as ArrayBuffer & { resizable?: boolean }).resizable === true) {
     throw new TypeError('A WebSocketStream cannot send from a resizable ArrayBuffer.');
   }
-}
-
-function isShared(value: unknown): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer;
 }

@@ -5,7 +5,14 @@
 import { constants } from 'node:buffer';
 import zlib from 'node:zlib';
 import t from 'tap';
-import { Connection, defaultMaxFragments, FRAGMENT_COST, MIN_MAX_FRAGMENTS } from '../../../src/protocol/connection.js';
+import {
+  Connection,
+  defaultMaxFragments,
+  FRAGMENT_COST,
+  MAX_UNPARSED,
+  MIN_MAX_FRAGMENTS,
+} from '../../../src/protocol/connection.js';
+import { SYNC_OUTPUT_LIMIT } from '../../../src/protocol/deflate-codec.js';
 import { acceptExtensions, offerExtensions, resolveExtensions } from '../../../src/protocol/extensions.js';
 import { frame } from '../../helpers/peers.js';
 import { decodeFrames, feed, wire } from '../../helpers/wire.js';
@@ -715,8 +722,10 @@ t.test('Connection with permessage-deflate', async (t) => {
   t.test(
     'frames behind a message in the extensions wait as bytes, unparsed: a ping there is answered after it',
     async (t) => {
-      const { server } = pair();
-      const compressed = zlib.deflateRawSync(Buffer.from('first'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      // Inflated past SYNC_OUTPUT_LIMIT, so it goes on in the thread pool (deflate-codec.ts).
+      const first = 'first'.repeat(SYNC_OUTPUT_LIMIT / 4);
+      const { server } = pair({}, 8 << 20);
+      const compressed = zlib.deflateRawSync(Buffer.from(first), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
       const tiny = frame(2, Buffer.from([1]));
       server.connection.receive(
         Buffer.concat([
@@ -729,10 +738,8 @@ t.test('Connection with permessage-deflate', async (t) => {
       t.same(server.events, [], 'nothing parsed past the message being inflated');
       t.same(server.frames(), [], 'no pong yet');
       await until(() => server.events.length === 10_003);
-      t.same(server.events.slice(0, 2), [
-        ['message', 'first'],
-        ['ping', Buffer.from('behind')],
-      ]);
+      t.ok(server.events[0]?.[0] === 'message' && server.events[0]?.[1] === first, 'the message first');
+      t.same(server.events[1], ['ping', Buffer.from('behind')]);
       t.same(server.events.at(-1), ['message', 'last']);
       t.same(
         server.frames().map((f) => f.opcode),
@@ -742,9 +749,78 @@ t.test('Connection with permessage-deflate', async (t) => {
     },
   );
 
+  t.test(
+    `receive() returns false once over MAX_UNPARSED (${MAX_UNPARSED} bytes) wait behind a message being inflated, and resume() follows once they are parsed`,
+    async (t) => {
+      const maxLength = 1 << 20;
+      const serverConfig = resolveExtensions(undefined, { threshold: 0 }, 'server', maxLength);
+      const offer = offerExtensions(resolveExtensions(undefined, { threshold: 0 }, 'client', maxLength));
+      const accepted = acceptExtensions(serverConfig, offer?.header ?? undefined);
+      const events: string[] = [];
+      let tinyBeforeResume = -1;
+      const noop = () => {};
+      const connection = new Connection<object>(
+        {},
+        {
+          write: noop,
+          message: (_o, data) => events.push(typeof data === 'string' ? data : `<${data.length}>`),
+          ping: noop,
+          pong: noop,
+          closing: noop,
+          failed: (_o, code, reason) => events.push(`failed:${code}:${reason}`),
+          resume: () => {
+            events.push('resume');
+            tinyBeforeResume = events.length - 2;
+          },
+        },
+        { client: false, maxLength, extensions: accepted?.negotiated },
+      );
+      const compressed = zlib.deflateRawSync(Buffer.from('first'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      t.equal(
+        connection.receive(frame(1, compressed.subarray(0, compressed.length - 4), { rsv: 4 })),
+        true,
+        'a message going into the extensions, nothing behind it',
+      );
+      const tiny = frame(2, Buffer.from([1, 2]));
+      const count = MAX_UNPARSED / tiny.length;
+      t.ok(Number.isInteger(count), 'the 8-byte frames fill the bound exactly');
+      t.equal(
+        connection.receive(Buffer.concat(Array.from({ length: count }, () => tiny))),
+        true,
+        'exactly MAX_UNPARSED bytes waiting: go on reading',
+      );
+      t.equal(connection.receive(Buffer.from(tiny)), false, 'one frame more: stop reading');
+      t.equal(connection.receive(Buffer.from(tiny)), false, 'still over the bound');
+      t.same(events, [], 'nothing parsed yet, and no resume');
+      const deadline = Date.now() + 5000;
+      while (events.length < count + 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      t.equal(events[0], 'first');
+      t.equal(events.filter((e) => e === 'resume').length, 1, 'resume() once');
+      t.same(
+        events.filter((e) => e !== 'resume'),
+        ['first', ...Array.from({ length: count + 2 }, () => '<2>')],
+        'every message, in order',
+      );
+      // Left at resume(): the frames not delivered yet, but one that may be in the extensions.
+      const left = (count + 2 - tinyBeforeResume - 1) * tiny.length;
+      t.ok(left <= MAX_UNPARSED, `resume() came with ${left} bytes unparsed, at most MAX_UNPARSED`);
+    },
+  );
+
+  t.test('without extensions receive() never asks to stop: nothing waits unparsed', async (t) => {
+    const w = wire({ client: false, maxLength: 1 << 20 });
+    const tiny = frame(2, Buffer.from([1]));
+    t.equal(w.connection.receive(Buffer.concat(Array.from({ length: 10_000 }, () => tiny))), true);
+    t.equal(w.connection.receive(frame(2, Buffer.alloc(100_000), { fin: false })), true, 'a large fragment');
+    t.equal(w.events.length, 10_000);
+  });
+
   t.test('fail() while a message inflates drops it', async (t) => {
-    const { server } = pair();
-    const compressed = zlib.deflateRawSync(Buffer.alloc(100_000, 1), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    // Past SYNC_OUTPUT_LIMIT inflated: in the thread pool when fail() comes.
+    const { server } = pair({}, 8 << 20);
+    const compressed = zlib.deflateRawSync(Buffer.alloc(4 * SYNC_OUTPUT_LIMIT, 1), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
     server.connection.receive(frame(2, compressed.subarray(0, compressed.length - 4), { rsv: 4 }));
     server.connection.fail(1001, 'going');
     await settle();

@@ -250,3 +250,19 @@ t.test('send() while CONNECTING queues on the base; fail() while CONNECTING ends
   t.same(events, ['open@1', 'error@3', 'close:1006:false@3']);
   t.same(peer.closes, [[1011, 'going']], 'the first failure wins');
 });
+
+t.test('frames the peer sends between attach and open wait in the transport: none is lost', async (t) => {
+  const [ours, theirs] = duplexPair();
+  const ws = new Socket();
+  const received: string[] = [];
+  ws.addEventListener('message', (event) => received.push(String((event as MessageEvent).data)));
+  ws.attach(ours);
+  const peer = peerOf(theirs);
+  // A client pipelining frames behind its request: they reach our end before the handshake is done.
+  peer.connection.text('early', 5);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  ws.open();
+  peer.connection.text('later', 5);
+  while (!received.includes('later')) await next(ws, 'message');
+  t.same(received, ['early', 'later']);
+});
