@@ -1,23 +1,11 @@
-// Helpers for the server-sent events specs: bounded waits, a raw event
+// Helpers for the server-sent events specs: a quiet-window sleep, a raw event
 // stream reader that keeps what it parsed (ids and data) for exact checks
-// (a restartable redis-server is spec/helpers/services.ts's).
+// (bounded waits are spec/helpers/bounded.ts's, a restartable redis-server
+// is spec/helpers/services.ts's).
 
 import { once } from 'node:events';
 import net from 'node:net';
 import type { Test } from 'tap';
-
-/** Resolves as `promise` does, or rejects after `ms` naming what did not happen. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves after `ms`: only for observing that something does NOT happen in a window. */
 export function sleep(ms: number): Promise<void> {
