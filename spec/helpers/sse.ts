@@ -12,7 +12,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export interface RawStream {
+export interface RawEventStream {
   socket: net.Socket;
   /** Everything received, head included. */
   text(): string;
@@ -31,7 +31,7 @@ export async function openRawStream(
   port: number,
   path = '/',
   headers: Record<string, string> = {},
-): Promise<RawStream> {
+): Promise<RawEventStream> {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   t.teardown(() => socket.destroy());
@@ -41,7 +41,7 @@ export async function openRawStream(
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   let text = '';
   let body: string | undefined;
-  const events: RawStream['events'] = [];
+  const events: RawEventStream['events'] = [];
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
     text += chunk;

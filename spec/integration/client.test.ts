@@ -6,8 +6,8 @@ import deflate from 'permessage-deflate';
 import t from 'tap';
 import { type BinaryType, Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
 import { nextWithin as next } from '../helpers/bounded.js';
+import { freePort } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { acceptFor, PEERS, rawServer } from '../helpers/servers.js';
 import { trace } from '../helpers/trace.js';
 

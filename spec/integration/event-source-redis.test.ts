@@ -16,9 +16,8 @@ import {
   RedisChannelStore,
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { listen } from '../helpers/listen.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { restartableRedis, startNginx, startRedis } from '../helpers/services.js';
 import { run } from '../helpers/spawn.js';
 import { openRawStream, sleep } from '../helpers/sse.js';
