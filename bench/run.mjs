@@ -13,12 +13,13 @@
 //
 // Each server and each client runs in a process of its own; the load
 // generator (bench/load.mjs) is the same raw, pre-masked, pipelined client
-// for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,h2,import,redis
+// for every server. BENCH_ONLY=server,client,compressed,latency,memory,sse,channel,h2,import,redis
 // runs some rows only (and leaves results.json alone), as does BENCH_SIZES.
 import { fork, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { channelBench, channelTable } from './channel.mjs';
 import { channelRedisBench, channelRedisTable } from './channel-redis.mjs';
 import { http2Bench, http2Table } from './http2.mjs';
 
@@ -511,6 +512,15 @@ if (want('sse')) {
   results.sseFanOut = await sseFanOut();
   save();
 }
+if (want('channel')) {
+  results.channelFanOut = await channelBench({
+    runs: RUNS,
+    duration: DURATION,
+    clients: Number(process.env.BENCH_CHANNEL_CLIENTS ?? 1000),
+    log,
+  });
+  save();
+}
 if (want('h2')) {
   results.http2 = await http2Bench({ runs: RUNS, duration: DURATION, sockets: H2_SOCKETS, log });
   save();
@@ -689,6 +699,7 @@ if (results.sseFanOut) {
     '',
   );
 }
+if (results.channelFanOut) lines.push(...channelTable(results.channelFanOut));
 if (results.http2) lines.push(...http2Table(results.http2));
 if (results.channelRedis) lines.push(...channelRedisTable(results.channelRedis));
 if (results.importTime) {

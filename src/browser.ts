@@ -71,10 +71,12 @@ export const WebSocketError = fromPlatform('WebSocketError', BROWSER_WEBSOCKET);
 // the Node entry's clients and server sockets are.
 export const WebSocketBase = Client;
 
-export const EventSourceChannel = serverSide('EventSourceChannel', BROWSER_EVENTSOURCE);
+export const Channel = serverSide('Channel', BROWSER_EVENTSOURCE);
+export const EventSourceChannel = Channel;
 export const ChannelMessageEvent = serverSide('ChannelMessageEvent', BROWSER_EVENTSOURCE);
 export const OverflowEvent = serverSide('OverflowEvent', BROWSER_EVENTSOURCE);
 export const RedisChannelStore = serverSide('RedisChannelStore', BROWSER_EVENTSOURCE);
+export const RedisChannelStores = serverSide('RedisChannelStores', BROWSER_EVENTSOURCE);
 export const EventSource = Object.assign(serverSide('EventSource', BROWSER_EVENTSOURCE, ['isEventSource']), {
   CONNECTING: 0,
   OPEN: 1,
@@ -106,6 +108,7 @@ export function setGlobalOrigin(_origin: string | URL | undefined): void {
 // `WebSocket.Client`, `WebSocket.EventSource`...: everything attached to the
 // default export, as the Node entry's (scripts/build.mjs, main.cjs) is.
 Object.assign(WebSocket, {
+  Channel,
   ChannelMessageEvent,
   Client,
   CloseEvent,
@@ -117,6 +120,7 @@ Object.assign(WebSocket, {
   getGlobalOrigin,
   OverflowEvent,
   RedisChannelStore,
+  RedisChannelStores,
   setGlobalOrigin,
   shutdown,
   WebSocketBase,

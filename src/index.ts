@@ -10,7 +10,7 @@
 // - faye-websocket lib/faye/websocket.js (the export shape kept here)
 // - TypeScript handbook, "Declaration Merging" (merging namespaces with classes, module augmentation)
 
-import { EventSourceChannel } from './channel/channel.js';
+import { Channel } from './channel/channel.js';
 import { EventSourceClient } from './sse/client.js';
 import { EventSource } from './sse/endpoint.js';
 import { WebSocket } from './websocket/server.js';
@@ -28,26 +28,33 @@ declare module './sse/endpoint.js' {
     /** The WHATWG EventSource client for Node. */
     const Client: typeof EventSourceClient;
     type Client = EventSourceClient;
-    /** A set of streams that share one feed: encode once, history, resume (see {@link EventSourceChannel}). */
-    const Channel: typeof EventSourceChannel;
-    type Channel = EventSourceChannel;
+    /** One feed for many members, streams and WebSockets: encode once, history, resume (the top-level {@link Channel}). */
+    const Channel: typeof import('./channel/channel.js').Channel;
+    type Channel = import('./channel/channel.js').Channel;
   }
 }
 
 // As static class fields are: writable, enumerable, configurable.
 Object.assign(WebSocket, { EventSource });
-Object.assign(EventSource, { Client: EventSourceClient, Channel: EventSourceChannel });
+Object.assign(EventSource, { Client: EventSourceClient, Channel });
 
 export {
   type BroadcastOptions,
+  Channel,
+  type ChannelEventMap,
+  type ChannelMember,
+  type ChannelMessage,
   ChannelMessageEvent,
+  type ChannelOptions,
   type ChannelStore,
   type ChannelStoreSink,
   EventSourceChannel,
   type EventSourceChannelEventMap,
   type EventSourceChannelOptions,
   OverflowEvent,
+  type RegisterOptions,
   type StoredEvent,
+  type ToMessage,
 } from './channel/channel.js';
 export type {
   DiagnosticsRole,

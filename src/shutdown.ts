@@ -35,6 +35,8 @@
 // - RFC 9110 §15.6.4, 503 Service Unavailable: https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4
 // - HTML, server-sent events (a stream that ends is reconnected; a non-200 answer is not)
 // - Node.js http: server.close(), server.closeIdleConnections()
+// Why a registry per server, and why a WebSocket leaves it by a call rather
+// than a listener: docs/decisions/shutdown-registry.md
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
@@ -95,10 +97,8 @@ class Accepted {
 
   /**
    * A WebSocket of this server closed. The server socket calls it once it
-   * is CLOSED, not through a listener: in `npm run bench`'s idle memory row
-   * (5,000 connections), a 'close' listener on the WebSocket cost each
-   * connection 250 bytes of heap, one on its transport 64; the Set entry
-   * and this call cost 40.
+   * is CLOSED, not through a 'close' listener, which costs each idle
+   * connection several times the Set entry (docs/decisions/shutdown-registry.md).
    */
   release(ws: AcceptedWebSocket): void {
     this.webSockets.delete(ws);

@@ -4,33 +4,36 @@
 //
 // The chat socket reconnects by itself, with exponential backoff and jitter,
 // when the connection drops (a server restart, a network change); lines said
-// meanwhile wait in an outbox and go out once it is back. The feed needs none
-// of this: an EventSource reconnects on its own.
+// meanwhile wait in an outbox and go out once it is back, and the room sends
+// what was said while it was away (the socket gives the last id it saw). The
+// feed needs none of this: an EventSource reconnects on its own.
 
 const BACKOFF = { first: 500, max: 10_000 };
 const OUTBOX_LIMIT = 100;
 
 /**
- * Joins the chat at `base` (an http: URL) as `name`, and follows the feed.
- * `show(kind, text)` receives every line to display.
+ * Joins the chat room `room` (default the lobby) at `base` (an http: URL) as
+ * `name`, and follows the feed. `show(kind, text)` receives every line to display.
  */
-export function joinChat({ WebSocket, EventSource, base, name, show }) {
-  const chatUrl = `${base.replace(/^http/, 'ws')}/chat?name=${encodeURIComponent(name)}`;
+export function joinChat({ WebSocket, EventSource, base, name, room = 'lobby', show }) {
+  const chatUrl = `${base.replace(/^http/, 'ws')}/chat?name=${encodeURIComponent(name)}&room=${encodeURIComponent(room)}`;
   const outbox = [];
+  let lastId = '';
   let socket;
   let attempts = 0;
   let retry;
   let left = false;
 
   const connect = () => {
-    socket = new WebSocket(chatUrl);
+    socket = new WebSocket(lastId ? `${chatUrl}&lastEventId=${encodeURIComponent(lastId)}` : chatUrl);
     socket.addEventListener('open', () => {
       attempts = 0;
-      show('status', `connected as ${name}`);
+      show('status', `connected as ${name} in ${room}`);
       for (const text of outbox.splice(0)) socket.send(JSON.stringify({ text }));
     });
     socket.addEventListener('message', (event) => {
       const message = JSON.parse(event.data);
+      lastId = message.id;
       show('chat', `${message.name}: ${message.text}`);
     });
     socket.addEventListener('close', (event) => {

@@ -1,19 +1,21 @@
 // Joins the demo chat from a terminal, with the page's own code (chat.mjs)
 // running on isosocket's WebSocket.Client and EventSource.Client.
 //
-//   npm run demo:client -- [url] [name]        (type lines to chat; Ctrl-D leaves)
+//   npm run demo:client -- [url] [name] [room]  (type lines to chat; Ctrl-D leaves)
 //   echo hello | node examples/demo/client.mjs http://127.0.0.1:8080 robot
 import { createInterface } from 'node:readline';
 import isosocket from 'isosocket';
 import { joinChat } from './chat.mjs';
 
-const [base = `http://127.0.0.1:${process.env.PORT ?? 8080}`, name = `terminal-${process.pid}`] = process.argv.slice(2);
+const [base = `http://127.0.0.1:${process.env.PORT ?? 8080}`, name = `terminal-${process.pid}`, room = 'lobby'] =
+  process.argv.slice(2);
 
 const chat = joinChat({
   WebSocket: isosocket.Client,
   EventSource: isosocket.EventSource.Client,
   base,
   name,
+  room,
   show: (kind, text) => {
     if (kind !== 'clock' || process.env.SHOW_CLOCK) console.log(`[${kind}] ${text}`);
   },

@@ -1,5 +1,5 @@
-// The README's four examples (server socket with its auth refusal, client,
-// SSE endpoint and client, channel) run as pasted: each is written to a file
+// The README's five examples (server socket with its auth refusal, client,
+// SSE endpoint and client, channel, chat rooms) run as pasted: each is written to a file
 // in a temporary project whose node_modules/isosocket is this repository (so
 // `import ... from 'isosocket'` resolves to the built package by name), its
 // ports and URLs rewritten to local ones, run as its own process, and checked
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
 import { within } from '../helpers/bounded.js';
-import { freePort } from '../helpers/proxies.js';
+import { freePort } from '../helpers/listen.js';
 import { ROOT, type Running, run } from '../helpers/spawn.js';
 import { codeBlocks, read } from './markdown.js';
 
@@ -153,3 +153,45 @@ t.test('the channel broadcasts JSON ticks to every stream', async (t) => {
   }
   t.match(text, /event: tick\nid: \d+-\d+\ndata: \{"at":\d+\}\n/);
 });
+
+t.test(
+  'the chat rooms: a message goes to every socket of its room, with its id; a reconnecting socket gets what it missed',
+  async (t) => {
+    const port = await freePort();
+    const child = runCode(t, onPort(block(t, 'new Channel({ history: 100'), port));
+    await listening(port, child);
+    const connect = async (path: string): Promise<{ ws: WS; got: Array<{ id: string; data: string }> }> => {
+      const ws = new WS(`ws://127.0.0.1:${port}${path}`);
+      ws.on('error', () => {});
+      t.teardown(() => ws.terminate());
+      const got: Array<{ id: string; data: string }> = [];
+      ws.on('message', (data) => got.push(JSON.parse(String(data))));
+      await within(once(ws, 'open'), 5000, 'a socket to open');
+      return { ws, got };
+    };
+    const a = await connect('/lobby');
+    const b = await connect('/lobby');
+    const other = await connect('/kitchen');
+    a.ws.send('hello');
+    a.ws.send('again');
+    const arrived = async (got: unknown[], count: number): Promise<void> => {
+      for (let i = 0; i < 500 && got.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await arrived(b.got, 2);
+    t.same(
+      b.got.map((m) => m.data),
+      ['hello', 'again'],
+    );
+    t.same(a.got, b.got, 'the sender too, the same ids');
+    t.match(b.got[0]?.id, /^\d+-\d+$/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.same(other.got, [], 'another room hears nothing');
+    const late = await connect(`/lobby?lastEventId=${b.got[0]?.id}`);
+    await arrived(late.got, 1);
+    t.same(
+      late.got.map((m) => m.data),
+      ['again'],
+      'resumes after its last id',
+    );
+  },
+);

@@ -7,7 +7,7 @@
 
 import { once } from 'node:events';
 import http, { type IncomingMessage } from 'node:http';
-import http2 from 'node:http2';
+import http2, { type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,9 +16,11 @@ import t, { type Test } from 'tap';
 import type WS from 'ws';
 import { Client, type CloseEvent, EventSource, shutdown, WebSocket } from '../../src/index.js';
 import { nextWithin, within } from '../helpers/bounded.js';
+import { http2Server, http2Session } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
 import { opened, until, wsClient } from '../helpers/peers.js';
 import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
+import { requirePeer } from '../helpers/require-peer.js';
 import { certificates } from '../helpers/tls.js';
 
 interface Served {
@@ -135,6 +137,21 @@ t.test('shutdown(server)', async (t) => {
     t.same(await done, { closed: 0, terminated: 1 }, 'the refused socket was never counted');
   });
 
+  t.test('a WebSocket made just before shutdown (handshake pending) opens, then gets 1001', async (t) => {
+    const server = http.createServer();
+    let result: Promise<unknown> | undefined;
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      new WebSocket(request, socket, head);
+      result = shutdown(server); // in the same task: its handshake has not run yet
+    });
+    const port = await listen(t, server);
+    const client = wsClient(t, `ws://127.0.0.1:${port}/`);
+    const closed = wsClosed(client);
+    await opened(client);
+    t.equal((await closed).code, 1001);
+    t.same(await result, { closed: 1, terminated: 0 });
+  });
+
   t.test('a peer that never answers the close is terminated at the timeout', async (t) => {
     const served = await serve(t);
     const raw = await connectRaw(t, served.port);
@@ -244,6 +261,29 @@ t.test('shutdown(server)', async (t) => {
     const closed = wsClosed(client);
     t.same(await shutdown(served.server), { closed: 1, terminated: 0 });
     t.equal((await closed).code, 1001);
+  });
+
+  t.test('an HTTP/2 secure server with allowHTTP1: WebSockets over both protocols get 1001', async (t) => {
+    if (!requirePeer(t, 'openssl', 'openssl')) return;
+    const peer = await http2Server(t);
+    const accept = (
+      request: IncomingMessage | Http2ServerRequest,
+      socket: Duplex | Http2ServerResponse,
+      head?: Buffer,
+    ) => new WebSocket(request, socket, head);
+    peer.server.on('upgrade', accept);
+    peer.server.on('connect', accept);
+    peer.server.on('request', (_request, response) => response.end('page'));
+    const http1 = wsClient(t, `${peer.wss}/`, [], { ca: peer.ca });
+    await opened(http1);
+    const session = http2Session(t, peer.origin, peer.ca);
+    const h2 = new Client(`${peer.wss}/`, [], { http2: session });
+    t.teardown(() => h2.terminate());
+    await nextWithin(h2, 'open');
+    const closed = [wsClosed(http1), nextWithin<CloseEvent>(h2, 'close')] as const;
+    t.same(await within(shutdown(peer.server), 5000, 'shutdown'), { closed: 2, terminated: 0 });
+    t.equal((await closed[0]).code, 1001, 'over HTTP/1.1 (TLS)');
+    t.equal((await closed[1]).code, 1001, 'over HTTP/2 (TLS)');
   });
 
   t.test('beside server.close() and closeIdleConnections(): the server closes once shutdown is done', async (t) => {

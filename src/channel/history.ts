@@ -79,10 +79,10 @@ export class StreamIdClock {
  * The last `size` events, none older than `maxAge` ms: what a reconnecting
  * client (its `Last-Event-ID`) can be given back.
  */
-export class EventHistory {
+export class EventHistory<E extends HistoryEntry = HistoryEntry> {
   readonly #size: number;
   readonly #maxAge: number;
-  #entries: HistoryEntry[] = [];
+  #entries: E[] = [];
   #start = 0;
   /** id -> absolute position (position of entries[#start] is #base). */
   readonly #positions = new Map<string, number>();
@@ -99,11 +99,11 @@ export class EventHistory {
   }
 
   /** The newest entry, if any. */
-  get last(): HistoryEntry | undefined {
+  get last(): E | undefined {
     return this.length > 0 ? this.#entries[this.#entries.length - 1] : undefined;
   }
 
-  push(entry: HistoryEntry): void {
+  push(entry: E): void {
     if (this.#size === 0) return;
     this.#positions.set(entry.id, this.#base + this.length);
     this.#entries.push(entry);
@@ -115,7 +115,7 @@ export class EventHistory {
    * The entries after the one with this id, oldest first; `undefined` when the
    * id is not (or no longer) here.
    */
-  after(id: string, now: number): HistoryEntry[] | undefined {
+  after(id: string, now: number): E[] | undefined {
     this.#expire(now);
     const position = this.#positions.get(id);
     if (position === undefined) return undefined;
@@ -123,20 +123,20 @@ export class EventHistory {
   }
 
   /** The entries whose stream id sorts after `id` (an id this history no longer holds). */
-  newerThan(id: string, now: number): HistoryEntry[] {
+  newerThan(id: string, now: number): E[] {
     this.#expire(now);
     return this.#entries.slice(this.#start).filter((entry) => compareStreamIds(entry.id, id) > 0);
   }
 
   #expire(now: number): void {
     if (this.#maxAge === Number.POSITIVE_INFINITY) return;
-    while (this.length > 0 && now - (this.#entries[this.#start] as HistoryEntry).at > this.#maxAge) {
+    while (this.length > 0 && now - (this.#entries[this.#start] as E).at > this.#maxAge) {
       this.#dropOldest();
     }
   }
 
   #dropOldest(): void {
-    const entry = this.#entries[this.#start] as HistoryEntry;
+    const entry = this.#entries[this.#start] as E;
     // A repeated id points at its newest position; only forget it with that one.
     if (this.#positions.get(entry.id) === this.#base) this.#positions.delete(entry.id);
     this.#start += 1;

@@ -10,6 +10,10 @@
 //                                        `limit` bytes waiting, the member is dropped
 //   feed.beforeEnd(hook)                 hook() runs as the member ends, on every path
 //   feed.removeBeforeEnd(hook)
+//   feed.beforeWrite(hook)               hook() runs before the member's own write (its
+//                                        send(), a ping): the channel flushes first, so
+//                                        its pending events keep their place
+//   feed.removeBeforeWrite(hook)
 //
 // References:
 // - better-sse's Channel (register/broadcast), the API people know: https://matthewwid.github.io/better-sse/guides/channels
@@ -34,4 +38,33 @@ export interface ChannelFeed {
   beforeEnd(hook: () => void): void;
   /** Removes a hook added with beforeEnd(). */
   removeBeforeEnd(hook: () => void): void;
+  /** Runs `hook` before each of the member's own writes (not a channel's deliver()). */
+  beforeWrite(hook: () => void): void;
+  /** Removes a hook added with beforeWrite(). */
+  removeBeforeWrite(hook: () => void): void;
+}
+
+/**
+ * The key of a server WebSocket's one hook for channels: write bytes that
+ * are already a whole frame (or several), framed once for every member.
+ */
+export const writeFramed: unique symbol = Symbol('isosocket.writeFramed');
+
+/** What a channel uses of a WebSocket member: its public face, and the hook. */
+export interface FramedMember {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  /** The negotiated extensions: which frames it can take. */
+  readonly extensions: string;
+  send(data: string | Buffer): unknown;
+  close(code?: number, reason?: string): unknown;
+  addEventListener(type: 'close', listener: () => void): void;
+  removeEventListener(type: 'close', listener: () => void): void;
+  /**
+   * @internal Writes `bytes` (whole server frames) as `size` bytes of
+   * application data; false, and nothing written, when that would not keep
+   * its place behind the socket's own messages (then the channel sends the
+   * messages as any other).
+   */
+  [writeFramed](bytes: Buffer, size: number): boolean;
 }

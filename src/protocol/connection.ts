@@ -218,6 +218,11 @@ export class Connection<O> {
     return this.#state !== OPEN;
   }
 
+  /** Whether messages wait for an extension (being compressed): bytes written now would pass them. */
+  get pending(): boolean {
+    return this.#outgoing !== undefined;
+  }
+
   // ---- bytes in -----------------------------------------------------------
 
   /**

@@ -52,6 +52,7 @@
 //   the event they describe, only when someone subscribes.
 
 import type { Duplex } from 'node:stream';
+import { writeFramed } from '../channel/member.js';
 import {
   type DiagnosticsRole,
   publishWebSocketClose,
@@ -62,16 +63,13 @@ import {
 import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
 import { type FayeFace, installFayeFace, streamEvents } from '../dom/faye-face.js';
 import { type EmitterListener, getEventHandler, setEventHandler } from '../dom/listeners.js';
+import { installTypedListeners, TypedEventTargetBase } from '../dom/typed-target.js';
 import { defineToStringTag } from '../dom/webidl.js';
 import {
-  type AddEventListenerOptions,
   CloseEvent,
   ErrorEvent,
   type ErrorEventLike,
   type EventHandler,
-  type EventListenerOptions,
-  type EventListenerOrEventListenerObject,
-  type Listener,
   MessageEvent as WebMessageEvent,
   type WebSocketEventMap,
 } from '../events.js';
@@ -143,7 +141,7 @@ let socketListeners: {
  * Not constructed directly.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: faye's face (../dom/faye-face.ts) is installed on the prototype below
-export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarget {
+export class WebSocketBase<B extends BinaryType = BinaryType> extends TypedEventTargetBase<WebSocketEventMap> {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
@@ -297,42 +295,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
     return object;
   }
 
-  override addEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: Listener<WebSocketEventMap[K]> | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    if (listener) super.addEventListener(type, listener, options);
-  }
-
-  override removeEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: Listener<WebSocketEventMap[K]> | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    if (listener) super.removeEventListener(type, listener, options);
-  }
-
   /**
    * Sends a ping; `callback` runs when a pong with the same payload arrives.
    * A ping made while CONNECTING is sent once open (faye).
@@ -432,6 +394,27 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   /** Alias of on(), for Node streams that pipe into this socket. */
   prependListener(type: string, listener: EmitterListener): this {
     return this.on(type, listener);
+  }
+
+  // ---- a channel's hook (src/channel/member.ts) ---------------------------
+
+  /**
+   * @internal Writes whole frames a channel built once for all its members
+   * (server frames are unmasked: the same bytes for every socket), counted
+   * as `size` bytes of application data. False, and nothing written, when
+   * they would not keep their place: not OPEN, a client (its frames are
+   * masked), or messages of its own still waiting (the send queue, an
+   * extension); the channel then sends them as any message.
+   */
+  [writeFramed](bytes: Buffer, size: number): boolean {
+    const connection = this.#connection;
+    if (this.#readyState !== ReadyState.OPEN || this._role === 'client' || !connection || connection.pending) {
+      return false;
+    }
+    if (this.#sender?.queued) return false;
+    this.#theSender().accept({ kind: 'binary', data: bytes, size });
+    this.#write(bytes, size);
+    return true;
   }
 
   // ---- for the factories --------------------------------------------------
@@ -886,8 +869,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   }
 }
 
-// faye's on/once/off/removeListener/emit (../dom/faye-face.ts).
+// faye's on/once/off/removeListener/emit (../dom/faye-face.ts), and
+// addEventListener/removeEventListener typed by the event map (../dom/typed-target.ts).
 installFayeFace(WebSocketBase.prototype);
+installTypedListeners(WebSocketBase.prototype);
 // biome-ignore lint/correctness/noUnusedVariables: a merged declaration repeats the class's type parameters
 export interface WebSocketBase<B extends BinaryType = BinaryType> extends FayeFace<WebSocketEventMap> {}
 

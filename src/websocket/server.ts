@@ -304,7 +304,7 @@ export class WebSocket extends WebSocketBase<BinaryType> {
   /**
    * @internal Once CLOSED (at its error and close events), it leaves its
    * server's registry: a call here, not a 'close' listener, which would cost
-   * each idle connection 64 to 250 bytes of heap (../shutdown.ts).
+   * each idle connection more (docs/decisions/shutdown-registry.md).
    */
   override dispatchEvent(event: Event): boolean {
     const dispatched = super.dispatchEvent(event);
