@@ -19,8 +19,7 @@ import { type BuildOptions, build } from 'esbuild';
 import t, { type Test } from 'tap';
 import WebSocket, { EventSource } from '../../dist/index.mjs';
 import { openFirefoxPage, openPage, requireChromium, requireFirefox } from '../helpers/browser.js';
-import { listen } from '../helpers/listen.js';
-import { freePort } from '../helpers/proxies.js';
+import { freePort, listen } from '../helpers/listen.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = join(ROOT, 'spec/fixtures/browser-client.mjs');

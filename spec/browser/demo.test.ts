@@ -9,7 +9,7 @@ import t from 'tap';
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
 
 import { openPage } from '../helpers/browser.js';
-import { freePort } from '../helpers/proxies.js';
+import { freePort } from '../helpers/listen.js';
 import { run, runNpm } from '../helpers/spawn.js';
 
 const STARTED = /isosocket demo on http:\/\/127\.0\.0\.1:(\d+)\//;

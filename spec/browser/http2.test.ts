@@ -13,10 +13,9 @@ import { Client, EventSourceClient, type EventSourceClientInit } from '../../src
 import { within } from '../helpers/bounded.js';
 import { openPage } from '../helpers/browser.js';
 import { http2Server, http2Session } from '../helpers/http2.js';
-import { listen } from '../helpers/listen.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { type Base, inBrowser, parityRoutes, scenarios } from '../helpers/parity.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { run } from '../helpers/spawn.js';
 

@@ -12,7 +12,7 @@ import t from 'tap';
 import { Client, EventSourceClient } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { openFirefoxPage, openPage } from '../helpers/browser.js';
-import { listen } from '../helpers/listen.js';
+import { freePort, listen } from '../helpers/listen.js';
 import {
   DISAGREEMENTS,
   type EvaluatingPage,
@@ -21,7 +21,6 @@ import {
   parityRoutes,
   scenarios,
 } from '../helpers/parity.js';
-import { freePort } from '../helpers/proxies.js';
 
 t.test('the same scenarios in Chromium, Firefox and Node give identical event traces', async (t) => {
   const routes = parityRoutes();

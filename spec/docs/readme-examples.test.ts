@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import WS, { WebSocketServer } from 'ws';
 import { within } from '../helpers/bounded.js';
-import { freePort } from '../helpers/proxies.js';
+import { freePort } from '../helpers/listen.js';
 import { ROOT, type Running, run } from '../helpers/spawn.js';
 import { codeBlocks, read } from './markdown.js';
 

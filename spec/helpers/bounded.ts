@@ -11,8 +11,12 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Resolves with the next event of the type; rejects after `ms`. Attach before the event can fire. */
-export function nextWithin<E extends Event = Event>(target: EventTarget, type: string, ms = 5000): Promise<E> {
+/**
+ * Resolves with the next event of the type; rejects after `ms` naming it, so a
+ * regression fails in seconds instead of at tap's 90 s timeout. Attach before
+ * the event can fire.
+ */
+export function nextWithin<E extends Event = Event>(target: EventTarget, type: string, ms = 10_000): Promise<E> {
   return within(
     new Promise<E>((resolve) => target.addEventListener(type, (event) => resolve(event as E), { once: true })),
     ms,

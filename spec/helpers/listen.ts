@@ -1,9 +1,10 @@
-// Listening on a free loopback port for the length of a test: every
-// connection the server accepted is destroyed and the server closed in
-// t.teardown, so no spec leaves a handle behind.
+// Ports for the specs: listening on a free loopback port for the length of a
+// test (every connection the server accepted is destroyed and the server
+// closed in t.teardown, so no spec leaves a handle behind), a free port for a
+// child process to take, and waiting until something accepts on one.
 
 import { once } from 'node:events';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Test } from 'tap';
 
 /** Listens on 127.0.0.1, port 0; resolves with the port. */
@@ -49,4 +50,31 @@ export async function listenOnTwoHosts(t: Test, servers: readonly [Server, Serve
   second.listen(port, '127.0.0.2');
   await once(second, 'listening');
   return port;
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Resolves once something accepts connections on the port; fails after 10 s. */
+export async function waitForPort(port: number, what: string, output: () => string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - started > 10_000) throw new Error(`${what} did not start: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

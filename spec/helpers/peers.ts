@@ -82,29 +82,10 @@ export async function opened(client: WS): Promise<void> {
   await within(once(client, 'open'), 10_000, 'a ws client to open');
 }
 
-/**
- * Resolves with the next event of this type; rejects after `ms` naming it, so
- * that a regression fails in seconds instead of at tap's 90 s timeout.
- */
-export function nextEvent<E extends Event = Event>(target: EventTarget, type: string, ms = 10_000): Promise<E> {
-  return nextWithin<E>(target, type, ms);
-}
-
 /** Resolves when the server socket is open (now, or later). */
 export async function isOpen(ws: WebSocket): Promise<void> {
   if (ws.readyState === WebSocket.OPEN) return;
-  await nextEvent(ws, 'open');
-}
-
-/** Records the type of every WebSocket event, with readyState at dispatch. */
-export function recordEvents(ws: WebSocket, into: string[] = []): string[] {
-  for (const type of ['open', 'message', 'error', 'close']) {
-    ws.addEventListener(type, (event) => {
-      const detail = event.type === 'close' && 'code' in event ? `:${(event as unknown as { code: number }).code}` : '';
-      into.push(`${type}${detail}@${ws.readyState}`);
-    });
-  }
-  return into;
+  await nextWithin(ws, 'open');
 }
 
 /** Builds one frame: masked when a client sends it. */

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
-import { freePort, waitForPort } from './proxies.js';
+import { freePort, waitForPort } from './listen.js';
 import { requirePeer } from './require-peer.js';
 import { launch } from './services.js';
 

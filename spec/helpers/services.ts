@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { freePort, waitForPort } from './proxies.js';
+import { freePort, waitForPort } from './listen.js';
 import { requirePeer } from './require-peer.js';
 import { ROOT } from './spawn.js';
 

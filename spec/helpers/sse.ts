@@ -1,30 +1,18 @@
-// Helpers for the server-sent events specs: bounded waits, a raw event
+// Helpers for the server-sent events specs: a quiet-window sleep, a raw event
 // stream reader that keeps what it parsed (ids and data) for exact checks
-// (a restartable redis-server is spec/helpers/services.ts's).
+// (bounded waits are spec/helpers/bounded.ts's, a restartable redis-server
+// is spec/helpers/services.ts's).
 
 import { once } from 'node:events';
 import net from 'node:net';
 import type { Test } from 'tap';
-
-/** Resolves as `promise` does, or rejects after `ms` naming what did not happen. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves after `ms`: only for observing that something does NOT happen in a window. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export interface RawStream {
+export interface RawEventStream {
   socket: net.Socket;
   /** Everything received, head included. */
   text(): string;
@@ -43,7 +31,7 @@ export async function openRawStream(
   port: number,
   path = '/',
   headers: Record<string, string> = {},
-): Promise<RawStream> {
+): Promise<RawEventStream> {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   t.teardown(() => socket.destroy());
@@ -53,7 +41,7 @@ export async function openRawStream(
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   let text = '';
   let body: string | undefined;
-  const events: RawStream['events'] = [];
+  const events: RawEventStream['events'] = [];
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
     text += chunk;

@@ -1,15 +1,17 @@
 // Event traces: what a WebSocket or EventSource dispatched, in order, with the
-// readyState at dispatch. Used to compare behaviour exactly.
-
-import { nextWithin } from './bounded.js';
+// readyState at dispatch. Used to compare behaviour exactly. (The next event
+// of a type, bounded: spec/helpers/bounded.ts's nextWithin.)
 
 export interface Traced {
   readonly readyState: number;
 }
 
 /** Records `type[:code]@readyState` for each event of the given types. */
-export function trace(target: EventTarget & Traced, types = ['open', 'message', 'error', 'close']): string[] {
-  const events: string[] = [];
+export function trace(
+  target: EventTarget & Traced,
+  types = ['open', 'message', 'error', 'close'],
+  events: string[] = [],
+): string[] {
   for (const type of types) {
     target.addEventListener(type, (event) => {
       const code = event.type === 'close' && 'code' in event ? `:${(event as { code: number }).code}` : '';
@@ -19,7 +21,7 @@ export function trace(target: EventTarget & Traced, types = ['open', 'message', 
   return events;
 }
 
-/** Resolves with the next event of the type; rejects after `ms` naming it (no 90 s hang). */
-export function next<E extends Event = Event>(target: EventTarget, type: string, ms = 10_000): Promise<E> {
-  return nextWithin<E>(target, type, ms);
+/** trace() of every WebSocket event, appended to `into` (for a socket a server hands over later). */
+export function recordEvents(ws: EventTarget & Traced, into: string[] = []): string[] {
+  return trace(ws, undefined, into);
 }

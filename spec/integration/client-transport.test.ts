@@ -19,9 +19,9 @@ import {
 import { resolveTransport } from '../../src/net/options.js';
 import { ConnectionAttempt, connect, MAX_PROXY_RESPONSE_HEAD } from '../../src/net/transport.js';
 import { nextWithin, within } from '../helpers/bounded.js';
-import { listen } from '../helpers/listen.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort, startConnectProxy, startTinyproxy } from '../helpers/proxies.js';
+import { startConnectProxy, startTinyproxy } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { isoPeer, wsPeer } from '../helpers/servers.js';
 import { certificates } from '../helpers/tls.js';

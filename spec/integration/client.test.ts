@@ -5,10 +5,11 @@ import net from 'node:net';
 import deflate from 'permessage-deflate';
 import t from 'tap';
 import { type BinaryType, Client, type CloseEvent, type ErrorEvent } from '../../src/index.js';
+import { nextWithin as next } from '../helpers/bounded.js';
+import { freePort } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { acceptFor, PEERS, rawServer } from '../helpers/servers.js';
-import { next, trace } from '../helpers/trace.js';
+import { trace } from '../helpers/trace.js';
 
 const FAILED = ['error@3', 'close:1006@3'];
 

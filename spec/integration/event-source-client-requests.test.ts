@@ -20,9 +20,8 @@ import {
   WebSocket,
 } from '../../src/index.js';
 import { nextWithin } from '../helpers/bounded.js';
-import { listen } from '../helpers/listen.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { trace } from '../helpers/trace.js';
 
 /** One request as the server read it. */

@@ -15,12 +15,12 @@ import {
   EventSourceClient,
   RedisChannelStore,
 } from '../../src/index.js';
-import { listen } from '../helpers/listen.js';
+import { within } from '../helpers/bounded.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { restartableRedis, startNginx, startRedis } from '../helpers/services.js';
 import { run } from '../helpers/spawn.js';
-import { openRawStream, sleep, within } from '../helpers/sse.js';
+import { openRawStream, sleep } from '../helpers/sse.js';
 
 const REDIS_ID = /^\d{13}-\d+$/;
 

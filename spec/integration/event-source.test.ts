@@ -10,10 +10,11 @@ import compression from 'compression';
 import { EventSource as PackageEventSource } from 'eventsource';
 import t, { type Test } from 'tap';
 import { EventSource, EventSourceClient } from '../../src/index.js';
+import { nextWithin as next, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { openRawStream, sleep, within } from '../helpers/sse.js';
-import { next, trace } from '../helpers/trace.js';
+import { openRawStream, sleep } from '../helpers/sse.js';
+import { trace } from '../helpers/trace.js';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 

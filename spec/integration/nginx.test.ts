@@ -10,8 +10,8 @@ import deflate from 'permessage-deflate';
 import t from 'tap';
 import WS from 'ws';
 import { Client, type CloseEvent, EventSource, EventSourceClient, WebSocket } from '../../src/index.js';
+import { nextWithin as next } from '../helpers/bounded.js';
 import { startNginx } from '../helpers/services.js';
-import { next } from '../helpers/trace.js';
 
 t.test('behind nginx', async (t) => {
   let release: () => void = () => {};

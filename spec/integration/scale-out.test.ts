@@ -4,11 +4,11 @@
 
 import t from 'tap';
 import { Client, EventSourceClient } from '../../src/index.js';
+import { nextWithin as next } from '../helpers/bounded.js';
+import { freePort } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort } from '../helpers/proxies.js';
 import { startNginx, startRedis } from '../helpers/services.js';
 import { run } from '../helpers/spawn.js';
-import { next } from '../helpers/trace.js';
 
 t.test('two demo processes behind nginx share one chat through Redis', async (t) => {
   const redis = await startRedis(t);

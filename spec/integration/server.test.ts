@@ -8,9 +8,10 @@ import deflate from 'permessage-deflate';
 import t from 'tap';
 import WS from 'ws';
 import { Client, CloseEvent, ErrorEvent, type PongEvent, WebSocket } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { nextWithin as nextEvent, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
-import { isOpen, nextEvent, opened, rawClient, recordEvents, startServer, until, wsClient } from '../helpers/peers.js';
+import { isOpen, opened, rawClient, startServer, until, wsClient } from '../helpers/peers.js';
+import { recordEvents } from '../helpers/trace.js';
 
 t.test('WebSocket (server)', async (t) => {
   t.test('when open', async (t) => {

@@ -17,9 +17,9 @@ import {
   type WebSocketStreamMessage,
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { listen } from '../helpers/listen.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { freePort, startConnectProxy } from '../helpers/proxies.js';
+import { startConnectProxy } from '../helpers/proxies.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { PEERS, rawServer } from '../helpers/servers.js';
 import { certificates } from '../helpers/tls.js';

@@ -17,8 +17,7 @@ import {
   WebSocketStream,
 } from '../../src/index.js';
 import { nextWithin } from '../helpers/bounded.js';
-import { listen } from '../helpers/listen.js';
-import { freePort } from '../helpers/proxies.js';
+import { freePort, listen } from '../helpers/listen.js';
 import { isoPeer, PEERS, rawServer } from '../helpers/servers.js';
 import { trace } from '../helpers/trace.js';
 

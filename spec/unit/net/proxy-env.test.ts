@@ -1,5 +1,5 @@
 import t from 'tap';
-import { proxyForUrl, proxyFromEnv } from '../../../src/net/proxy-env.js';
+import { matchesNoProxy, proxyForUrl, proxyFromEnv } from '../../../src/net/proxy-env.js';
 
 const ws = new URL('ws://a.test/');
 const wss = new URL('wss://a.test/');
@@ -51,4 +51,45 @@ t.test('proxyFromEnv: NO_PROXY applies to ALL_PROXY too', async (t) => {
 t.test('proxyForUrl is the value alone', async (t) => {
   t.equal(proxyForUrl(ws, { ALL_PROXY: 'socks5h://all:1080' }), 'socks5h://all:1080');
   t.equal(proxyForUrl(ws, {}), undefined);
+});
+
+t.test('proxyForUrl', async (t) => {
+  const env = { HTTP_PROXY: 'http://plain:1', HTTPS_PROXY: 'http://secure:2' };
+  t.equal(proxyForUrl(new URL('ws://a.test/'), env), 'http://plain:1');
+  t.equal(proxyForUrl(new URL('wss://a.test/'), env), 'http://secure:2');
+  t.equal(
+    proxyForUrl(new URL('wss://a.test/'), { HTTP_PROXY: 'http://plain:1' }),
+    'http://plain:1',
+    'HTTPS falls back to HTTP',
+  );
+  t.equal(
+    proxyForUrl(new URL('ws://a.test/'), { http_proxy: 'http://lower:3', HTTP_PROXY: 'http://upper:4' }),
+    'http://lower:3',
+  );
+  t.equal(proxyForUrl(new URL('ws://a.test/'), {}), undefined);
+  t.equal(proxyForUrl(new URL('ws://a.test/'), { ...env, NO_PROXY: 'a.test' }), undefined);
+  t.equal(proxyForUrl(new URL('ws://a.test/'), { ...env, no_proxy: '*' }), undefined);
+});
+
+t.test('matchesNoProxy', async (t) => {
+  const cases: Array<[string, string, string, boolean]> = [
+    ['a.test', '80', 'a.test', true],
+    ['sub.a.test', '80', 'a.test', true],
+    ['bad-a.test', '80', 'a.test', false],
+    ['sub.a.test', '80', '.a.test', true],
+    ['a.test', '80', '.a.test', true],
+    ['sub.a.test', '80', '*.a.test', true],
+    ['a.test', '8080', 'a.test:8080', true],
+    ['a.test', '80', 'a.test:8080', false],
+    ['x.test', '80', 'a.test, x.test', true],
+    ['x.test', '80', 'a.test b.test', false],
+    ['anything', '1', '*', true],
+    ['::1', '80', '::1', true],
+    ['::1', '80', '[::1]:80', true],
+    ['::1', '81', '[::1]:80', false],
+    ['127.0.0.1', '80', '', false],
+  ];
+  for (const [host, port, list, expected] of cases) {
+    t.equal(matchesNoProxy(host, port, list), expected, `${host}:${port} in ${JSON.stringify(list)}`);
+  }
 });
