@@ -14,7 +14,8 @@ import { Channel, Client, EventSource, OverflowEvent, type ServerOptions, WebSoc
 import { within } from '../helpers/bounded.js';
 import { http2Server, http2Session } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
-import { opened, rawClient, until, wsClient } from '../helpers/peers.js';
+import { opened, until, wsClient } from '../helpers/peers.js';
+import { rawClient } from '../helpers/raw.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { sleep } from '../helpers/sse.js';
 import { decodeFrames } from '../helpers/wire.js';
