@@ -76,6 +76,7 @@ export const EventSourceChannel = Channel;
 export const ChannelMessageEvent = serverSide('ChannelMessageEvent', BROWSER_EVENTSOURCE);
 export const OverflowEvent = serverSide('OverflowEvent', BROWSER_EVENTSOURCE);
 export const RedisChannelStore = serverSide('RedisChannelStore', BROWSER_EVENTSOURCE);
+export const RedisChannelStores = serverSide('RedisChannelStores', BROWSER_EVENTSOURCE);
 export const EventSource = Object.assign(serverSide('EventSource', BROWSER_EVENTSOURCE, ['isEventSource']), {
   CONNECTING: 0,
   OPEN: 1,
@@ -119,6 +120,7 @@ Object.assign(WebSocket, {
   getGlobalOrigin,
   OverflowEvent,
   RedisChannelStore,
+  RedisChannelStores,
   setGlobalOrigin,
   shutdown,
   WebSocketBase,

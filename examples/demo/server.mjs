@@ -9,28 +9,30 @@
 // same rooms and feed, and a client resumes on any of them.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import WebSocket, { Channel, EventSource, RedisChannelStore, shutdown } from 'isosocket';
+import WebSocket, { Channel, EventSource, RedisChannelStores, shutdown } from 'isosocket';
 
 const files = {
   '/': ['text/html; charset=utf-8', readFileSync(new URL('./index.html', import.meta.url))],
   '/chat.mjs': ['text/javascript; charset=utf-8', readFileSync(new URL('./chat.mjs', import.meta.url))],
 };
 
+// With REDIS_URL, one store for every channel of the process: two Redis
+// connections however many rooms.
+const stores = process.env.REDIS_URL ? await RedisChannelStores.connect({ url: process.env.REDIS_URL }) : undefined;
+
 /** A channel, in a Redis Stream when REDIS_URL is set. */
-async function channel(key, options) {
-  const url = process.env.REDIS_URL;
-  const store = url ? await RedisChannelStore.connect({ url, key }) : undefined;
-  const made = new Channel({ ...options, ...(store && { store }) });
+function channel(key, options) {
+  const made = new Channel({ ...options, ...(stores && { store: stores.channel(key) }) });
   made.onerror = (event) => console.error(event.message);
   return made;
 }
-const feed = await channel('demo:feed', { history: 100 }); // joins and leaves, replayed to a page that reconnects
+const feed = channel('demo:feed', { history: 100 }); // joins and leaves, replayed to a page that reconnects
 // The rooms: a fixed few, so that a URL cannot make the server keep more.
 // A socket receives a message with its id, and comes back with it.
 const ROOMS = ['lobby', 'random', 'help'];
 const toMessage = (data, { id }) => JSON.stringify({ ...JSON.parse(data), id });
 const rooms = new Map();
-for (const name of ROOMS) rooms.set(name, await channel(`demo:chat:${name}`, { history: 50, toMessage }));
+for (const name of ROOMS) rooms.set(name, channel(`demo:chat:${name}`, { history: 50, toMessage }));
 const sockets = new Set();
 const feeds = new Set(); // for the clock, which is this process's own
 
@@ -90,6 +92,7 @@ const stop = async () => {
   server.closeIdleConnections();
   await shutdown(server, { timeout: 5000 });
   await Promise.all([feed.close(), ...[...rooms.values()].map((room) => room.close())]);
+  await stores?.close();
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

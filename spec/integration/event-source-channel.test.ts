@@ -487,6 +487,25 @@ t.test('EventSource.Channel', async (t) => {
       ['one', 'two', 'three'],
     );
   });
+
+  t.test("a stream's own send() follows the events broadcast before it, flushed or not", async (t) => {
+    // Under load the channel defers its flush (a slow flush waits as long again): a send() made meanwhile
+    // flushes the channel first instead of overtaking the events (seen: 'own' ahead of 984-999 of 1,280).
+    const channel = new EventSourceChannel();
+    const served = await channelServer(t, channel);
+    const stream = await openRawStream(t, served.port);
+    await until(() => channel.size === 1, 2000);
+    await channel.broadcast('one');
+    await channel.broadcast('two');
+    served.sources[0]?.send('own');
+    served.sources[0]?.ping();
+    await channel.broadcast('three');
+    await until(() => stream.events.length === 4, 2000);
+    t.same(
+      stream.events.map((e) => e.data),
+      ['one', 'two', 'own', 'three'],
+    );
+  });
 });
 
 function compare(a: string, b: string): number {

@@ -13,6 +13,7 @@
 //
 // Needs `npm run build` (npm test builds first).
 
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -26,6 +27,7 @@ import { MAX_TIMER_DELAY } from '../../src/net/options.js';
 import { MAX_PROXY_RESPONSE_HEAD } from '../../src/net/transport.js';
 import { DEFAULT_MAX_LENGTH } from '../../src/options.js';
 import { defaultMaxFragments, MAX_UNPARSED } from '../../src/protocol/connection.js';
+import { SYNC_LIMIT } from '../../src/protocol/deflate-codec.js';
 import { MAX_EXTENSION_OFFERS, MAX_EXTENSION_PARAMS, MAX_SUBPROTOCOLS } from '../../src/protocol/offers.js';
 import { MAX_EVENT_SIZE, MAX_REDIRECTS } from '../../src/sse/client.js';
 import { MAX_HANDSHAKE_RESPONSE } from '../../src/websocket/client.js';
@@ -531,7 +533,10 @@ row('pongs to a peer that never reads, over HTTP/2: its stream stops being read'
 
 row(
   `frames behind a message being inflated: at most ${MAX_UNPARSED / 1024} KiB wait unparsed, then reading stops`,
-  16 * MiB,
+  // Compression at full speed costs its own (zlib contexts, the thread
+  // pool, garbage): about 40 MiB of peak RSS however long the flood. What
+  // would wait unread without the bound is the flood itself: 256 MiB.
+  64 * MiB,
   async (t) => {
     const port = await child.serve({ extensions: true });
     const socket = net.connect(port, '127.0.0.1');
@@ -556,13 +561,13 @@ row(
       'the handshake',
     );
     t.match(head, /sec-websocket-extensions: permessage-deflate/i, 'permessage-deflate is active');
-    // Messages of 1,000 bytes in 12 on the wire, pipelined: each is inflated
-    // on the thread pool, one at a time, and what follows it waits. The
+    // Compressed messages over SYNC_LIMIT, pipelined: each is inflated in
+    // the thread pool, one at a time, and what follows it waits. The
     // attacker reads (and discards) the echoes, so only what the server
     // holds unparsed could grow.
-    const compressed = zlib.deflateRawSync(Buffer.alloc(1000, 'a'), { flush: zlib.constants.Z_SYNC_FLUSH });
-    const message = frame(1, compressed.subarray(0, compressed.length - 4), { rsv: 4 });
-    const piece = Buffer.concat(Array.from({ length: 4000 }, () => message));
+    const compressed = zlib.deflateRawSync(randomBytes(2 * SYNC_LIMIT), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const message = frame(2, compressed.subarray(0, compressed.length - 4), { rsv: 4 });
+    const piece = Buffer.concat(Array.from({ length: 4 }, () => message));
     const deadline = Date.now() + 3000;
     const written = await flood(socket, piece, 256 * MiB, () => Date.now() > deadline);
     t.ok(echoed > 0, `the server echoed ${mib(echoed)} while the attacker wrote ${mib(written)} of compressed frames`);

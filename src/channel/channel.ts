@@ -209,6 +209,8 @@ interface StreamMember {
   readonly writer: ChannelFeed;
   /** Runs as the stream ends (any close path): flush what is pending to it, then let it go. */
   readonly onend: () => void;
+  /** Runs before the stream's own writes (its send(), a ping): flush what is pending, so it keeps its place. */
+  readonly onwrite: () => void;
   /** While the store answers a resume: the live entries held back until then. */
   held: Entry[] | null;
 }
@@ -409,8 +411,10 @@ export class Channel extends EventTarget {
           this.flush();
           this.unregister(member);
         },
+        onwrite: () => this.flush(),
       };
       writer.beforeEnd(stream.onend);
+      writer.beforeWrite(stream.onwrite);
       record = stream;
       lastId = given ?? (member as EventSource).lastEventId;
     } else if (typeof source?.[writeFramed] === 'function') {
@@ -439,8 +443,10 @@ export class Channel extends EventTarget {
     const record = this.#members.get(member);
     if (!record) return false;
     this.#members.delete(member);
-    if (record.kind === 'stream') record.writer.removeBeforeEnd(record.onend);
-    else record.socket.removeEventListener('close', record.onend);
+    if (record.kind === 'stream') {
+      record.writer.removeBeforeEnd(record.onend);
+      record.writer.removeBeforeWrite(record.onwrite);
+    } else record.socket.removeEventListener('close', record.onend);
     return true;
   }
 
@@ -590,6 +596,7 @@ export class Channel extends EventTarget {
     for (const [member, record] of members) {
       if (record.kind === 'stream') {
         record.writer.removeBeforeEnd(record.onend);
+        record.writer.removeBeforeWrite(record.onwrite);
         member.close();
       } else {
         record.socket.removeEventListener('close', record.onend);

@@ -10,6 +10,10 @@
 //                                        `limit` bytes waiting, the member is dropped
 //   feed.beforeEnd(hook)                 hook() runs as the member ends, on every path
 //   feed.removeBeforeEnd(hook)
+//   feed.beforeWrite(hook)               hook() runs before the member's own write (its
+//                                        send(), a ping): the channel flushes first, so
+//                                        its pending events keep their place
+//   feed.removeBeforeWrite(hook)
 //
 // References:
 // - better-sse's Channel (register/broadcast), the API people know: https://matthewwid.github.io/better-sse/guides/channels
@@ -34,6 +38,10 @@ export interface ChannelFeed {
   beforeEnd(hook: () => void): void;
   /** Removes a hook added with beforeEnd(). */
   removeBeforeEnd(hook: () => void): void;
+  /** Runs `hook` before each of the member's own writes (not a channel's deliver()). */
+  beforeWrite(hook: () => void): void;
+  /** Removes a hook added with beforeWrite(). */
+  removeBeforeWrite(hook: () => void): void;
 }
 
 /**

@@ -14,45 +14,24 @@ type OnceWrapper = EmitterListener & { listener?: EmitterListener };
 export const STREAM_EVENTS: ReadonlySet<string> = new Set(['data', 'drain', 'end', 'pipe', 'unpipe', 'finish']);
 
 /**
- * The `on<type>` attributes of one EventTarget. A handler is added as a
- * listener when first set, keeps its place when replaced, and is removed
- * when set to null.
+ * The `on<type>` attributes of one EventTarget, as an object to hold: the
+ * same record and shared listener as {@link getEventHandler} and
+ * {@link setEventHandler} (one mechanism). A handler is added as a listener
+ * when first set, keeps its place when replaced, and is removed when set to null.
  */
 export class EventHandlers {
   readonly #target: EventTarget;
-  readonly #handlers = new Map<string, { value: unknown; wrapper: (event: Event) => void }>();
 
   constructor(target: EventTarget) {
     this.#target = target;
   }
 
   get<T>(type: string): T | null {
-    return (this.#handlers.get(type)?.value as T | undefined) ?? null;
+    return getEventHandler<T>(this.#target, type);
   }
 
   set(type: string, value: unknown): void {
-    const current = this.#handlers.get(type);
-    if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) {
-      if (current) {
-        this.#target.removeEventListener(type, current.wrapper);
-        this.#handlers.delete(type);
-      }
-      return;
-    }
-    if (current) {
-      current.value = value;
-      return;
-    }
-    const target = this.#target;
-    const entry = {
-      value,
-      wrapper: (event: Event): void => {
-        const handler = entry.value;
-        if (typeof handler === 'function') handler.call(target, event);
-      },
-    };
-    this.#handlers.set(type, entry);
-    target.addEventListener(type, entry.wrapper);
+    setEventHandler(this.#target, type, value);
   }
 }
 

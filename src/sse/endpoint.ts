@@ -14,8 +14,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { type ChannelFeed, channelFeed } from '../channel/member.js';
 import { publishEventSource } from '../diagnostics.js';
 import { type FayeFace, installFayeFace, streamEvents } from '../dom/faye-face.js';
-import { EventHandlers } from '../dom/listeners.js';
-import type { EventHandler, Listener } from '../events.js';
+import { getEventHandler, setEventHandler } from '../dom/listeners.js';
+import { installTypedListeners, TypedEventTargetBase } from '../dom/typed-target.js';
+import type { EventHandler } from '../events.js';
 import { validateHeaders } from '../net/headers.js';
 import { firstHeader, requestUrl } from '../net/request.js';
 import { validateOptionKeys } from '../options.js';
@@ -71,7 +72,7 @@ const DEFAULT_PING = 10;
  * });
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: faye's face (../dom/faye-face.ts) is installed on the prototype below
-export class EventSource extends EventTarget {
+export class EventSource extends TypedEventTargetBase<EventSourceServerEventMap> {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSED = 2;
@@ -88,9 +89,9 @@ export class EventSource extends EventTarget {
   readonly #lastEventId: string;
   #readyState: 0 | 1 | 2 = 0;
   #pingTimer: NodeJS.Timeout | undefined;
-  // Made on first use: most streams never have an on* handler or a faye
-  // stream listener, and a channel may hold many thousands of them.
-  #handlers: EventHandlers | undefined;
+  // on* handlers and faye's stream listeners live beside the object, made on
+  // first use (../dom/listeners.ts, ../dom/faye-face.ts): most streams never
+  // have either, and a channel may hold many thousands of them.
 
   /** faye's stream flag. */
   writable = true;
@@ -201,36 +202,16 @@ export class EventSource extends EventTarget {
   }
 
   get onopen(): EventHandler<Event> {
-    return this.#handlers?.get('open') ?? null;
+    return getEventHandler(this, 'open');
   }
   set onopen(value: EventHandler<Event>) {
-    this.#handlers ??= new EventHandlers(this);
-    this.#handlers.set('open', value);
+    setEventHandler(this, 'open', value);
   }
   get onclose(): EventHandler<Event> {
-    return this.#handlers?.get('close') ?? null;
+    return getEventHandler(this, 'close');
   }
   set onclose(value: EventHandler<Event>) {
-    this.#handlers ??= new EventHandlers(this);
-    this.#handlers.set('close', value);
-  }
-
-  override addEventListener<K extends keyof EventSourceServerEventMap>(
-    type: K,
-    listener: Listener<EventSourceServerEventMap[K]> | null,
-    options?: boolean | { once?: boolean; signal?: AbortSignal; capture?: boolean },
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<Event> | null,
-    options?: boolean | { once?: boolean; signal?: AbortSignal; capture?: boolean },
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<Event> | null,
-    options?: boolean | { once?: boolean; signal?: AbortSignal; capture?: boolean },
-  ): void {
-    if (listener) super.addEventListener(type, listener, options);
+    setEventHandler(this, 'close', value);
   }
 
   /**
@@ -295,6 +276,8 @@ export class EventSource extends EventTarget {
   }
 }
 
-// faye's on/once/off/removeListener/emit (../dom/faye-face.ts).
+// faye's on/once/off/removeListener/emit (../dom/faye-face.ts), and
+// addEventListener/removeEventListener typed by the event map (../dom/typed-target.ts).
 installFayeFace(EventSource.prototype);
+installTypedListeners(EventSource.prototype);
 export interface EventSource extends FayeFace<EventSourceServerEventMap> {}

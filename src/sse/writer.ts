@@ -29,6 +29,7 @@ export class EventStreamWriter implements ChannelFeed {
   #backlog: Buffer[] | null = null;
   #backlogBytes = 0;
   #beforeEnd: Array<() => void> | undefined;
+  #beforeWrite: Array<() => void> | undefined;
 
   /**
    * @param ondrain called when everything that waited has been handed to the
@@ -54,6 +55,10 @@ export class EventStreamWriter implements ChannelFeed {
    * @returns false when closed or over the high-water mark (wait for drain).
    */
   write(chunk: string | Buffer): boolean {
+    if (!this.writable) return false;
+    // A channel's events broadcast before this write go out first.
+    const hooks = this.#beforeWrite;
+    if (hooks) for (const hook of hooks) hook();
     if (!this.writable) return false;
     if (this.#backlog) {
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -98,6 +103,20 @@ export class EventStreamWriter implements ChannelFeed {
     const hooks = this.#beforeEnd;
     const index = hooks ? hooks.indexOf(hook) : -1;
     if (hooks && index >= 0) hooks.splice(index, 1);
+  }
+
+  /** Runs `hook` before each of the stream's own writes (a channel flushes its pending events first). */
+  beforeWrite(hook: () => void): void {
+    this.#beforeWrite ??= [];
+    if (!this.#beforeWrite.includes(hook)) this.#beforeWrite.push(hook);
+  }
+
+  /** Removes a hook added with beforeWrite(). */
+  removeBeforeWrite(hook: () => void): void {
+    const hooks = this.#beforeWrite;
+    const index = hooks ? hooks.indexOf(hook) : -1;
+    if (hooks && index >= 0) hooks.splice(index, 1);
+    if (hooks?.length === 0) this.#beforeWrite = undefined;
   }
 
   /** Hands over what waits, then ends the response (no-op when already over). */

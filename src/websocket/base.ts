@@ -63,16 +63,13 @@ import {
 import { type BinaryType, type Payload, toMessageData, toPayload } from '../dom/data.js';
 import { type FayeFace, installFayeFace, streamEvents } from '../dom/faye-face.js';
 import { type EmitterListener, getEventHandler, setEventHandler } from '../dom/listeners.js';
+import { installTypedListeners, TypedEventTargetBase } from '../dom/typed-target.js';
 import { defineToStringTag } from '../dom/webidl.js';
 import {
-  type AddEventListenerOptions,
   CloseEvent,
   ErrorEvent,
   type ErrorEventLike,
   type EventHandler,
-  type EventListenerOptions,
-  type EventListenerOrEventListenerObject,
-  type Listener,
   MessageEvent as WebMessageEvent,
   type WebSocketEventMap,
 } from '../events.js';
@@ -144,7 +141,7 @@ let socketListeners: {
  * Not constructed directly.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: faye's face (../dom/faye-face.ts) is installed on the prototype below
-export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarget {
+export class WebSocketBase<B extends BinaryType = BinaryType> extends TypedEventTargetBase<WebSocketEventMap> {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
@@ -296,42 +293,6 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   static #branded(object: WebSocketBase): WebSocketBase {
     if (!(#url in object)) throw new TypeError('Illegal invocation');
     return object;
-  }
-
-  override addEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: Listener<WebSocketEventMap[K]> | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    if (listener) super.addEventListener(type, listener, options);
-  }
-
-  override removeEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: Listener<WebSocketEventMap[K]> | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    if (listener) super.removeEventListener(type, listener, options);
   }
 
   /**
@@ -908,8 +869,10 @@ export class WebSocketBase<B extends BinaryType = BinaryType> extends EventTarge
   }
 }
 
-// faye's on/once/off/removeListener/emit (../dom/faye-face.ts).
+// faye's on/once/off/removeListener/emit (../dom/faye-face.ts), and
+// addEventListener/removeEventListener typed by the event map (../dom/typed-target.ts).
 installFayeFace(WebSocketBase.prototype);
+installTypedListeners(WebSocketBase.prototype);
 // biome-ignore lint/correctness/noUnusedVariables: a merged declaration repeats the class's type parameters
 export interface WebSocketBase<B extends BinaryType = BinaryType> extends FayeFace<WebSocketEventMap> {}
 
