@@ -37,9 +37,8 @@ import { within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, describe, mib, type Probe } from '../helpers/child.js';
 import { listen } from '../helpers/listen.js';
 import { until, wsClient } from '../helpers/peers.js';
-import { connectRaw, handshake } from '../helpers/raw.js';
+import { connectRaw, handshake, silentClient, writeUntilStalled } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { silentClient, writeUntilStalled } from '../helpers/stall.js';
 import { closeCodeOf, decodeFrames, frame, framesOf } from '../helpers/wire.js';
 
 const OPEN_101 = (key: string, extra = ''): string =>
