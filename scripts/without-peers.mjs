@@ -5,7 +5,7 @@
 // (ISOSOCKET_REQUIRE_PEERS) are dropped. /usr/bin/chromium cannot be hidden
 // by taking /usr/bin off PATH while node lives there too: linking the
 // essentials one by one can. .ci/run runs `npm test` this way and requires it
-// green; spec/helpers/without-peers.ts runs single spec files with only node.
+// green; spec/helpers/spawn.ts's runWithoutPeers runs single spec files with only node.
 //
 // Usage: node scripts/without-peers.mjs <command> [arguments]
 import { spawnSync } from 'node:child_process';

@@ -5,9 +5,9 @@
 import http from 'node:http';
 import t from 'tap';
 import { EventSource, EventSourceChannel } from '../../src/index.js';
+import { sleep } from '../helpers/bounded.js';
 import { openPage } from '../helpers/browser.js';
 import { listen } from '../helpers/listen.js';
-import { sleep } from '../helpers/sse.js';
 
 declare const window: { seen: string[]; opens: number };
 

@@ -19,10 +19,10 @@ import t, { type Test } from 'tap';
 import { Client, type WebSocket } from '../../src/index.js';
 import { deflateBomb } from '../helpers/bombs.js';
 import { within } from '../helpers/bounded.js';
-import { frame, startServer, until } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
+import { startServer, until } from '../helpers/peers.js';
+import { connectRaw, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { decodeFrames, flipAndCut } from '../helpers/wire.js';
+import { closeCodeOf, decodeFrames, flipAndCut, frame, framesOf } from '../helpers/wire.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const MAX_LENGTH = 64 * 1024;

@@ -10,10 +10,10 @@
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { Client, type WebSocket } from '../../src/index.js';
-import { frame, startServer, until } from '../helpers/peers.js';
+import { startServer, until } from '../helpers/peers.js';
 import { connectRaw } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { flipAndCut } from '../helpers/wire.js';
+import { flipAndCut, frame } from '../helpers/wire.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 const MAX_LENGTH = 64 * 1024;

@@ -23,3 +23,8 @@ export function nextWithin<E extends Event = Event>(target: EventTarget, type: s
     `waiting for a '${type}' event`,
   );
 }
+
+/** Resolves after `ms`: only for observing that something does NOT happen in a window. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -2,7 +2,7 @@
 // HTTP/2 (where the same frames ride an extended CONNECT stream): what a
 // peer sends, and the close code RFC 6455 asks the receiver to answer with.
 
-import { frame } from './peers.js';
+import { frame } from './wire.js';
 
 /** A close frame payload's status code. */
 export const u16 = (n: number): Buffer => {

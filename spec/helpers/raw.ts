@@ -1,9 +1,15 @@
-// Raw TCP conversations with a WebSocket server, for hostile input: send any
-// bytes, then read the server's answer and the close code it sent.
+// The raw client: TCP conversations with a WebSocket server, for hostile
+// input. connectRaw sends any bytes and collects the answer; rawClient
+// completes a handshake first; silentClient completes one and then stops
+// reading, writeUntilStalled floods until the peer stops taking bytes (for the
+// specs that prove a peer which never reads cannot make us hold what we owe
+// it: pongs, echoes). Reading frames and close codes out of what
+// came back is spec/helpers/wire.ts's (the frame codec).
 
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Test } from 'tap';
 
 export interface RawConnection {
@@ -29,10 +35,12 @@ export async function connectRaw(t: Test, port: number, head?: string): Promise<
   return { socket, received: () => buffer, closed };
 }
 
+/** A client's opening handshake for 127.0.0.1:port: `extra` headers appended, `overrides` replace (undefined drops one). */
 export function handshake(
   port: number,
   extra: Record<string, string> = {},
   overrides: Record<string, string | undefined> = {},
+  path = '/',
 ): string {
   const headers: Record<string, string | undefined> = {
     Host: `127.0.0.1:${port}`,
@@ -46,36 +54,107 @@ export function handshake(
   const lines = Object.entries(headers)
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `${name}: ${value}`);
-  return `GET / HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+  return `GET ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
 
-/** The bytes after the handshake response. */
-export function framesOf(received: Buffer): Buffer {
-  const end = received.indexOf('\r\n\r\n');
-  return end < 0 ? Buffer.alloc(0) : received.subarray(end + 4);
+/** A raw TCP client that has completed a handshake; `received` collects bytes after it. */
+export async function rawClient(
+  t: Test,
+  port: number,
+  headers: Record<string, string> = {},
+): Promise<{ socket: net.Socket; received: () => Buffer; response: string }> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.write(handshake(port, headers, {}, '/raw'));
+  let buffer = Buffer.alloc(0);
+  let response = '';
+  await new Promise<void>((resolve, reject) => {
+    const ondata = (chunk: Buffer): void => {
+      buffer = Buffer.concat([buffer, chunk]);
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        response = buffer.subarray(0, end).toString('latin1');
+        buffer = buffer.subarray(end + 4);
+        socket.off('data', ondata);
+        resolve();
+      }
+    };
+    socket.on('data', ondata);
+    socket.once('close', () => reject(new Error('closed during handshake')));
+  });
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+  });
+  return { socket, received: () => buffer, response };
 }
 
-/** The status code of the first close frame the server sent, if any. */
-export function closeCodeOf(received: Buffer): number | undefined {
-  return closeCodeIn(framesOf(received));
+/** A raw client that completed the opening handshake on `port` and reads nothing more until told. */
+export async function silentClient(t: Test, port: number): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.write(handshake(port));
+  let head = '';
+  await new Promise<void>((resolve, reject) => {
+    const ondata = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', ondata);
+      socket.pause();
+      resolve();
+    };
+    socket.on('data', ondata);
+    socket.once('close', () => reject(new Error('closed during the handshake')));
+  });
+  return socket;
 }
 
-/** The status code of the first close frame in unmasked frames (an HTTP/2 stream has no head before them). */
-export function closeCodeIn(frames: Buffer): number | undefined {
-  let bytes = frames;
-  while (bytes.length >= 2) {
-    const opcode = (bytes[0] as number) & 0x0f;
-    let length = (bytes[1] as number) & 0x7f;
-    let offset = 2;
-    if (length === 126) {
-      length = bytes.readUInt16BE(2);
-      offset = 4;
-    } else if (length === 127) {
-      length = Number(bytes.readBigUInt64BE(2));
-      offset = 10;
-    }
-    if (opcode === 8) return length >= 2 ? bytes.readUInt16BE(offset) : 1005;
-    bytes = bytes.subarray(offset + length);
+/** Starts reading `socket` again, discarding what it reads. */
+export function readAndDiscard(socket: net.Socket): void {
+  socket.on('data', () => {});
+  socket.resume();
+}
+
+/**
+ * Writes `piece` to a socket or an HTTP/2 stream until `limit` bytes went or the peer took no byte for
+ * `quietMs` (it stopped reading, and cannot drain what it answered);
+ * resolves with the bytes written.
+ */
+export async function writeUntilStalled(
+  socket: Writable,
+  piece: Buffer,
+  limit: number,
+  quietMs = 1000,
+): Promise<{ written: number; stalled: boolean }> {
+  let written = 0;
+  while (written < limit && !socket.destroyed) {
+    written += piece.length;
+    if (socket.write(piece)) continue;
+    const drained = await new Promise<boolean>((resolve) => {
+      let last = socket.writableLength;
+      let still = 0;
+      const done = (): void => {
+        clearInterval(timer);
+        resolve(true);
+      };
+      const timer = setInterval(() => {
+        if (socket.writableLength !== last) {
+          last = socket.writableLength;
+          still = 0;
+          return;
+        }
+        still += 100;
+        if (still < quietMs) return;
+        clearInterval(timer);
+        socket.off('drain', done);
+        resolve(false);
+      }, 100);
+      socket.once('drain', done);
+    });
+    if (!drained) return { written, stalled: true };
   }
-  return undefined;
+  return { written, stalled: false };
 }

@@ -1,16 +1,11 @@
-// Helpers for the server-sent events specs: a quiet-window sleep, a raw event
-// stream reader that keeps what it parsed (ids and data) for exact checks
-// (bounded waits are spec/helpers/bounded.ts's, a restartable redis-server
-// is spec/helpers/services.ts's).
+// The raw event stream reader of the server-sent events specs: it keeps what
+// it parsed (ids and data) for exact checks (bounded waits and sleep are
+// spec/helpers/bounded.ts's, a restartable redis-server is
+// spec/helpers/services.ts's).
 
 import { once } from 'node:events';
 import net from 'node:net';
 import type { Test } from 'tap';
-
-/** Resolves after `ms`: only for observing that something does NOT happen in a window. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export interface RawEventStream {
   socket: net.Socket;

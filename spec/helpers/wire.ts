@@ -1,6 +1,9 @@
-// Bytes-in/bytes-out helpers for the protocol specs: a Connection with a
-// recording handler, and a decoder for the frames it writes.
+// The frame codec of the specs, and bytes-in/bytes-out helpers for the
+// protocol specs: frame() builds one frame, decodeFrames() reads them back,
+// framesOf/closeCodeOf/closeCodeIn read a raw client's answer; wire() is a
+// Connection with a recording handler.
 
+import { randomBytes } from 'node:crypto';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from '../../src/protocol/connection.js';
 
 export interface Frame {
@@ -37,6 +40,46 @@ export function decodeFrames(bytes: Buffer): Frame[] {
     at = offset + length;
   }
   return frames;
+}
+
+/** Builds one frame: masked when a client sends it. */
+export function frame(
+  opcode: number,
+  payload: Buffer | string = Buffer.alloc(0),
+  { fin = true, masked = true, rsv = 0 }: { fin?: boolean; masked?: boolean; rsv?: number } = {},
+): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const length = data.length;
+  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
+  const head = Buffer.alloc(2 + lengthBytes + (masked ? 4 : 0));
+  head[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
+  head[1] = (masked ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
+  if (lengthBytes === 2) head.writeUInt16BE(length, 2);
+  if (lengthBytes === 8) head.writeBigUInt64BE(BigInt(length), 2);
+  if (!masked) return Buffer.concat([head, data]);
+  const mask = randomBytes(4);
+  mask.copy(head, 2 + lengthBytes);
+  const body = Buffer.from(data);
+  for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (mask[i % 4] as number);
+  return Buffer.concat([head, body]);
+}
+
+/** The bytes after the handshake response. */
+export function framesOf(received: Buffer): Buffer {
+  const end = received.indexOf('\r\n\r\n');
+  return end < 0 ? Buffer.alloc(0) : received.subarray(end + 4);
+}
+
+/** The status code of the first close frame the server sent, if any. */
+export function closeCodeOf(received: Buffer): number | undefined {
+  return closeCodeIn(framesOf(received));
+}
+
+/** The status code of the first close frame in unmasked frames (an HTTP/2 stream has no head before them). */
+export function closeCodeIn(frames: Buffer): number | undefined {
+  const close = decodeFrames(frames).find((frame) => frame.opcode === 8);
+  if (!close) return undefined;
+  return close.payload.length >= 2 ? close.payload.readUInt16BE(0) : 1005;
 }
 
 export type Event =

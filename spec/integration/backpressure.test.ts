@@ -11,9 +11,10 @@ import type net from 'node:net';
 import t, { type Test } from 'tap';
 import { Client, type WebSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { frame, isOpen, startServer, until } from '../helpers/peers.js';
+import { isOpen, startServer, until } from '../helpers/peers.js';
+import { readAndDiscard, silentClient, writeUntilStalled } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { readAndDiscard, silentClient, writeUntilStalled } from '../helpers/stall.js';
+import { frame } from '../helpers/wire.js';
 
 const COUNT = 100_000;
 const MESSAGE = 'x'.repeat(16);

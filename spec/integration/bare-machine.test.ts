@@ -5,7 +5,7 @@
 // (peer-helpers.test.ts).
 
 import t from 'tap';
-import { runWithoutPeers } from '../helpers/without-peers.js';
+import { runWithoutPeers } from '../helpers/spawn.js';
 
 // Each case runs a spec file in a child under tap's TypeScript loader: more
 // than .taprc's 90 s for the file on a busy 2-core machine.

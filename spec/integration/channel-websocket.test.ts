@@ -11,12 +11,12 @@ import { constants, inflateRawSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import WS from 'ws';
 import { Channel, Client, EventSource, OverflowEvent, type ServerOptions, WebSocket } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { sleep, within } from '../helpers/bounded.js';
 import { http2Server, http2Session } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
-import { opened, rawClient, until, wsClient } from '../helpers/peers.js';
+import { opened, until, wsClient } from '../helpers/peers.js';
+import { rawClient } from '../helpers/raw.js';
 import { requirePeer } from '../helpers/require-peer.js';
-import { sleep } from '../helpers/sse.js';
 import { decodeFrames } from '../helpers/wire.js';
 
 interface Room {

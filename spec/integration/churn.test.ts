@@ -6,8 +6,8 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import t from 'tap';
-import { frame } from '../helpers/peers.js';
 import { ROOT } from '../helpers/spawn.js';
+import { frame } from '../helpers/wire.js';
 
 const CYCLES = Number(process.env.CHURN_CYCLES ?? 20_000);
 const CONCURRENCY = 64;

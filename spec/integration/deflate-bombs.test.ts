@@ -21,10 +21,10 @@ import { BOMB_SIZES, deflateBomb, MiB, pieces } from '../helpers/bombs.js';
 import { within } from '../helpers/bounded.js';
 import { Child, describe, mib } from '../helpers/child.js';
 import { listen } from '../helpers/listen.js';
-import { frame, until, wsClient } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
+import { until, wsClient } from '../helpers/peers.js';
+import { connectRaw, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { decodeFrames } from '../helpers/wire.js';
+import { closeCodeOf, decodeFrames, frame } from '../helpers/wire.js';
 
 const MAX_LENGTH = MiB;
 /** How much the child's peak RSS may grow over the whole matrix. */

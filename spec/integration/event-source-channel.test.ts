@@ -12,11 +12,11 @@ import {
   EventSourceClient,
   OverflowEvent,
 } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { sleep, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { type Running, run } from '../helpers/spawn.js';
-import { openRawStream, sleep } from '../helpers/sse.js';
+import { openRawStream } from '../helpers/sse.js';
 
 interface Served {
   port: number;

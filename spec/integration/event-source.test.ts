@@ -10,10 +10,10 @@ import compression from 'compression';
 import { EventSource as PackageEventSource } from 'eventsource';
 import t, { type Test } from 'tap';
 import { EventSource, EventSourceClient } from '../../src/index.js';
-import { nextWithin as next, within } from '../helpers/bounded.js';
+import { nextWithin as next, sleep, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
-import { openRawStream, sleep } from '../helpers/sse.js';
+import { openRawStream } from '../helpers/sse.js';
 import { trace } from '../helpers/trace.js';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;

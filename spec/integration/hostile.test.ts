@@ -11,10 +11,11 @@ import { Client, type CloseEvent, type ServerOptions, type WebSocket } from '../
 import { deflateBomb } from '../helpers/bombs.js';
 import { nextWithin as next, within } from '../helpers/bounded.js';
 import { CLIENT_MAX_LENGTH, clientFrameCases, SERVER_MAX_LENGTH, serverFrameCases, u16 } from '../helpers/hostile.js';
-import { frame, startServer as listenServer, type ServerHandle, until } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
+import { startServer as listenServer, type ServerHandle, until } from '../helpers/peers.js';
+import { connectRaw, handshake } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
 import { recordEvents, trace } from '../helpers/trace.js';
+import { closeCodeOf, frame, framesOf } from '../helpers/wire.js';
 
 t.test('hostile input to the server socket', async (t) => {
   // One server for every attack: each spec sets the options and setup of the connections it makes.

@@ -19,12 +19,12 @@ import { Client, type CloseEvent } from '../../src/index.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { CLIENT_MAX_LENGTH, clientFrameCases, serverFrameCases } from '../helpers/hostile.js';
 import { http2Server, http2Session, rawConnect } from '../helpers/http2.js';
-import { frame, until } from '../helpers/peers.js';
-import { closeCodeIn } from '../helpers/raw.js';
+import { until } from '../helpers/peers.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { ROOT } from '../helpers/spawn.js';
 import { certificates } from '../helpers/tls.js';
 import { trace } from '../helpers/trace.js';
+import { closeCodeIn, frame } from '../helpers/wire.js';
 
 interface Probe {
   events: Record<string, string[]>;

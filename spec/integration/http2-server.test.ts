@@ -15,10 +15,10 @@ import WS from 'ws';
 import { Client, type CloseEvent, type ErrorEvent, type ServerOptions, WebSocket } from '../../src/index.js';
 import { nextWithin, within } from '../helpers/bounded.js';
 import { type Http2Peer, http2Server, http2Session, rawConnect, settled } from '../helpers/http2.js';
-import { frame, until } from '../helpers/peers.js';
-import { closeCodeIn } from '../helpers/raw.js';
+import { until } from '../helpers/peers.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { recordEvents } from '../helpers/trace.js';
+import { closeCodeIn, frame } from '../helpers/wire.js';
 
 const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
 

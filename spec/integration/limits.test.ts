@@ -36,11 +36,10 @@ import { MiB } from '../helpers/bombs.js';
 import { within } from '../helpers/bounded.js';
 import { Child, type ChildEvent, describe, mib, type Probe } from '../helpers/child.js';
 import { listen } from '../helpers/listen.js';
-import { frame, until, wsClient } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw, framesOf, handshake } from '../helpers/raw.js';
+import { until, wsClient } from '../helpers/peers.js';
+import { connectRaw, handshake, silentClient, writeUntilStalled } from '../helpers/raw.js';
 import { acceptFor, rawServer } from '../helpers/servers.js';
-import { silentClient, writeUntilStalled } from '../helpers/stall.js';
-import { decodeFrames } from '../helpers/wire.js';
+import { closeCodeOf, decodeFrames, frame, framesOf } from '../helpers/wire.js';
 
 const OPEN_101 = (key: string, extra = ''): string =>
   `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${extra}\r\n`;

@@ -9,8 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
 import { REQUIRE_PEERS } from '../helpers/require-peer.js';
-import { ROOT } from '../helpers/spawn.js';
-import { runWithoutPeers } from '../helpers/without-peers.js';
+import { ROOT, runWithoutPeers } from '../helpers/spawn.js';
 
 // Each case runs a spec file in a child under tap's TypeScript loader: more
 // than .taprc's 90 s for the file on a busy 2-core machine.

@@ -16,12 +16,12 @@ import {
   EventSourceChannel,
   RedisChannelStores,
 } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { sleep, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
 import { until } from '../helpers/peers.js';
 import { restartableRedis, startRedis } from '../helpers/services.js';
 import { run } from '../helpers/spawn.js';
-import { openRawStream, sleep } from '../helpers/sse.js';
+import { openRawStream } from '../helpers/sse.js';
 
 const REDIS_ID = /^\d{13}-\d+$/;
 

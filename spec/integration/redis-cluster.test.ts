@@ -14,10 +14,9 @@ import {
   RedisChannelStores,
 } from '../../src/index.js';
 import { keySlot } from '../../src/sse/redis-slot.js';
-import { within } from '../helpers/bounded.js';
+import { sleep, within } from '../helpers/bounded.js';
 import { until } from '../helpers/peers.js';
 import { type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
-import { sleep } from '../helpers/sse.js';
 
 const REDIS_ID = /^\d{13}-\d+$/;
 

@@ -10,7 +10,8 @@ import WS from 'ws';
 import { Client, CloseEvent, ErrorEvent, type PongEvent, WebSocket } from '../../src/index.js';
 import { nextWithin as nextEvent, within } from '../helpers/bounded.js';
 import { listen } from '../helpers/listen.js';
-import { isOpen, opened, rawClient, startServer, until, wsClient } from '../helpers/peers.js';
+import { isOpen, opened, startServer, until, wsClient } from '../helpers/peers.js';
+import { rawClient } from '../helpers/raw.js';
 import { recordEvents } from '../helpers/trace.js';
 
 t.test('WebSocket (server)', async (t) => {

@@ -19,9 +19,10 @@ import { nextWithin, within } from '../helpers/bounded.js';
 import { http2Server, http2Session } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
 import { opened, until, wsClient } from '../helpers/peers.js';
-import { closeCodeOf, connectRaw, handshake } from '../helpers/raw.js';
+import { connectRaw, handshake } from '../helpers/raw.js';
 import { requirePeer } from '../helpers/require-peer.js';
 import { certificates } from '../helpers/tls.js';
+import { closeCodeOf } from '../helpers/wire.js';
 
 interface Served {
   server: http.Server;

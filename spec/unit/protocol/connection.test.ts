@@ -15,8 +15,7 @@ import {
 } from '../../../src/protocol/connection.js';
 import { SYNC_LIMIT, SYNC_OUTPUT_LIMIT } from '../../../src/protocol/deflate-codec.js';
 import { acceptExtensions, offerExtensions, resolveExtensions } from '../../../src/protocol/extensions.js';
-import { frame } from '../../helpers/peers.js';
-import { decodeFrames, feed, wire } from '../../helpers/wire.js';
+import { decodeFrames, feed, frame, wire } from '../../helpers/wire.js';
 
 const ROLES = [
   { name: 'server', client: false, peerMasks: true },
