@@ -10,7 +10,6 @@
 // redis-server is missing, as every peer helper does (require-peer.ts).
 
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import { freePort, waitForPort } from './listen.js';
 import { requirePeer } from './require-peer.js';
-import { launch } from './services.js';
+import { killLaunched, launch } from './services.js';
 
 const run = promisify(execFile);
 
@@ -85,10 +84,7 @@ export async function startRedisCluster(t: Test, masters = 3): Promise<RedisClus
     const stop = async (): Promise<void> => {
       const child = running?.child;
       running = undefined;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
+      await killLaunched(child);
     };
     t.teardown(stop);
     await start();

@@ -33,6 +33,14 @@ export function launch(t: Test, command: string, args: string[]): { child: Child
 }
 
 /** The nginx site config the README shows, with its placeholders filled in. */
+/** SIGKILLs a child started by launch() and waits for its exit; nothing when it is gone already. */
+export async function killLaunched(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
 export function siteConfig(listenPort: number, upstreamPorts: number[]): string {
   return readFileSync(join(ROOT, 'examples/nginx/isosocket.conf'), 'utf8')
     .replace('__LISTEN__', `127.0.0.1:${listenPort}`)
@@ -107,10 +115,7 @@ export async function restartableRedis(t: Test): Promise<RestartableRedis | unde
   const stop = async (): Promise<void> => {
     const child = running?.child;
     running = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
+    await killLaunched(child);
   };
   const start = async (): Promise<void> => {
     const redis = launch(t, 'redis-server', ['--port', String(port), ...REDIS_ARGS]);

@@ -16,7 +16,7 @@ import t, { type Test } from 'tap';
 import type WS from 'ws';
 import { Client, type CloseEvent, EventSource, shutdown, WebSocket } from '../../src/index.js';
 import { nextWithin, within } from '../helpers/bounded.js';
-import { http2Server, http2Session } from '../helpers/http2.js';
+import { http2Server, http2Session, rawConnect } from '../helpers/http2.js';
 import { listen } from '../helpers/listen.js';
 import { opened, until, wsClient } from '../helpers/peers.js';
 import { connectRaw, handshake } from '../helpers/raw.js';
@@ -234,20 +234,10 @@ t.test('shutdown(server)', async (t) => {
       await within(once(session, 'close'), 5000, 'the WebSocket session to close');
       t.pass('the session that carried them got GOAWAY and closed once its streams were done');
 
-      const late = other.request({
-        ':method': 'CONNECT',
-        ':protocol': 'websocket',
-        ':scheme': 'http',
-        ':path': '/',
-        ':authority': `127.0.0.1:${port}`,
-        'sec-websocket-version': '13',
-      });
-      const [headers] = (await within(once(late, 'response'), 5000, 'the refused CONNECT')) as [
-        http2.IncomingHttpHeaders,
-      ];
-      t.equal(headers[':status'], 503, 'a new extended CONNECT gets 503');
-      late.resume();
-      await within(once(late, 'close'), 5000, 'the refused stream to close');
+      const late = await rawConnect(other, '/');
+      t.equal(late.response[':status'], 503, 'a new extended CONNECT gets 503');
+      late.stream.resume();
+      await within(late.closed, 5000, 'the refused stream to close');
       t.equal(made.length, 2);
       t.equal(made[1]?.readyState, WebSocket.CLOSED);
     },
