@@ -56,7 +56,7 @@ export function selfSigned(names = ['localhost', '127.0.0.1', '::1']) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // a positive INTEGER
+  serial[0] = (serial[0] & 0x7f) | 0x40; // a positive INTEGER, its first byte never 0 (DER: no leading zero byte, else "illegal padding")
   const now = Date.now();
   // subjectAltName: dNSName [2] for names, iPAddress [7] for addresses.
   const altNames = sequence(...names.map((n) => (isIP(n) ? der(0x87, ipBytes(n)) : der(0x82, Buffer.from(n)))));
